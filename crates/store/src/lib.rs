@@ -1,0 +1,74 @@
+//! The seam between the backup service and a cluster: the [`SnapshotStore`]
+//! trait, its [`StoreError`], and [`MemoryStore`], the embedded default that
+//! keeps snapshots in process.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use backup_actuator_core::{BackupId, BackupPlan};
+//! use backup_actuator_store::{MemoryStore, SnapshotStore};
+//!
+//! # tokio_test();
+//! # fn tokio_test() {
+//! # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! # rt.block_on(async {
+//! let store: Arc<dyn SnapshotStore> = Arc::new(MemoryStore::new());
+//! let plan = BackupPlan::optimize("8.6.0").unwrap();
+//! let id = BackupId::new(1).unwrap();
+//! for part in plan.snapshot_parts(id) {
+//!     store.create_snapshot("backups", &part).await.unwrap();
+//! }
+//! let found = store.find_snapshots("backups", &plan.lookup_pattern(id)).await.unwrap();
+//! assert_eq!(found.len(), 2);
+//! # });
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod clock;
+mod error;
+mod glob;
+mod memory;
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use backup_actuator_core::{SnapshotPart, SnapshotRecord};
+
+pub use backup_actuator_core::Product;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{excerpt, Operation, StoreError};
+pub use glob::glob_matches;
+pub use memory::{MemoryStore, MemoryStoreBuilder, PartOutcome};
+
+/// Where snapshots live: everything the backup service needs from a
+/// cluster, and nothing more.
+///
+/// Used as `Arc<dyn SnapshotStore>`. Patterns and names handed to a store
+/// are built by [`BackupPlan`](backup_actuator_core::BackupPlan) from
+/// validated ids; a store passes them on as they are.
+#[async_trait]
+pub trait SnapshotStore: Debug + Send + Sync + 'static {
+    /// The snapshots in `repository` whose names match `pattern` (`*`
+    /// wildcards). Nothing matching is `Ok(vec![])`, whatever the cluster
+    /// version says for it.
+    async fn find_snapshots(
+        &self,
+        repository: &str,
+        pattern: &str,
+    ) -> Result<Vec<SnapshotRecord>, StoreError>;
+
+    /// Starts one snapshot and returns once the cluster has accepted it
+    /// (not when it has finished).
+    async fn create_snapshot(&self, repository: &str, part: &SnapshotPart)
+        -> Result<(), StoreError>;
+
+    /// Deletes exactly these snapshots, aborting running ones, and returns
+    /// once the cluster acknowledged. If one name does not exist, nothing is
+    /// deleted and the error is [`StoreError::SnapshotMissing`].
+    async fn delete_snapshots(&self, repository: &str, names: &[String])
+        -> Result<(), StoreError>;
+
+    /// A short description for logs, e.g. `memory` or
+    /// `Elasticsearch at https://es:9200`; never credentials.
+    fn describe(&self) -> String;
+}
