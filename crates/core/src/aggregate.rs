@@ -53,7 +53,14 @@ impl<'de> Deserialize<'de> for BackupState {
             other => {
                 return Err(serde::de::Error::unknown_variant(
                     other,
-                    &["COMPLETE", "COMPLETED", "FAILED", "INCOMPATIBLE", "IN_PROGRESS", "INCOMPLETE"],
+                    &[
+                        "COMPLETE",
+                        "COMPLETED",
+                        "FAILED",
+                        "INCOMPATIBLE",
+                        "IN_PROGRESS",
+                        "INCOMPLETE",
+                    ],
                 ))
             }
         })
@@ -194,7 +201,11 @@ impl From<ParsedSnapshotName<'_>> for Key {
 
 /// Applies the six rules of SPEC §4, first match wins, to the snapshots of
 /// one backup, already sorted by part number then name.
-fn aggregate(backup_id: BackupId, group: Vec<(Key, SnapshotRecord)>, zone: &OutputZone) -> BackupInfo {
+fn aggregate(
+    backup_id: BackupId,
+    group: Vec<(Key, SnapshotRecord)>,
+    zone: &OutputZone,
+) -> BackupInfo {
     // Judged against its own names' part count, so old plans stay readable.
     let expected = group.iter().map(|(k, _)| k.part_count).max().unwrap_or(0) as usize;
     let states = || group.iter().map(|(_, r)| &r.state);
@@ -227,7 +238,9 @@ fn aggregate(backup_id: BackupId, group: Vec<(Key, SnapshotRecord)>, zone: &Outp
     let details = group
         .into_iter()
         .map(|(_, record)| SnapshotDetail {
-            start_time: record.start_time_millis.and_then(|ms| zone.format_millis(ms)),
+            start_time: record
+                .start_time_millis
+                .and_then(|ms| zone.format_millis(ms)),
             failures: record.failures.iter().map(ToString::to_string).collect(),
             snapshot_name: record.name,
             state: record.state,

@@ -92,10 +92,7 @@ impl<'de> Deserialize<'de> for BackupId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = u64::deserialize(deserializer)?;
         BackupId::new(value).ok_or_else(|| {
-            serde::de::Error::custom(format_args!(
-                "backup id {value} is above {}",
-                BackupId::MAX
-            ))
+            serde::de::Error::custom(format_args!("backup id {value} is above {}", BackupId::MAX))
         })
     }
 }

@@ -183,7 +183,12 @@ fn canonical_number(digits: &str) -> Option<u64> {
 
 fn is_plain_version(version: &str) -> bool {
     let mut numbers = version.split('.');
-    let three = numbers.by_ref().take(3).filter(|n| canonical_number(n).is_some()).count() == 3;
+    let three = numbers
+        .by_ref()
+        .take(3)
+        .filter(|n| canonical_number(n).is_some())
+        .count()
+        == 3;
     three && numbers.next().is_none()
 }
 
@@ -247,7 +252,8 @@ impl BackupPlanBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.parts.push(indices.into_iter().map(Into::into).collect());
+        self.parts
+            .push(indices.into_iter().map(Into::into).collect());
         self
     }
 
@@ -262,8 +268,14 @@ impl BackupPlanBuilder {
         if self.parts.is_empty() {
             return Err(PlanError::NoParts);
         }
-        if let Some(i) = self.parts.iter().position(|p| p.is_empty() || p.iter().any(String::is_empty)) {
-            return Err(PlanError::EmptyIndexExpression { part_no: i as u32 + 1 });
+        if let Some(i) = self
+            .parts
+            .iter()
+            .position(|p| p.is_empty() || p.iter().any(String::is_empty))
+        {
+            return Err(PlanError::EmptyIndexExpression {
+                part_no: i as u32 + 1,
+            });
         }
         Ok(BackupPlan {
             prefix: self.prefix,

@@ -132,7 +132,11 @@ impl fmt::Display for ShardFailure {
         if let Some(shard) = self.shard_id {
             write!(f, "{shard}")?;
         }
-        write!(f, "] {}", self.reason.as_deref().unwrap_or("no reason given"))?;
+        write!(
+            f,
+            "] {}",
+            self.reason.as_deref().unwrap_or("no reason given")
+        )?;
         match (&self.node_id, &self.status) {
             (Some(node), Some(status)) => write!(f, " (node: {node}, status: {status})"),
             (Some(node), None) => write!(f, " (node: {node})"),

@@ -425,7 +425,6 @@ impl Serialize for ErrorBody {
     }
 }
 
-
 impl From<InvalidBackupId> for ApiError {
     fn from(err: InvalidBackupId) -> ApiError {
         ApiError::InvalidBackupId(err)
@@ -437,4 +436,3 @@ impl From<BackupRequestError> for ApiError {
         ApiError::InvalidRequest(err)
     }
 }
-

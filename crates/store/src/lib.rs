@@ -59,14 +59,16 @@ pub trait SnapshotStore: Debug + Send + Sync + 'static {
 
     /// Starts one snapshot and returns once the cluster has accepted it
     /// (not when it has finished).
-    async fn create_snapshot(&self, repository: &str, part: &SnapshotPart)
-        -> Result<(), StoreError>;
+    async fn create_snapshot(
+        &self,
+        repository: &str,
+        part: &SnapshotPart,
+    ) -> Result<(), StoreError>;
 
     /// Deletes exactly these snapshots, aborting running ones, and returns
     /// once the cluster acknowledged. If one name does not exist, nothing is
     /// deleted and the error is [`StoreError::SnapshotMissing`].
-    async fn delete_snapshots(&self, repository: &str, names: &[String])
-        -> Result<(), StoreError>;
+    async fn delete_snapshots(&self, repository: &str, names: &[String]) -> Result<(), StoreError>;
 
     /// A short description for logs, e.g. `memory` or
     /// `Elasticsearch at https://es:9200`; never credentials.

@@ -134,7 +134,9 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere cannot leave the maps half-updated (every update
         // is a single insert or remove), so a poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn check_repository(&self, repository: &str) -> Result<(), StoreError> {
@@ -189,7 +191,11 @@ impl SnapshotStore for MemoryStore {
             .collect())
     }
 
-    async fn create_snapshot(&self, repository: &str, part: &SnapshotPart) -> Result<(), StoreError> {
+    async fn create_snapshot(
+        &self,
+        repository: &str,
+        part: &SnapshotPart,
+    ) -> Result<(), StoreError> {
         self.check_repository(repository)?;
         let start_millis = self.clock.now_millis();
         let mut state = self.lock();
