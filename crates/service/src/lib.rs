@@ -1,1 +1,74 @@
-//! Placeholder.
+//! The backup API of SPEC §1 — trigger, read, list and delete backups — as a
+//! [`tower`](https://docs.rs/tower) service for any hyper- or axum-based host.
+//!
+//! - [`BackupService`] answers the backup routes and 404s everything else:
+//!   mount it where a path prefix belongs to it alone.
+//! - [`BackupLayer`] answers the backup routes in front of another service
+//!   and passes every other request on: wrap a whole router with it.
+//!
+//! Both come from [`BackupService::builder`], which takes the
+//! [`SnapshotStore`](backup_actuator_store::SnapshotStore) and the
+//! [`BackupPlan`](backup_actuator_core::BackupPlan).
+//!
+//! # Mounting
+//!
+//! | host | how | base path |
+//! |---|---|---|
+//! | axum, under a prefix | `Router::nest_service("/actuator", service)` | `""` (axum strips the prefix) |
+//! | axum, exact routes | `Router::route_service("/actuator/backups", service.clone())` per route | `/actuator` (default) |
+//! | axum, whole router | `Router::layer(builder.build_layer())` | `/actuator` (default) |
+//! | hyper | `hyper_util::service::TowerToHyperService::new(service)` | `/actuator` (default) |
+//!
+//! ```
+//! use std::sync::Arc;
+//! use axum::Router;
+//! use backup_actuator_core::BackupPlan;
+//! use backup_actuator_service::BackupService;
+//! use backup_actuator_store::MemoryStore;
+//! use http::Request;
+//! use tower::ServiceExt;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! // nest_service strips "/actuator", so the service's own base path is "".
+//! let service = BackupService::builder(
+//!     Arc::new(MemoryStore::new()),
+//!     BackupPlan::optimize("8.6.0").unwrap(),
+//! )
+//! .repository("backups")
+//! .base_path("")
+//! .build();
+//! let app = Router::new().nest_service("/actuator", service);
+//!
+//! let request = Request::post("/actuator/backups")
+//!     .body(axum::body::Body::from(r#"{"backupId": 1}"#))
+//!     .unwrap();
+//! assert_eq!(app.oneshot(request).await.unwrap().status(), 202);
+//! # }
+//! ```
+//!
+//! # Errors
+//!
+//! Store errors become API errors in [`api_error`], and API errors become
+//! responses in [`error_response`]; nowhere else.
+//!
+//! # Logging
+//!
+//! One `tracing` span `backup_request` per request, with the fields
+//! `method`, `route` (a template such as `/backups/{id}`), `backup_id`,
+//! `status` and `latency_ms`, and one `info` event when it is answered.
+//! Headers and bodies are never logged.
+#![deny(missing_docs)]
+
+mod body;
+mod error;
+mod layer;
+mod route;
+mod service;
+
+pub use body::{BackupBody, LayerBody};
+pub use error::{api_error, error_response};
+pub use layer::{BackupLayer, LayerFuture, WithBackupRoutes};
+pub use service::{
+    BackupService, BackupServiceBuilder, ResponseFuture, BODY_LIMIT, DEFAULT_BASE_PATH,
+};

@@ -1,0 +1,96 @@
+//! The two error mappings: store errors to API errors, and API errors to
+//! HTTP responses. Nothing else in this crate decides a status code of an
+//! error.
+
+use backup_actuator_core::{ApiError, BackupId, Compatibility};
+use backup_actuator_store::StoreError;
+use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::{Response, StatusCode};
+
+use crate::body::BackupBody;
+
+/// Turns a store error into the API error of SPEC §5.
+///
+/// `backup_id` is the backup the operation was about; it names the conflict
+/// when the cluster refuses a snapshot name. Without one (the list route),
+/// a refused name is reported as a cluster error.
+///
+/// | store error | API error |
+/// |---|---|
+/// | `RepositoryMissing` | `RepositoryMissing` (400, or 500 under `OptimizeServer`) |
+/// | `NameInUse` | `BackupExists` (409) with the refused name |
+/// | `Unreachable` | `ClusterUnreachable` (502) |
+/// | `Cluster`, `Unreadable`, `SnapshotMissing` | `Cluster` (500) |
+///
+/// ```
+/// use backup_actuator_core::{ApiError, BackupId, Compatibility};
+/// use backup_actuator_service::api_error;
+/// use backup_actuator_store::StoreError;
+///
+/// let id = BackupId::new(3).unwrap();
+/// let err = api_error(StoreError::NameInUse { name: "camunda_optimize_3_8.6.0_part_1_of_2".into() }, Some(id));
+/// assert_eq!(err.status(Compatibility::Documented), 409);
+/// assert_eq!(
+///     err.to_string(),
+///     "A backup with ID [3] already exists. Found snapshots: [camunda_optimize_3_8.6.0_part_1_of_2]"
+/// );
+/// ```
+pub fn api_error(err: StoreError, backup_id: Option<BackupId>) -> ApiError {
+    match err {
+        StoreError::RepositoryMissing { repository } => ApiError::RepositoryMissing { repository },
+        StoreError::NameInUse { name } => match backup_id {
+            Some(backup_id) => ApiError::BackupExists {
+                backup_id,
+                snapshots: vec![name],
+            },
+            None => ApiError::Cluster {
+                detail: StoreError::NameInUse { name }.to_string(),
+            },
+        },
+        StoreError::Unreachable { product, .. } => ApiError::ClusterUnreachable {
+            product,
+            detail: err.to_string(),
+        },
+        StoreError::Cluster { .. } | StoreError::Unreadable { .. } | StoreError::SnapshotMissing { .. } => {
+            ApiError::Cluster {
+                detail: err.to_string(),
+            }
+        }
+    }
+}
+
+/// The HTTP response for an API error: status from
+/// [`ApiError::status`], body from [`ApiError::to_json`],
+/// `Content-Type: application/json`, and `Allow` on a 405.
+///
+/// ```
+/// use backup_actuator_core::{ApiError, Compatibility};
+/// use backup_actuator_service::error_response;
+///
+/// let err = ApiError::MethodNotAllowed { method: "PUT".into(), allowed: "GET, DELETE" };
+/// let response = error_response(&err, Compatibility::Documented);
+/// assert_eq!(response.status(), 405);
+/// assert_eq!(response.headers()["allow"], "GET, DELETE");
+/// assert_eq!(response.headers()["content-type"], "application/json");
+/// ```
+pub fn error_response(err: &ApiError, compat: Compatibility) -> Response<BackupBody> {
+    let status =
+        StatusCode::from_u16(err.status(compat)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = json_response(status, err.to_json(compat).into_bytes());
+    if let ApiError::MethodNotAllowed { allowed, .. } = err {
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(allowed));
+    }
+    response
+}
+
+/// A JSON answer with `Content-Type: application/json`.
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<BackupBody> {
+    let mut response = Response::new(BackupBody::from(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
