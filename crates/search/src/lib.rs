@@ -1,1 +1,63 @@
-//! Placeholder.
+//! Snapshot stores on Elasticsearch and OpenSearch: [`ElasticsearchStore`]
+//! and [`OpenSearchStore`] implement
+//! [`SnapshotStore`](backup_actuator_store::SnapshotStore) over one HTTP
+//! transport (the `opensearch` crate's, with rustls), with one shared
+//! implementation and a dialect per product and version.
+//!
+//! What each operation sends (SPEC §6):
+//!
+//! | Operation | Request |
+//! |---|---|
+//! | first use | `GET /` once: product (`version.distribution`) and version, kept |
+//! | find | `GET /_snapshot/{repo}/{pattern}`; `index_names=false` on ES ≥ 8.3; `size` (+ `after` from `next`) on ES ≥ 7.14 |
+//! | create | `PUT /_snapshot/{repo}/{name}?wait_for_completion=false` with `{"indices", "include_global_state": false, "metadata"}` |
+//! | delete | `DELETE /_snapshot/{repo}/{a},{b}`, waiting for the acknowledgement |
+//!
+//! Answers are read into typed, tolerant models (unknown keys skipped,
+//! strings borrowed), and errors are told apart by status and JSON `type`:
+//!
+//! | Answer | Result |
+//! |---|---|
+//! | find: 404 `snapshot_missing_exception`, or 200 `[]` | `Ok(vec![])` |
+//! | 404 `repository_missing_exception` | [`StoreError::RepositoryMissing`](backup_actuator_store::StoreError::RepositoryMissing) |
+//! | create: 400 `invalid_snapshot_name_exception` / `snapshot_name_already_in_use_exception` with "snapshot with the same name" | `NameInUse` |
+//! | delete: 404 `snapshot_missing_exception` | `SnapshotMissing` (the name of `[repo:name] is missing`) |
+//! | any other error status | `Cluster` with `type: reason`, or the first 200 characters of a non-JSON body (AWS: its `Message`) |
+//! | refused, reset, closed mid-answer, DNS, TLS, timeout | `Unreachable` |
+//! | a complete 2xx answer that cannot be read | `Unreadable` |
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+//! use backup_actuator_store::SnapshotStore;
+//!
+//! # fn main() -> Result<(), backup_actuator_search::ConfigError> {
+//! let store: Arc<dyn SnapshotStore> = if std::env::var("USE_OPENSEARCH").is_ok() {
+//!     Arc::new(OpenSearchStore::builder("https://localhost:9200").basic_auth("admin", "admin").build()?)
+//! } else {
+//!     Arc::new(ElasticsearchStore::builder("https://localhost:9200").basic_auth("elastic", "changeme").build()?)
+//! };
+//! # let _ = store;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Limits: a client certificate must be PEM (key and certificate in one
+//! file); PKCS#12 is not supported with rustls. Certificate checks cannot be
+//! switched off. The transport follows the system's proxy settings
+//! (`HTTPS_PROXY`, `NO_PROXY`).
+//!
+//! Feature `aws-auth`: SigV4 signing for Amazon OpenSearch Service
+//! (`aws_sigv4(region)` on both builders).
+#![deny(missing_docs)]
+
+mod client;
+mod config;
+mod dialect;
+mod error;
+mod model;
+mod store;
+
+pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
+pub use dialect::ClusterInfo;
+pub use store::{ElasticsearchStore, ElasticsearchStoreBuilder, OpenSearchStore, OpenSearchStoreBuilder};

@@ -1,0 +1,364 @@
+//! The one implementation behind both stores: requests, dialect, answers.
+
+use std::fmt;
+
+use backup_actuator_core::{Product, SnapshotPart, SnapshotRecord};
+use backup_actuator_store::{Operation, StoreError};
+use opensearch::http::headers::HeaderMap;
+use opensearch::http::transport::Transport;
+use opensearch::http::{Method, Url};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use tokio::sync::OnceCell;
+
+use crate::config::{ConfigError, Settings};
+use crate::dialect::ClusterInfo;
+use crate::error::{missing_snapshot_name, unreachable, unreadable, ErrorAnswer};
+use crate::model::{
+    AcknowledgedResponse, CreateBody, CreateResponse, GetSnapshotsResponse, RootResponse,
+    SnapshotInfo,
+};
+
+/// Path segment characters sent as they are: RFC 3986 unreserved.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+/// A name pattern keeps its `*` wildcards readable.
+const PATTERN: &AsciiSet = &SEGMENT.remove(b'*');
+
+/// Upper bound on pages followed for one lookup: a cluster whose `next`
+/// never ends cannot keep a request running forever.
+const MAX_PAGES: usize = 100_000;
+
+pub(crate) struct Client {
+    nominal: Product,
+    transport: Transport,
+    url: Url,
+    page_size: u32,
+    info: OnceCell<ClusterInfo>,
+}
+
+impl fmt::Debug for Client {
+    // The transport's own Debug would print its credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("product", &self.nominal)
+            .field("url", &self.url.as_str())
+            .field("cluster", &self.info.get())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A complete answer.
+struct Answer {
+    status: u16,
+    body: bytes::Bytes,
+}
+
+impl Client {
+    pub(crate) fn new(settings: Settings) -> Result<Client, ConfigError> {
+        let nominal = settings.product;
+        let page_size = settings.page_size.max(1);
+        let (transport, url) = settings.build_transport()?;
+        Ok(Client {
+            nominal,
+            transport,
+            url,
+            page_size,
+            info: OnceCell::new(),
+        })
+    }
+
+    /// The product errors are reported for: the detected one once known.
+    fn product(&self) -> Product {
+        self.info.get().map_or(self.nominal, |info| info.product)
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        format!("{} at {}", self.product(), self.url.as_str().trim_end_matches('/'))
+    }
+
+    /// One request, its answer read to the end. Anything that stops a
+    /// complete answer from arriving (including a body cut off mid-way) is
+    /// [`StoreError::Unreachable`].
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+        operation: impl FnOnce() -> Operation,
+    ) -> Result<Answer, StoreError> {
+        let query = (!query.is_empty()).then_some(query);
+        let result = self
+            .transport
+            .send(method, path, HeaderMap::new(), query, body, None)
+            .await;
+        let response = match result {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::debug!(?method, path, "request failed: {error}");
+                return Err(unreachable(self.product(), operation(), &error));
+            }
+        };
+        let status = response.status_code().as_u16();
+        match response.bytes().await {
+            Ok(body) => {
+                tracing::debug!(?method, path, status, bytes = body.len(), "answered");
+                Ok(Answer { status, body })
+            }
+            Err(error) => {
+                tracing::debug!(?method, path, status, "answer broke off: {error}");
+                Err(unreachable(self.product(), operation(), &error))
+            }
+        }
+    }
+
+    /// Product and version, read from `GET /` on first use. A failure is not
+    /// kept: the next call asks again.
+    pub(crate) async fn cluster_info(&self) -> Result<&ClusterInfo, StoreError> {
+        self.info.get_or_try_init(|| self.read_cluster_info()).await
+    }
+
+    async fn read_cluster_info(&self) -> Result<ClusterInfo, StoreError> {
+        let operation = || Operation::ReadClusterInfo;
+        let answer = self.send(Method::Get, "", &[], None, operation).await?;
+        if !is_success(answer.status) {
+            return Err(ErrorAnswer::read(answer.status, &answer.body)
+                .into_store_error(self.nominal, operation()));
+        }
+        let bad = |what: &str| unreadable(self.nominal, operation(), answer.status, what, &answer.body);
+        let root: RootResponse<'_> = serde_json::from_slice(&answer.body)
+            .map_err(|e| bad(&format!("not a cluster information document ({e})")))?;
+        let version = root.version.ok_or_else(|| bad("no version in the cluster information"))?;
+        let product = match version.distribution.as_deref() {
+            Some("opensearch") => Product::OpenSearch,
+            _ => Product::Elasticsearch,
+        };
+        let number = version.number.ok_or_else(|| bad("no version.number in the cluster information"))?;
+        let info = ClusterInfo::new(product, &number)
+            .ok_or_else(|| bad(&format!("version.number [{number}] is not a version")))?;
+        if product != self.nominal {
+            tracing::warn!(
+                configured = %self.nominal,
+                detected = %product,
+                version = %info.number,
+                "the store is configured for {} but the cluster at {} is {} {}; using the {} dialect",
+                self.nominal,
+                self.url.as_str().trim_end_matches('/'),
+                product,
+                info.number,
+                product,
+            );
+        } else {
+            tracing::debug!(product = %product, version = %info.number, "cluster detected");
+        }
+        Ok(info)
+    }
+
+    pub(crate) async fn find_snapshots(
+        &self,
+        repository: &str,
+        pattern: &str,
+    ) -> Result<Vec<SnapshotRecord>, StoreError> {
+        let info = self.cluster_info().await?;
+        let product = info.product;
+        let operation = || Operation::ReadSnapshots {
+            pattern: pattern.to_owned(),
+        };
+        let path = format!(
+            "_snapshot/{}/{}",
+            encode(repository, SEGMENT),
+            encode(pattern, PATTERN)
+        );
+        let page_size = self.page_size.to_string();
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        if info.knows_index_names() {
+            query.push(("index_names", "false"));
+        }
+        let paging = info.pages_snapshots();
+        if paging {
+            query.push(("size", &page_size));
+        }
+
+        let mut records = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut page_query = query.clone();
+            if let Some(after) = &after {
+                page_query.push(("after", after));
+            }
+            let answer = self
+                .send(Method::Get, &path, &page_query, None, operation)
+                .await?;
+            if !is_success(answer.status) {
+                let error = ErrorAnswer::read(answer.status, &answer.body);
+                if error.is(404, "snapshot_missing_exception") {
+                    // ES ≤ 8.13 and OpenSearch: a pattern that matches nothing.
+                    return Ok(records);
+                }
+                if error.is(404, "repository_missing_exception") {
+                    return Err(StoreError::RepositoryMissing {
+                        repository: repository.to_owned(),
+                    });
+                }
+                return Err(error.into_store_error(product, operation()));
+            }
+            let bad = |what: String| unreadable(product, operation(), answer.status, &what, &answer.body);
+            let page: GetSnapshotsResponse<'_> = serde_json::from_slice(&answer.body)
+                .map_err(|e| bad(format!("not a snapshot list ({e})")))?;
+            let next = match page.remaining {
+                Some(0) => None,
+                _ => page.next.as_deref().map(str::to_owned),
+            };
+            let snapshots = page
+                .into_snapshots()
+                .ok_or_else(|| bad("no snapshots in the answer".to_owned()))?;
+            let got = snapshots.len();
+            records.extend(snapshots.into_iter().map(SnapshotInfo::into_record));
+            match next {
+                Some(next) if paging && got > 0 && after.as_deref() != Some(next.as_str()) => {
+                    after = Some(next);
+                }
+                _ => return Ok(records),
+            }
+        }
+        tracing::warn!(pattern, "stopped following pages after {MAX_PAGES} pages");
+        Ok(records)
+    }
+
+    pub(crate) async fn create_snapshot(
+        &self,
+        repository: &str,
+        part: &SnapshotPart,
+    ) -> Result<(), StoreError> {
+        let product = self.cluster_info().await?.product;
+        let operation = || Operation::CreateSnapshot {
+            name: part.name.clone(),
+        };
+        let path = format!(
+            "_snapshot/{}/{}",
+            encode(repository, SEGMENT),
+            encode(&part.name, SEGMENT)
+        );
+        let body = serde_json::to_vec(&CreateBody {
+            indices: &part.indices,
+            include_global_state: false,
+            metadata: &part.metadata,
+        })
+        .expect("the create body always serializes");
+        let answer = self
+            .send(
+                Method::Put,
+                &path,
+                &[("wait_for_completion", "false")],
+                Some(body),
+                operation,
+            )
+            .await?;
+        if is_success(answer.status) {
+            return match serde_json::from_slice::<CreateResponse>(&answer.body) {
+                Ok(created) if created.is_accepted() => Ok(()),
+                Ok(_) => Err(unreadable(product, operation(), answer.status, "the snapshot was not accepted", &answer.body)),
+                Err(e) => Err(unreadable(product, operation(), answer.status, &format!("not a create answer ({e})"), &answer.body)),
+            };
+        }
+        let error = ErrorAnswer::read(answer.status, &answer.body);
+        let duplicate_type = error.is(400, "invalid_snapshot_name_exception")
+            || error.is(400, "snapshot_name_already_in_use_exception");
+        let same_name = error
+            .reason
+            .as_deref()
+            .is_some_and(|reason| reason.contains("snapshot with the same name"));
+        if duplicate_type && same_name {
+            return Err(StoreError::NameInUse {
+                name: part.name.clone(),
+            });
+        }
+        if error.is(404, "repository_missing_exception") {
+            return Err(StoreError::RepositoryMissing {
+                repository: repository.to_owned(),
+            });
+        }
+        Err(error.into_store_error(product, operation()))
+    }
+
+    pub(crate) async fn delete_snapshots(
+        &self,
+        repository: &str,
+        names: &[String],
+    ) -> Result<(), StoreError> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let product = self.cluster_info().await?.product;
+        let operation = || Operation::DeleteSnapshots {
+            names: names.to_vec(),
+        };
+        let list: Vec<String> = names.iter().map(|name| encode(name, SEGMENT)).collect();
+        let path = format!(
+            "_snapshot/{}/{}",
+            encode(repository, SEGMENT),
+            list.join(",")
+        );
+        // No `wait_for_completion`: every version waits by default (§5).
+        let answer = self
+            .send(Method::Delete, &path, &[], None, operation)
+            .await?;
+        if is_success(answer.status) {
+            return match serde_json::from_slice::<AcknowledgedResponse>(&answer.body) {
+                Ok(AcknowledgedResponse { acknowledged: Some(true) }) => Ok(()),
+                Ok(_) => Err(StoreError::Cluster {
+                    product,
+                    operation: operation(),
+                    status: answer.status,
+                    detail: "the deletion was not acknowledged".into(),
+                }),
+                Err(e) => Err(unreadable(product, operation(), answer.status, &format!("not a delete answer ({e})"), &answer.body)),
+            };
+        }
+        let error = ErrorAnswer::read(answer.status, &answer.body);
+        if error.is(404, "snapshot_missing_exception") {
+            let name = missing_snapshot_name(error.reason.as_deref(), repository, names)
+                .unwrap_or(&names[0]);
+            return Err(StoreError::SnapshotMissing { name: name.clone() });
+        }
+        if error.is(404, "repository_missing_exception") {
+            return Err(StoreError::RepositoryMissing {
+                repository: repository.to_owned(),
+            });
+        }
+        Err(error.into_store_error(product, operation()))
+    }
+}
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// One path segment, percent-encoded; `.` and `..` are encoded too so that
+/// they cannot walk the URL path.
+fn encode(segment: &str, set: &'static AsciiSet) -> String {
+    match segment {
+        "." => "%2E".to_owned(),
+        ".." => "%2E%2E".to_owned(),
+        _ => utf8_percent_encode(segment, set).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_percent_encoded() {
+        assert_eq!(encode("camunda_optimize_1_8.6.0_part_1_of_2", SEGMENT), "camunda_optimize_1_8.6.0_part_1_of_2");
+        assert_eq!(encode("camunda_optimize_1_*", PATTERN), "camunda_optimize_1_*");
+        assert_eq!(encode("a*", SEGMENT), "a%2A");
+        assert_eq!(encode("my repo/x?y#z,w", SEGMENT), "my%20repo%2Fx%3Fy%23z%2Cw");
+        assert_eq!(encode("dépôt", SEGMENT), "d%C3%A9p%C3%B4t");
+        assert_eq!(encode("..", SEGMENT), "%2E%2E");
+        assert_eq!(encode("...", SEGMENT), "...");
+    }
+}

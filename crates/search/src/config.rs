@@ -1,0 +1,306 @@
+//! Connection settings and the transport built from them.
+
+use std::fmt;
+use std::time::Duration;
+
+use backup_actuator_core::Product;
+use base64::prelude::{Engine as _, BASE64_STANDARD};
+use opensearch::auth::{ClientCertificate, Credentials};
+use opensearch::cert::{Certificate, CertificateValidation};
+use opensearch::http::headers::{HeaderValue, AUTHORIZATION};
+use opensearch::http::transport::{SingleNodeConnectionPool, Transport, TransportBuilder};
+use opensearch::http::Url;
+use percent_encoding::percent_decode_str;
+
+/// The default number of snapshots asked for per page on Elasticsearch ≥ 7.14.
+pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+
+/// A value that must never be printed: `Debug` shows `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret<T>(pub(crate) T);
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Why a store could not be built from its settings. Never contains a
+/// password, token, key or the userinfo of the URL.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The cluster URL cannot be used.
+    #[error("invalid cluster URL: {reason}")]
+    InvalidUrl {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A PEM certificate (CA or client) cannot be read.
+    #[error("invalid {what}: {reason}")]
+    Certificate {
+        /// `CA certificate` or `client certificate`.
+        what: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Credentials that cannot be sent in an HTTP header, or that cannot be
+    /// combined with another setting.
+    #[error("invalid credentials: {reason}")]
+    Credentials {
+        /// What is wrong with them (never the credentials themselves).
+        reason: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {reason}")]
+    Transport {
+        /// The client's explanation.
+        reason: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum HeaderAuth {
+    Basic { user: String, password: Secret<String> },
+    ApiKey(Secret<String>),
+    Bearer(Secret<String>),
+}
+
+#[cfg(feature = "aws-auth")]
+#[derive(Clone)]
+pub(crate) struct AwsSigV4 {
+    pub region: String,
+    pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+}
+
+#[cfg(feature = "aws-auth")]
+impl fmt::Debug for AwsSigV4 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsSigV4")
+            .field("region", &self.region)
+            .field(
+                "credentials",
+                &if self.credentials.is_some() { "[redacted]" } else { "environment" },
+            )
+            .finish()
+    }
+}
+
+/// Settings shared by both stores' builders.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub product: Product,
+    pub url: Secret<String>,
+    pub auth: Option<HeaderAuth>,
+    pub ca_certificate_pem: Option<Vec<u8>>,
+    pub client_certificate_pem: Option<Secret<Vec<u8>>>,
+    pub request_timeout: Option<Duration>,
+    pub page_size: u32,
+    #[cfg(feature = "aws-auth")]
+    pub aws_sigv4: Option<AwsSigV4>,
+}
+
+impl Settings {
+    pub(crate) fn new(product: Product, url: String) -> Settings {
+        Settings {
+            product,
+            url: Secret(url),
+            auth: None,
+            ca_certificate_pem: None,
+            client_certificate_pem: None,
+            request_timeout: None,
+            page_size: DEFAULT_PAGE_SIZE,
+            #[cfg(feature = "aws-auth")]
+            aws_sigv4: None,
+        }
+    }
+
+    /// The transport and the cluster URL without userinfo.
+    pub(crate) fn build_transport(self) -> Result<(Transport, Url), ConfigError> {
+        let (url, url_auth) = parse_url(&self.url.0)?;
+        let auth = self.auth.or(url_auth);
+
+        let mut builder = TransportBuilder::new(SingleNodeConnectionPool::new(url.clone()));
+        if let Some(timeout) = self.request_timeout {
+            builder = builder.timeout(timeout);
+        }
+        if let Some(pem) = &self.ca_certificate_pem {
+            let chain = Certificate::from_pem(pem).map_err(|e| ConfigError::Certificate {
+                what: "CA certificate",
+                reason: e.to_string(),
+            })?;
+            builder = builder.cert_validation(CertificateValidation::Full(chain));
+        }
+        // The transport has one credentials slot, which a client certificate
+        // or SigV4 needs; header schemes are therefore sent as a default
+        // header, so that they combine with a client certificate.
+        if let Some(auth) = &auth {
+            builder = builder.header(AUTHORIZATION, authorization_header(auth)?);
+        }
+        if let Some(pem) = self.client_certificate_pem {
+            validate_client_pem(&pem.0)?;
+            builder = builder.auth(Credentials::Certificate(ClientCertificate::Pem(pem.0)));
+        }
+        #[cfg(feature = "aws-auth")]
+        if let Some(aws) = self.aws_sigv4 {
+            if auth.is_some() {
+                return Err(ConfigError::Credentials {
+                    reason: "AWS SigV4 signing cannot be combined with basic auth, an API key or a bearer token".into(),
+                });
+            }
+            builder = builder.auth(aws_credentials(aws)?).service_name("es");
+        }
+        let transport = builder.build().map_err(|e| match e {
+            opensearch::http::transport::BuildError::Cert(e) => ConfigError::Certificate {
+                what: "client certificate",
+                reason: crate::error::error_chain(&e),
+            },
+            other => ConfigError::Transport {
+                reason: crate::error::error_chain(&other),
+            },
+        })?;
+        Ok((transport, url))
+    }
+}
+
+/// Parses the cluster URL, takes its userinfo out as basic credentials.
+fn parse_url(raw: &str) -> Result<(Url, Option<HeaderAuth>), ConfigError> {
+    let mut url = Url::parse(raw.trim()).map_err(|e| ConfigError::InvalidUrl {
+        reason: e.to_string(),
+    })?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(ConfigError::InvalidUrl {
+            reason: format!("scheme must be http or https, not {}", url.scheme()),
+        });
+    }
+    if url.host().is_none() {
+        return Err(ConfigError::InvalidUrl {
+            reason: "no host".into(),
+        });
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::InvalidUrl {
+            reason: "a query or fragment cannot be part of the cluster URL".into(),
+        });
+    }
+    let auth = if url.username().is_empty() && url.password().is_none() {
+        None
+    } else {
+        let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+        let auth = HeaderAuth::Basic {
+            user: decode(url.username()),
+            password: Secret(decode(url.password().unwrap_or(""))),
+        };
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        Some(auth)
+    };
+    Ok((url, auth))
+}
+
+fn authorization_header(auth: &HeaderAuth) -> Result<HeaderValue, ConfigError> {
+    let text = match auth {
+        HeaderAuth::Basic { user, password } => {
+            format!("Basic {}", BASE64_STANDARD.encode(format!("{user}:{}", password.0)))
+        }
+        HeaderAuth::ApiKey(key) => format!("ApiKey {}", key.0.trim()),
+        HeaderAuth::Bearer(token) => format!("Bearer {}", token.0.trim()),
+    };
+    let mut value = HeaderValue::from_str(&text).map_err(|_| ConfigError::Credentials {
+        reason: "they contain characters that cannot be sent in an HTTP header".into(),
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The transport would only fail on the first request (or not at all) for
+/// a PEM without a certificate or key; say so when the store is built.
+fn validate_client_pem(pem: &[u8]) -> Result<(), ConfigError> {
+    let text = String::from_utf8_lossy(pem);
+    let has_cert = text.contains("-----BEGIN CERTIFICATE-----");
+    let has_key = text.contains("PRIVATE KEY-----");
+    if has_cert && has_key {
+        Ok(())
+    } else {
+        Err(ConfigError::Certificate {
+            what: "client certificate",
+            reason: "the PEM must hold a certificate and its private key".into(),
+        })
+    }
+}
+
+#[cfg(feature = "aws-auth")]
+fn aws_credentials(aws: AwsSigV4) -> Result<Credentials, ConfigError> {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+
+    let provider = match aws.credentials {
+        Some(provider) => provider,
+        None => {
+            let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+            let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) else {
+                return Err(ConfigError::Credentials {
+                    reason: "AWS SigV4 needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or a credentials provider".into(),
+                });
+            };
+            SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+                key,
+                secret,
+                var("AWS_SESSION_TOKEN"),
+                None,
+                "environment",
+            ))
+        }
+    };
+    Ok(Credentials::AwsSigV4(
+        provider,
+        aws_types::region::Region::new(aws.region),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        assert_eq!(format!("{:?}", Secret("hunter2")), "[redacted]");
+        let mut settings = Settings::new(Product::Elasticsearch, "https://u:hunter2@h:9200".into());
+        settings.auth = Some(HeaderAuth::Bearer(Secret("tok3n".into())));
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("tok3n"), "{printed}");
+    }
+
+    #[test]
+    fn userinfo_becomes_basic_auth_and_leaves_the_url() {
+        let (url, auth) = parse_url("https://elastic:p%40ss@es.example:9200").unwrap();
+        assert_eq!(url.as_str(), "https://es.example:9200/");
+        match auth {
+            Some(HeaderAuth::Basic { user, password }) => {
+                assert_eq!(user, "elastic");
+                assert_eq!(password.0, "p@ss");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_urls_are_config_errors() {
+        for raw in ["not a url", "ftp://h", "http://h:9200/?x=1", "unix:/tmp/s"] {
+            assert!(matches!(parse_url(raw), Err(ConfigError::InvalidUrl { .. })), "{raw}");
+        }
+    }
+
+    #[test]
+    fn authorization_headers() {
+        let basic = authorization_header(&HeaderAuth::Basic {
+            user: "elastic".into(),
+            password: Secret("changeme".into()),
+        })
+        .unwrap();
+        assert_eq!(basic.to_str().unwrap(), "Basic ZWxhc3RpYzpjaGFuZ2VtZQ==");
+        assert!(basic.is_sensitive());
+        let key = authorization_header(&HeaderAuth::ApiKey(Secret("VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==".into()))).unwrap();
+        assert_eq!(key.to_str().unwrap(), "ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==");
+        assert!(authorization_header(&HeaderAuth::Bearer(Secret("a\nb".into()))).is_err());
+    }
+}

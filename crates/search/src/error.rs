@@ -1,0 +1,208 @@
+//! From transport failures and error answers to [`StoreError`], by JSON
+//! `type` and HTTP status, never by free text alone.
+
+use std::error::Error as StdError;
+
+use backup_actuator_core::Product;
+use backup_actuator_store::{excerpt, Operation, StoreError};
+
+use crate::model::{ErrorField, ErrorResponse};
+
+/// How much of a body goes into a message.
+pub(crate) const EXCERPT_CHARS: usize = 200;
+
+/// An error answer, read as far as it can be.
+#[derive(Debug)]
+pub(crate) struct ErrorAnswer {
+    pub status: u16,
+    /// `error.type` of an envelope.
+    pub kind: Option<String>,
+    /// `error.reason` of an envelope.
+    pub reason: Option<String>,
+    /// `type: reason` for an envelope, otherwise a readable excerpt.
+    pub detail: String,
+}
+
+impl ErrorAnswer {
+    pub(crate) fn read(status: u16, body: &[u8]) -> ErrorAnswer {
+        let parsed = serde_json::from_slice::<ErrorResponse>(body).ok();
+        let (kind, reason, detail) = match parsed {
+            Some(ErrorResponse {
+                error: Some(ErrorField::Cause(cause)),
+                ..
+            }) if cause.kind.is_some() => {
+                let kind = cause.kind.unwrap_or_default();
+                let detail = match &cause.reason {
+                    Some(reason) => format!("{kind}: {reason}"),
+                    None => kind.clone(),
+                };
+                (Some(kind), cause.reason, detail)
+            }
+            Some(ErrorResponse {
+                aws_message: Some(message),
+                ..
+            }) => (None, None, cap(&message)),
+            _ => (None, None, excerpt(body, EXCERPT_CHARS)),
+        };
+        ErrorAnswer {
+            status,
+            kind,
+            reason,
+            detail,
+        }
+    }
+
+    pub(crate) fn is(&self, status: u16, kind: &str) -> bool {
+        self.status == status && self.kind.as_deref() == Some(kind)
+    }
+
+    pub(crate) fn into_store_error(self, product: Product, operation: Operation) -> StoreError {
+        StoreError::Cluster {
+            product,
+            operation,
+            status: self.status,
+            detail: self.detail,
+        }
+    }
+}
+
+fn cap(text: &str) -> String {
+    text.chars().take(EXCERPT_CHARS).collect()
+}
+
+/// A complete 2xx answer that cannot be read.
+pub(crate) fn unreadable(
+    product: Product,
+    operation: Operation,
+    status: u16,
+    what: &str,
+    body: &[u8],
+) -> StoreError {
+    StoreError::Unreadable {
+        product,
+        operation,
+        status,
+        detail: format!("{what}; body starts with: {}", excerpt(body, EXCERPT_CHARS)),
+    }
+}
+
+/// The transport failed before a complete answer arrived.
+pub(crate) fn unreachable(
+    product: Product,
+    operation: Operation,
+    error: &(dyn StdError + 'static),
+) -> StoreError {
+    StoreError::Unreachable {
+        product,
+        operation,
+        cause: error_chain(error),
+    }
+}
+
+/// An error and its sources, `: `-joined, repeats and URL userinfo removed.
+pub(crate) fn error_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(current) = next {
+        let text = current.to_string();
+        if !parts.iter().any(|seen| seen.contains(&text)) {
+            parts.push(text);
+        }
+        next = current.source();
+    }
+    strip_userinfo(&parts.join(": "))
+}
+
+/// Removes `user:password@` from every `scheme://user:password@host` in a text.
+pub(crate) fn strip_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let authority_end = tail
+            .find(|c: char| matches!(c, '/' | '?' | '#' | ')' | ' ' | '"' | '\''))
+            .unwrap_or(tail.len());
+        match tail[..authority_end].rfind('@') {
+            Some(userinfo_end) => rest = &tail[userinfo_end + 1..],
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The snapshot name of `[repo:name] is missing` or `[repo:name/uuid] …`,
+/// if it is one of `names`.
+pub(crate) fn missing_snapshot_name<'a>(
+    reason: Option<&str>,
+    repository: &str,
+    names: &'a [String],
+) -> Option<&'a String> {
+    let inside = reason?
+        .strip_prefix('[')?
+        .strip_prefix(repository)?
+        .strip_prefix(':')?;
+    let name = &inside[..inside.find(']')?];
+    let name = name.split_once('/').map_or(name, |(name, _uuid)| name);
+    names.iter().find(|candidate| candidate.as_str() == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_detail_is_type_and_reason() {
+        let body = br#"{"error":{"root_cause":[{"type":"security_exception","reason":"missing authentication credentials for REST request [/]"}],"type":"security_exception","reason":"missing authentication credentials for REST request [/]","header":{"WWW-Authenticate":["Basic realm=\"security\" charset=\"UTF-8\"","ApiKey"]}},"status":401}"#;
+        let answer = ErrorAnswer::read(401, body);
+        assert!(answer.is(401, "security_exception"));
+        assert_eq!(
+            answer.detail,
+            "security_exception: missing authentication credentials for REST request [/]"
+        );
+    }
+
+    #[test]
+    fn other_bodies_are_excerpts() {
+        assert_eq!(ErrorAnswer::read(401, b"Unauthorized").detail, "Unauthorized");
+        let html = format!("<html><body>{}</body></html>", "x".repeat(500));
+        let answer = ErrorAnswer::read(500, html.as_bytes());
+        assert_eq!(answer.detail.chars().count(), 200);
+        assert!(answer.kind.is_none());
+        let string_error = br#"{"error":"Content-Type header [application/vnd.elasticsearch+json; compatible-with=8] is not supported","status":406}"#;
+        assert_eq!(
+            ErrorAnswer::read(406, string_error).detail,
+            excerpt(string_error, 200)
+        );
+        let aws = br#"{"Message":"User: anonymous is not authorized to perform: es:ESHttpGet"}"#;
+        assert_eq!(
+            ErrorAnswer::read(403, aws).detail,
+            "User: anonymous is not authorized to perform: es:ESHttpGet"
+        );
+        assert_eq!(ErrorAnswer::read(502, b"").detail, "");
+    }
+
+    #[test]
+    fn userinfo_is_stripped_from_texts() {
+        assert_eq!(
+            strip_userinfo("error sending request for url (http://elastic:secret@127.0.0.1:9200/_snapshot/r)"),
+            "error sending request for url (http://127.0.0.1:9200/_snapshot/r)"
+        );
+        assert_eq!(strip_userinfo("https://h:9200 and mail@x"), "https://h:9200 and mail@x");
+        assert_eq!(strip_userinfo("a://u@h b://v:w@i/"), "a://h b://i/");
+    }
+
+    #[test]
+    fn missing_names_are_read_from_the_reason() {
+        let names = vec!["a_1".to_string(), "b_2".to_string()];
+        assert_eq!(missing_snapshot_name(Some("[repo:b_2] is missing"), "repo", &names), Some(&names[1]));
+        assert_eq!(
+            missing_snapshot_name(Some("[repo:b_2/R5_AuiaHSEi4J0X2RvTBSw] is missing"), "repo", &names),
+            Some(&names[1])
+        );
+        assert_eq!(missing_snapshot_name(Some("[repo:zzz] is missing"), "repo", &names), None);
+        assert_eq!(missing_snapshot_name(Some("[other:a_1] is missing"), "repo", &names), None);
+        assert_eq!(missing_snapshot_name(None, "repo", &names), None);
+    }
+}
