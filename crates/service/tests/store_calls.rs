@@ -1,0 +1,249 @@
+//! SPEC §6: exactly which store calls each operation makes.
+
+mod common;
+
+use std::time::Duration;
+
+use backup_actuator_core::Product;
+use backup_actuator_store::{Operation, PartOutcome, StoreError};
+use common::*;
+
+const PART_1: &str = "camunda_optimize_5_8.6.0_part_1_of_2";
+const PART_2: &str = "camunda_optimize_5_8.6.0_part_2_of_2";
+const FOREIGN: &str = "camunda_optimize_5_before_upgrade";
+
+fn recording() -> (backup_actuator_service::BackupService, RecordingStore) {
+    let (memory, _) = memory();
+    let store = RecordingStore::new(memory);
+    (builder(store.clone()).build(), store)
+}
+
+#[tokio::test]
+async fn get_one_makes_one_find_of_the_id_pattern() {
+    let (service, store) = recording();
+    get(&service, "/actuator/backups/5").await;
+    assert_eq!(store.take_calls(), [Call::Find("camunda_optimize_5_*".into())]);
+}
+
+#[tokio::test]
+async fn list_makes_one_find_of_the_prefix_pattern() {
+    let (service, store) = recording();
+    get(&service, "/actuator/backups").await;
+    get(&service, "/actuator/backup").await;
+    assert_eq!(
+        store.take_calls(),
+        [
+            Call::Find("camunda_optimize_*".into()),
+            Call::Find("camunda_optimize_*".into())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn post_makes_one_find_then_creates_every_part_in_order() {
+    let (service, store) = recording();
+    assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 202);
+    assert_eq!(
+        store.take_calls(),
+        [
+            Call::Find("camunda_optimize_5_*".into()),
+            Call::Create(PART_1.into()),
+            Call::Create(PART_2.into()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn post_of_existing_id_makes_no_create() {
+    let (service, store) = recording();
+    put_snapshot(&store.inner, PART_2).await;
+    assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 409);
+    assert_eq!(store.take_calls(), [Call::Find("camunda_optimize_5_*".into())]);
+}
+
+#[tokio::test]
+async fn invalid_requests_make_no_store_call() {
+    let (service, store) = recording();
+    post(&service, r#"{"backupId": "1,*"}"#).await;
+    get(&service, "/actuator/backups/1,*").await;
+    delete(&service, "/actuator/backups/*").await;
+    send(&service, "PUT", "/actuator/backups/1", "").await;
+    get(&service, "/actuator/backups/1/extra").await;
+    assert_eq!(store.take_calls(), []);
+}
+
+#[tokio::test]
+async fn refused_part_rolls_back_the_parts_this_request_created() {
+    let (service, store) = recording();
+    store.inner.set_outcome(
+        PART_2,
+        PartOutcome::Refuse(StoreError::Unreachable {
+            product: Product::OpenSearch,
+            operation: Operation::CreateSnapshot { name: PART_2.into() },
+            cause: "connection reset".into(),
+        }),
+    );
+    let answer = post(&service, r#"{"backupId": 5}"#).await;
+    answer.assert_error(
+        502,
+        "openSearchConnectionError",
+        &format!("Encountered an error connecting to OpenSearch while creating snapshot [{PART_2}]: connection reset"),
+    );
+    assert_eq!(
+        store.take_calls(),
+        [
+            Call::Find("camunda_optimize_5_*".into()),
+            Call::Create(PART_1.into()),
+            Call::Create(PART_2.into()),
+            Call::Delete(vec![PART_1.into()]),
+        ]
+    );
+    assert!(store.inner.snapshot_names(REPO).is_empty());
+}
+
+#[tokio::test]
+async fn refused_first_part_deletes_nothing() {
+    let (service, store) = recording();
+    store
+        .inner
+        .set_outcome(PART_1, PartOutcome::Refuse(StoreError::NameInUse { name: PART_1.into() }));
+    assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 409);
+    assert_eq!(
+        store.take_calls(),
+        [Call::Find("camunda_optimize_5_*".into()), Call::Create(PART_1.into())]
+    );
+}
+
+#[tokio::test]
+async fn failed_rollback_still_returns_the_original_error() {
+    let (service, store) = recording();
+    store.inner.set_outcome(
+        PART_2,
+        PartOutcome::Refuse(StoreError::NameInUse { name: PART_2.into() }),
+    );
+    store.fail_deletes(1);
+    post(&service, r#"{"backupId": 5}"#).await.assert_error(
+        409,
+        "conflict",
+        &format!("A backup with ID [5] already exists. Found snapshots: [{PART_2}]"),
+    );
+    // The rollback failed (logged); part 1 is left for the operator.
+    assert_eq!(store.inner.snapshot_names(REPO), [PART_1]);
+}
+
+#[tokio::test]
+async fn delete_makes_one_find_and_one_delete_of_exactly_the_parts() {
+    let (service, store) = recording();
+    assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 202);
+    assert_eq!(post(&service, r#"{"backupId": 50}"#).await.status, 202);
+    // Added after the trigger: an older plan's part, and a hand-made snapshot.
+    put_snapshot(&store.inner, FOREIGN).await;
+    put_snapshot(&store.inner, "camunda_optimize_5_3.10.0_part_1_of_1").await;
+    store.take_calls();
+
+    assert_eq!(delete(&service, "/actuator/backups/5").await.status, 204);
+    assert_eq!(
+        store.take_calls(),
+        [
+            Call::Find("camunda_optimize_5_*".into()),
+            Call::Delete(vec![
+                "camunda_optimize_5_3.10.0_part_1_of_1".into(),
+                PART_1.into(),
+                PART_2.into(),
+            ]),
+        ]
+    );
+    // The hand-made snapshot that matches the wildcard survives, and so does 50.
+    assert_eq!(
+        store.inner.snapshot_names(REPO),
+        [
+            "camunda_optimize_50_8.6.0_part_1_of_2",
+            "camunda_optimize_50_8.6.0_part_2_of_2",
+            FOREIGN,
+        ]
+    );
+}
+
+#[tokio::test]
+async fn delete_with_only_foreign_names_sends_no_delete_and_is_204() {
+    let (service, store) = recording();
+    put_snapshot(&store.inner, FOREIGN).await;
+    assert_eq!(delete(&service, "/actuator/backups/5").await.status, 204);
+    assert_eq!(store.take_calls(), [Call::Find("camunda_optimize_5_*".into())]);
+    assert_eq!(store.inner.snapshot_names(REPO), [FOREIGN]);
+}
+
+#[tokio::test]
+async fn delete_retries_after_snapshot_missing_and_succeeds() {
+    let (service, store) = recording();
+    post(&service, r#"{"backupId": 5}"#).await;
+    store.take_calls();
+    store.fail_deletes(2);
+    assert_eq!(delete(&service, "/actuator/backups/5").await.status, 204);
+    let both = vec![PART_1.to_owned(), PART_2.to_owned()];
+    let find = Call::Find("camunda_optimize_5_*".into());
+    assert_eq!(
+        store.take_calls(),
+        [
+            find.clone(),
+            Call::Delete(both.clone()),
+            find.clone(),
+            Call::Delete(both.clone()),
+            find,
+            Call::Delete(both),
+        ]
+    );
+    assert!(store.inner.snapshot_names(REPO).is_empty());
+}
+
+#[tokio::test]
+async fn delete_gives_up_after_three_attempts_with_500() {
+    let (service, store) = recording();
+    post(&service, r#"{"backupId": 5}"#).await;
+    store.take_calls();
+    store.fail_deletes(3);
+    delete(&service, "/actuator/backups/5").await.assert_error(
+        500,
+        "serverError",
+        &format!("snapshot [{PART_1}] is missing"),
+    );
+    let calls = store.take_calls();
+    assert_eq!(calls.iter().filter(|c| matches!(c, Call::Find(_))).count(), 3);
+    assert_eq!(calls.iter().filter(|c| matches!(c, Call::Delete(_))).count(), 3);
+}
+
+#[tokio::test]
+async fn delete_of_running_backup_removes_it() {
+    let (memory, clock) = memory();
+    let store = RecordingStore::new(memory);
+    let service = builder(store.clone()).build();
+    post(&service, r#"{"backupId": 5}"#).await;
+    clock.advance(Duration::from_millis(500));
+    assert_eq!(delete(&service, "/actuator/backups/5").await.status, 204);
+    assert_eq!(get(&service, "/actuator/backups/5").await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_triggers_of_one_id_get_exactly_one_202() {
+    let (service, store) = recording();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let service = service.clone();
+        tasks.push(tokio::spawn(async move {
+            post(&service, r#"{"backupId": 5}"#).await.status.as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [202, 409, 409, 409, 409, 409, 409, 409]);
+    assert_eq!(store.inner.snapshot_names(REPO), [PART_1, PART_2]);
+    let creates = store
+        .take_calls()
+        .into_iter()
+        .filter(|c| matches!(c, Call::Create(_)))
+        .count();
+    assert_eq!(creates, 2);
+}
