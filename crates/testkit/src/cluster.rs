@@ -1,0 +1,240 @@
+//! [`EmulatedCluster`]: the handle users hold.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock::EmulatorClock;
+use crate::model::{Fault, RecordedRequest, SeededSnapshot, SnapshotRule};
+use crate::state::{fake_uuid, Credential, State};
+use crate::Flavor;
+
+/// What the server task shares with the handles.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub flavor: Flavor,
+    pub clock: EmulatorClock,
+    pub state: Mutex<State>,
+    pub node_id: String,
+    pub node_name: String,
+    pub cluster_uuid: String,
+}
+
+/// Stops the server when the last handle goes away.
+#[derive(Debug)]
+struct Guard {
+    core: Arc<Core>,
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// An in-process Elasticsearch/OpenSearch snapshot API on `127.0.0.1:<ephemeral port>`.
+///
+/// It answers like the real server of its [`Flavor`] (wire reference
+/// `es-os-snapshot-wire.md`): `GET /`, repository GET/PUT/DELETE, snapshot
+/// create/get/delete/status, errors, headers, unknown-parameter checks, optional auth.
+/// Handles are cheap to clone; the server stops when the last one is dropped or on
+/// [`EmulatedCluster::shutdown`].
+///
+/// ```
+/// use backup_actuator_testkit::{EmulatedCluster, Flavor, SeededSnapshot, SnapshotState};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let cluster = EmulatedCluster::start(Flavor::Elasticsearch8_15).await?;
+/// cluster.add_repository("camunda_backup");
+/// cluster.insert_snapshot(
+///     "camunda_backup",
+///     SeededSnapshot::new("camunda_optimize_1_8.6.0_part_1_of_2", SnapshotState::Success, cluster.clock().now_millis()),
+/// );
+/// assert!(cluster.url().starts_with("http://127.0.0.1:"));
+/// assert_eq!(cluster.snapshot_names("camunda_backup"), ["camunda_optimize_1_8.6.0_part_1_of_2"]);
+/// cluster.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct EmulatedCluster {
+    guard: Arc<Guard>,
+}
+
+impl EmulatedCluster {
+    /// Binds `127.0.0.1:0` and starts serving as `flavor`. Needs a Tokio runtime with IO
+    /// and time enabled (e.g. `#[tokio::test]`).
+    pub async fn start(flavor: Flavor) -> std::io::Result<EmulatedCluster> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let core = Arc::new(Core {
+            flavor,
+            clock: EmulatorClock::new(),
+            state: Mutex::new(State { seq: 1000, ..State::default() }),
+            node_id: fake_uuid(7),
+            node_name: "testkit-node-0".to_string(),
+            cluster_uuid: fake_uuid(11),
+        });
+        let (tx, rx) = watch::channel(false);
+        let task = tokio::spawn(crate::http::run(listener, core.clone(), rx));
+        Ok(EmulatedCluster { guard: Arc::new(Guard { core, addr, shutdown: tx, task: Mutex::new(Some(task)) }) })
+    }
+
+    fn core(&self) -> &Core {
+        &self.guard.core
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.core().state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.guard.addr)
+    }
+
+    /// The socket address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.guard.addr
+    }
+
+    /// The emulated product and version.
+    pub fn flavor(&self) -> Flavor {
+        self.core().flavor
+    }
+
+    /// Registers an `fs` repository (location `/var/backups/{name}`), like a verified
+    /// `PUT _snapshot/{name}`. Replaces the settings of an existing one.
+    pub fn add_repository(&self, name: &str) {
+        self.state().put_repo(name, "fs", vec![("location".to_string(), format!("/var/backups/{name}"))], true);
+    }
+
+    /// Declares indices that exist, for wildcard `indices` in create bodies. Exact index
+    /// names in a create body are always accepted (and then remembered).
+    pub fn add_indices<I, S>(&self, names: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut st = self.state();
+        st.known_indices.extend(names.into_iter().map(Into::into));
+    }
+
+    /// Sets `path.repo`: `fs` repositories outside these roots are refused with the 500 of §2.2
+    /// (an empty list gives the "because this setting is empty" variant). By default any
+    /// location is accepted.
+    pub fn set_path_repo<I, S>(&self, roots: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.state().path_repo = Some(roots.into_iter().map(Into::into).collect());
+    }
+
+    /// The controllable clock.
+    pub fn clock(&self) -> &EmulatorClock {
+        &self.core().clock
+    }
+
+    /// How long (emulated clock time) a snapshot created through the API stays
+    /// `IN_PROGRESS`. The default is zero: it is finished as soon as the clock is read,
+    /// with `end_time == start_time`. Applies to snapshots created afterwards.
+    pub fn set_completion_delay(&self, d: Duration) {
+        self.state().completion_delay = d;
+    }
+
+    /// Adds a rule for snapshots created through the API (see [`SnapshotRule`]).
+    pub fn add_rule(&self, rule: SnapshotRule) {
+        self.state().rules.push(rule);
+    }
+
+    /// Removes every rule.
+    pub fn clear_rules(&self) {
+        self.state().rules.clear();
+    }
+
+    /// Puts a snapshot straight into `repo` (created as a verified `fs` repository if
+    /// missing), replacing one with the same name. Cheap: 20,000 snapshots take milliseconds.
+    pub fn insert_snapshot(&self, repo: &str, snapshot: SeededSnapshot) {
+        self.state().seed(repo, snapshot);
+    }
+
+    /// [`Self::insert_snapshot`] for many snapshots under one lock.
+    pub fn insert_snapshots<I>(&self, repo: &str, snapshots: I)
+    where
+        I: IntoIterator<Item = SeededSnapshot>,
+    {
+        let mut st = self.state();
+        for s in snapshots {
+            st.seed(repo, s);
+        }
+    }
+
+    /// Injects a fault (see [`Fault`]); faults are tried in insertion order.
+    pub fn inject_fault(&self, fault: Fault) {
+        self.state().faults.push(fault);
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.state().faults.clear();
+    }
+
+    /// Every request received so far, in arrival order (including faulted ones).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state().requests.clone()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.state().requests.clear();
+    }
+
+    /// The snapshot names in `repo` (running ones included), in the default GET order:
+    /// start time, then name. Empty if the repository does not exist.
+    pub fn snapshot_names(&self, repo: &str) -> Vec<String> {
+        let st = self.state();
+        let Some(r) = st.repo(repo) else { return Vec::new() };
+        let mut v: Vec<(i64, &String)> = r.snapshots.values().map(|s| (s.start, &s.name)).collect();
+        v.sort();
+        v.into_iter().map(|(_, n)| n.clone()).collect()
+    }
+
+    /// Requires `Authorization: Basic` with these credentials (in addition to any other
+    /// configured credential). Failures get the product's 401 (§9).
+    pub fn require_basic_auth(&self, user: &str, password: &str) {
+        self.state().credentials.push(Credential::Basic { user: user.to_string(), password: password.to_string() });
+    }
+
+    /// Accepts `Authorization: ApiKey <encoded>` (Elasticsearch only) and switches auth on.
+    pub fn require_api_key(&self, encoded: &str) {
+        self.state().credentials.push(Credential::ApiKey(encoded.to_string()));
+    }
+
+    /// Accepts `Authorization: Bearer <token>` and switches auth on.
+    pub fn require_bearer_token(&self, token: &str) {
+        self.state().credentials.push(Credential::Bearer(token.to_string()));
+    }
+
+    /// Switches auth off again.
+    pub fn clear_auth(&self) {
+        self.state().credentials.clear();
+    }
+
+    /// Stops the server (for every handle) and waits for the accept loop to end.
+    pub async fn shutdown(self) {
+        let _ = self.guard.shutdown.send(true);
+        let task = self.guard.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! The hyper server: accept loop, request recording, fault injection, response bodies.
+
+use std::error::Error as StdError;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::api::{self, Rendered, Req};
+use crate::cluster::Core;
+use crate::model::{FaultKind, RecordedRequest};
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// Percent-decodes `s` (lossy UTF-8); with `plus_as_space`, `+` becomes a space (query strings).
+pub(crate) fn percent_decode(s: &str, plus_as_space: bool) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' if plus_as_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub(crate) fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
+    let Some(q) = q else { return Vec::new() };
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k, true), percent_decode(v, true))
+        })
+        .collect()
+}
+
+/// The response body: whole, or deliberately broken after a prefix.
+pub(crate) enum EmuBody {
+    Full(Option<Bytes>),
+    Broken {
+        first: Option<Bytes>,
+        /// `Some(len)`: announce this Content-Length; `None`: chunked.
+        announced: Option<u64>,
+        pause: Pin<Box<tokio::time::Sleep>>,
+    },
+}
+
+#[derive(Debug)]
+struct Aborted;
+
+impl std::fmt::Display for Aborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection deliberately broken by an injected fault")
+    }
+}
+
+impl StdError for Aborted {}
+
+impl Body for EmuBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.get_mut() {
+            EmuBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
+            EmuBody::Broken { first, pause, .. } => {
+                if let Some(b) = first.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(b))));
+                }
+                // Let hyper flush the prefix before the connection is torn down.
+                match pause.as_mut().poll(cx) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(Aborted)))),
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, EmuBody::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            EmuBody::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            EmuBody::Full(None) => SizeHint::with_exact(0),
+            EmuBody::Broken { announced: Some(n), .. } => SizeHint::with_exact(*n),
+            EmuBody::Broken { announced: None, .. } => SizeHint::default(),
+        }
+    }
+}
+
+use std::future::Future as _;
+
+fn build_response(r: Rendered, body: EmuBody) -> Response<EmuBody> {
+    let mut resp = Response::new(body);
+    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (k, v) in r.headers {
+        if let (Ok(name), Ok(value)) = (http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+            resp.headers_mut().append(name, value);
+        }
+    }
+    resp
+}
+
+fn half(b: &Bytes) -> Bytes {
+    b.slice(..b.len() / 2)
+}
+
+/// One request: record, apply faults, handle.
+async fn serve_one(core: Arc<Core>, req: Request<Incoming>) -> Result<Response<EmuBody>, BoxError> {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let raw_path = parts.uri.path().to_string();
+    let raw_query = parts.uri.query().map(str::to_string);
+    let query = parse_query(raw_query.as_deref());
+
+    let fault = {
+        let mut state = core.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.requests.push(RecordedRequest {
+            method: parts.method.clone(),
+            path: raw_path.clone(),
+            query: query.clone(),
+            headers: parts.headers.clone(),
+            body: body.clone(),
+        });
+        let mut chosen = None;
+        for f in state.faults.iter_mut() {
+            if f.times == Some(0) || !f.matches(&parts.method, &raw_path) {
+                continue;
+            }
+            if let Some(t) = f.times.as_mut() {
+                *t -= 1;
+            }
+            chosen = Some(f.kind.clone());
+            break;
+        }
+        chosen
+    };
+
+    match &fault {
+        Some(FaultKind::Delay(d)) => tokio::time::sleep(*d).await,
+        Some(FaultKind::CloseConnection) => return Err(Box::new(Aborted)),
+        Some(FaultKind::Respond { status, content_type, body }) => {
+            let mut resp = Response::new(EmuBody::Full(Some(body.clone())));
+            *resp.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
+            if let Ok(v) = HeaderValue::from_str(content_type) {
+                resp.headers_mut().insert(http::header::CONTENT_TYPE, v);
+            }
+            return Ok(resp);
+        }
+        _ => {}
+    }
+
+    let rendered = api::handle(
+        &core,
+        &Req {
+            method: &parts.method,
+            raw_path: &raw_path,
+            raw_query: raw_query.as_deref(),
+            query: &query,
+            headers: &parts.headers,
+            body: &body,
+        },
+    );
+
+    let pause = || Box::pin(tokio::time::sleep(Duration::from_millis(20)));
+    Ok(match fault {
+        Some(FaultKind::CloseAfterHandling) => return Err(Box::new(Aborted)),
+        Some(FaultKind::ResetMidBody) => {
+            let first = half(&rendered.body);
+            build_response(rendered, EmuBody::Broken { first: Some(first), announced: None, pause: pause() })
+        }
+        Some(FaultKind::Truncated) => {
+            let first = half(&rendered.body);
+            let n = rendered.body.len() as u64;
+            build_response(rendered, EmuBody::Broken { first: Some(first), announced: Some(n), pause: pause() })
+        }
+        Some(FaultKind::Malformed) => {
+            let mut r = rendered;
+            r.status = 200;
+            let mut b = half(&r.body).to_vec();
+            if b.is_empty() {
+                b = b"{".to_vec();
+            }
+            build_response(r, EmuBody::Full(Some(Bytes::from(b))))
+        }
+        _ => {
+            let body = rendered.body.clone();
+            let empty = body.is_empty();
+            build_response(rendered, EmuBody::Full(if empty { None } else { Some(body) }))
+        }
+    })
+}
+
+/// Accepts connections until `shutdown` flips to `true` (or its sender is dropped).
+pub(crate) async fn run(listener: TcpListener, core: Arc<Core>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let conn_rx = shutdown.clone();
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let core = core.clone();
+                let mut conn_shutdown = conn_rx;
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| serve_one(core.clone(), req));
+                    let mut builder = hyper::server::conn::http1::Builder::new();
+                    // Real servers send no Date header.
+                    builder.auto_date_header(false).keep_alive(true);
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    tokio::select! {
+                        _ = conn => {}
+                        _ = conn_shutdown.wait_for(|v| *v) => {}
+                    }
+                });
+            }
+            _ = shutdown.wait_for(|v| *v) => break,
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! The emulated cluster state (repositories, snapshots, rules, faults, recorded requests)
+//! and the SnapshotInfo serialisation of §4.4.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use base64::Engine as _;
+
+use crate::clock::format_millis;
+use crate::json::{obj, J};
+use crate::model::{Fault, RecordedRequest, SeededSnapshot, ShardFailure, SnapshotRule, SnapshotState};
+use crate::Flavor;
+
+/// Credentials the emulator accepts once auth is switched on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Credential {
+    Basic { user: String, password: String },
+    ApiKey(String),
+    Bearer(String),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub repos: Vec<Repo>,
+    pub rules: Vec<SnapshotRule>,
+    pub faults: Vec<Fault>,
+    pub requests: Vec<RecordedRequest>,
+    pub completion_delay: Duration,
+    pub credentials: Vec<Credential>,
+    pub known_indices: BTreeSet<String>,
+    /// `path.repo`; `None` = any fs location is accepted.
+    pub path_repo: Option<Vec<String>>,
+    pub seq: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Repo {
+    pub name: String,
+    pub repo_type: String,
+    pub settings: Vec<(String, String)>,
+    pub uuid: String,
+    /// ES 7.12+ prints `uuid` only once the repository has been read or written (§2.1).
+    pub uuid_known: bool,
+    pub snapshots: HashMap<String, Snap>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Snap {
+    pub name: String,
+    pub uuid: String,
+    pub indices: Vec<String>,
+    pub data_streams: Vec<String>,
+    pub feature_states: Vec<(String, Vec<String>)>,
+    pub include_global_state: bool,
+    pub metadata: Option<serde_json::Value>,
+    pub start: i64,
+    /// End time once finished.
+    pub end: i64,
+    /// Still running while `pending` and (no completion time or the clock is before it).
+    pub pending: bool,
+    pub completes_at: Option<i64>,
+    pub final_state: SnapshotState,
+    pub reason: Option<String>,
+    pub failures: Vec<ShardFailure>,
+    pub total_shards: u32,
+    pub successful_shards: u32,
+}
+
+impl Snap {
+    pub fn is_running(&self, now: i64) -> bool {
+        self.pending && self.completes_at.is_none_or(|t| now < t)
+    }
+
+    pub fn state(&self, now: i64) -> SnapshotState {
+        if self.is_running(now) {
+            SnapshotState::InProgress
+        } else {
+            self.final_state
+        }
+    }
+
+    pub fn end_time(&self, now: i64) -> i64 {
+        if self.is_running(now) {
+            0
+        } else {
+            self.end
+        }
+    }
+
+    fn policy(&self) -> Option<&str> {
+        self.metadata.as_ref()?.get("policy")?.as_str()
+    }
+
+    pub fn policy_name(&self) -> Option<&str> {
+        self.policy()
+    }
+}
+
+impl State {
+    /// A deterministic 22-character URL-safe base64 id (like Elasticsearch's UUIDs).
+    pub fn next_uuid(&mut self) -> String {
+        self.seq += 1;
+        fake_uuid(self.seq)
+    }
+
+    pub fn repo(&self, name: &str) -> Option<&Repo> {
+        self.repos.iter().find(|r| r.name == name)
+    }
+
+    pub fn repo_mut(&mut self, name: &str) -> Option<&mut Repo> {
+        self.repos.iter_mut().find(|r| r.name == name)
+    }
+
+    /// Registers (or replaces the settings of) a repository.
+    pub fn put_repo(&mut self, name: &str, repo_type: &str, settings: Vec<(String, String)>, verified: bool) {
+        if let Some(r) = self.repo_mut(name) {
+            r.repo_type = repo_type.to_string();
+            r.settings = settings;
+            r.uuid_known |= verified;
+            return;
+        }
+        let uuid = self.next_uuid();
+        self.repos.push(Repo {
+            name: name.to_string(),
+            repo_type: repo_type.to_string(),
+            settings,
+            uuid,
+            uuid_known: verified,
+            snapshots: HashMap::new(),
+        });
+    }
+
+    pub fn seed(&mut self, repo: &str, s: SeededSnapshot) {
+        if self.repo(repo).is_none() {
+            self.put_repo(repo, "fs", vec![("location".into(), format!("/var/backups/{repo}"))], true);
+        }
+        let uuid = match s.uuid {
+            Some(u) => u,
+            None => self.next_uuid(),
+        };
+        let (total, successful) = s.shards.unwrap_or_else(|| {
+            let total = s.indices.len().max(s.failures.len()) as u32;
+            if s.state == SnapshotState::InProgress {
+                (total, 0)
+            } else {
+                (total, total.saturating_sub(s.failures.len() as u32))
+            }
+        });
+        let reason = match (s.reason, s.state) {
+            (Some(r), _) => Some(r),
+            (None, SnapshotState::Failed) => Some("Snapshot failed".to_string()),
+            (None, SnapshotState::Incompatible) => Some(String::new()),
+            (None, _) => None,
+        };
+        let running = s.state == SnapshotState::InProgress;
+        let snap = Snap {
+            name: s.name.clone(),
+            uuid,
+            indices: s.indices,
+            data_streams: s.data_streams,
+            feature_states: Vec::new(),
+            include_global_state: s.include_global_state,
+            metadata: s.metadata,
+            start: s.start_millis,
+            end: s.start_millis + s.duration_millis.max(0),
+            pending: running,
+            completes_at: None,
+            final_state: if running { SnapshotState::Success } else { s.state },
+            reason,
+            failures: s.failures,
+            total_shards: total,
+            successful_shards: successful,
+        };
+        let r = self.repo_mut(repo).expect("repository just ensured");
+        r.uuid_known = true;
+        r.snapshots.insert(s.name, snap);
+    }
+}
+
+pub(crate) fn fake_uuid(seed: u64) -> String {
+    // splitmix64, twice, for 16 bytes.
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut bytes = [0u8; 16];
+    for chunk in bytes.chunks_mut(8) {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        chunk.copy_from_slice(&z.to_le_bytes());
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A stable fake UUID for an index name (shard failures on ES ≥ 7.14).
+pub(crate) fn index_uuid(index: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in index.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    fake_uuid(h)
+}
+
+/// How one SnapshotInfo is printed (query parameters of §4.1).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RenderOpts {
+    pub verbose: bool,
+    pub include_repository: bool,
+    pub index_names: bool,
+    pub index_details: bool,
+    pub human: bool,
+}
+
+impl Default for RenderOpts {
+    fn default() -> Self {
+        RenderOpts { verbose: true, include_repository: true, index_names: true, index_details: false, human: false }
+    }
+}
+
+/// `TimeValue.toString()`: the largest unit ≥ 1, one decimal, `.0` dropped.
+pub(crate) fn human_duration(ms: i64) -> String {
+    let units: [(i64, &str); 4] = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m"), (1_000, "s")];
+    for (size, unit) in units {
+        if ms >= size {
+            let v = ms as f64 / size as f64;
+            let s = format!("{v:.1}");
+            let s = s.strip_suffix(".0").unwrap_or(&s).to_string();
+            return format!("{s}{unit}");
+        }
+    }
+    format!("{ms}ms")
+}
+
+fn failure_json(flavor: Flavor, f: &ShardFailure) -> J {
+    // §4.4.1: index_uuid holds the index name on ES ≤ 7.13 and every OpenSearch.
+    let index_uuid = if flavor.es_at_least(7, 14) { index_uuid(&f.index) } else { f.index.clone() };
+    let mut o = obj()
+        .f("index", f.index.as_str())
+        .f("index_uuid", index_uuid)
+        .f("shard_id", f.shard_id)
+        .f("reason", f.reason.as_str());
+    if let Some(n) = &f.node_id {
+        o.push("node_id", n.as_str());
+    }
+    o.f("status", f.status.as_str())
+}
+
+/// One SnapshotInfo, fields in the order of §4.4 for the flavor (and §4.6 when not verbose).
+pub(crate) fn render_snapshot(flavor: Flavor, repo: &str, s: &Snap, now: i64, o: RenderOpts) -> J {
+    let running = s.is_running(now);
+    let state = s.state(now);
+    let es714 = flavor.es_at_least(7, 14);
+    let mut out = obj().f("snapshot", s.name.as_str()).f("uuid", s.uuid.as_str());
+    if es714 && o.include_repository {
+        out.push("repository", repo);
+    }
+    if o.verbose {
+        out.push("version_id", J::Int(flavor.snapshot_version_id()));
+        out.push("version", flavor.snapshot_version());
+        if flavor.os_at_least(2, 9) {
+            out.push("remote_store_index_shallow_copy", false);
+        }
+    }
+    if o.index_names {
+        if !o.verbose && !flavor.es_at_least(7, 11) {
+            // 7.10 / OpenSearch: the non-verbose listing has the indices sorted (§4.6).
+            let mut sorted = s.indices.clone();
+            sorted.sort();
+            out.push("indices", J::strs(sorted));
+        } else {
+            out.push("indices", J::strs(s.indices.iter().cloned()));
+        }
+    }
+    if o.verbose && o.index_details && flavor.es_at_least(7, 13) {
+        let mut details = obj();
+        if !running {
+            for (i, idx) in s.indices.iter().enumerate() {
+                details.push(
+                    idx,
+                    obj()
+                        .f("shard_count", 1u32)
+                        .f("size_in_bytes", J::Int(21_072 + i as i64 * 1_024))
+                        .f("max_segments_per_shard", 1u32),
+                );
+            }
+        }
+        out.push("index_details", details);
+    }
+    out.push("data_streams", J::strs(s.data_streams.iter().cloned()));
+    if o.verbose {
+        out.push("include_global_state", s.include_global_state);
+        if let Some(m) = &s.metadata {
+            out.push("metadata", J::from_value(m));
+        }
+    }
+    out.push("state", state.as_str());
+    if o.verbose {
+        if !running {
+            if let Some(r) = &s.reason {
+                if matches!(state, SnapshotState::Failed | SnapshotState::Incompatible) {
+                    let r = if r.is_empty() && state == SnapshotState::Incompatible {
+                        format!(
+                            "the snapshot is incompatible with the current version of {} and its exact version is unknown",
+                            flavor.product()
+                        )
+                    } else {
+                        r.clone()
+                    };
+                    out.push("reason", r);
+                }
+            }
+        }
+        let end = s.end_time(now);
+        out.push("start_time", format_millis(s.start));
+        out.push("start_time_in_millis", J::Int(s.start));
+        // §4.4.3: in-progress snapshots print end_time epoch 0 and duration 0.
+        out.push("end_time", format_millis(end));
+        out.push("end_time_in_millis", J::Int(end));
+        let duration = if running { 0 } else { (end - s.start).max(0) };
+        if o.human {
+            out.push("duration", human_duration(duration));
+        }
+        out.push("duration_in_millis", J::Int(duration));
+        let failures = if running { Vec::new() } else { s.failures.iter().map(|f| failure_json(flavor, f)).collect() };
+        out.push("failures", J::Arr(failures));
+        let (total, successful) = if running {
+            // §4.4.3: zeros on ES < 7.16 and OpenSearch, real counts from 7.16.
+            if flavor.es_at_least(7, 16) {
+                (s.total_shards, 0)
+            } else {
+                (0, 0)
+            }
+        } else {
+            (s.total_shards, s.successful_shards)
+        };
+        out.push(
+            "shards",
+            obj().f("total", total).f("failed", total.saturating_sub(successful)).f("successful", successful),
+        );
+        if flavor.es_at_least(7, 12) {
+            let fs = s
+                .feature_states
+                .iter()
+                .map(|(name, idx)| obj().f("feature_name", name.as_str()).f("indices", J::strs(idx.iter().cloned())))
+                .collect();
+            out.push("feature_states", J::Arr(fs));
+        }
+    }
+    out
+}
