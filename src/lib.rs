@@ -5,20 +5,34 @@
 //!
 //! - [`core`]: ids, snapshot names, state rules, wire bodies (pure).
 //! - [`store`]: the [`SnapshotStore`] trait and the in-memory store.
+//! - [`service`]: the tower [`BackupService`] and [`BackupLayer`] that answer
+//!   the HTTP routes.
 //!
 //! ```
-//! use backup_actuator::{BackupId, BackupPlan, MemoryStore};
+//! use std::sync::Arc;
+//! use backup_actuator::{BackupId, BackupPlan, BackupService, MemoryStore};
 //!
 //! let plan = BackupPlan::optimize("8.6.0").unwrap();
-//! let _store = MemoryStore::new();
 //! assert_eq!(plan.lookup_pattern(BackupId::new(3).unwrap()), "camunda_optimize_3_*");
+//!
+//! let service = BackupService::builder(Arc::new(MemoryStore::new()), plan)
+//!     .repository("backups")
+//!     .build();
+//! assert_eq!(service.base_path(), "/actuator");
 //! ```
+//!
+//! `examples/axum_mount.rs` and `examples/hyper_listener.rs` show the
+//! service in an axum application and behind a plain hyper listener.
 #![deny(missing_docs)]
 
 pub use backup_actuator_core as core;
+pub use backup_actuator_service as service;
 pub use backup_actuator_store as store;
 
 pub use backup_actuator_core::{
     BackupId, BackupInfo, BackupPlan, BackupState, Compatibility, OutputZone, SnapshotState,
+};
+pub use backup_actuator_service::{
+    BackupBody, BackupLayer, BackupService, BackupServiceBuilder, LayerBody, WithBackupRoutes,
 };
 pub use backup_actuator_store::{MemoryStore, SnapshotStore, StoreError};
