@@ -6,7 +6,7 @@
 //! cargo run -p backup-actuator-loadgen --bin bench-ratios
 //! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// (what, numerator benchmark, denominator benchmark, goal)
 const PAIRS: &[(&str, &str, &str, &str)] = &[
@@ -24,7 +24,7 @@ const PAIRS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-fn mean_ns(target: &PathBuf, bench: &str) -> Option<f64> {
+fn mean_ns(target: &Path, bench: &str) -> Option<f64> {
     let path = target
         .join("criterion")
         .join(bench)
