@@ -121,7 +121,7 @@ pub(crate) fn strip_userinfo(text: &str) -> String {
         let (head, tail) = rest.split_at(at + 3);
         out.push_str(head);
         let authority_end = tail
-            .find(|c: char| matches!(c, '/' | '?' | '#' | ')' | ' ' | '"' | '\''))
+            .find(['/', '?', '#', ')', ' ', '"', '\''])
             .unwrap_or(tail.len());
         match tail[..authority_end].rfind('@') {
             Some(userinfo_end) => rest = &tail[userinfo_end + 1..],
