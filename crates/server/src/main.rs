@@ -1,1 +1,111 @@
-fn main() {}
+//! `backup-actuator`: the stand-alone backup API server.
+//!
+//! ```text
+//! backup-actuator serve --repository backups
+//! curl -X POST localhost:8092/actuator/backups -d '{"backupId": 1}'
+//! ```
+//!
+//! See `backup-actuator serve --help` for every flag; each is also an
+//! environment variable `BACKUP_ACTUATOR_<FLAG>`.
+
+mod backend;
+mod cli;
+mod serve;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use backup_actuator_core::PlanError;
+use backup_actuator_service::BackupService;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::backend::{build_store, BackendError};
+use crate::cli::{Cli, Command, ServeArgs};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    #[error("{0}")]
+    Plan(#[from] PlanError),
+    #[error("{0}")]
+    Backend(#[from] BackendError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Serve(args) => run_serve(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("backup-actuator: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `tracing` to stderr, filtered by `RUST_LOG` (default `info`).
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+fn run_serve(args: ServeArgs) -> Result<(), StartError> {
+    // Everything that can be wrong with the configuration is found before
+    // the port is bound.
+    let plan = args.plan()?;
+    let store = build_store(&args)?;
+    let mut builder = BackupService::builder(store, plan)
+        .base_path(&args.base_path)
+        .compatibility(args.compat.into())
+        .time_zone(args.time_zone.clone());
+    if let Some(repository) = &args.repository {
+        builder = builder.repository(repository);
+    }
+    let service = builder.build();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(StartError::Runtime)?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: args.listen,
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: args.listen,
+            source,
+        })?;
+        tracing::info!(
+            repository = service.repository().unwrap_or("<none>"),
+            compat = ?args.compat,
+            "listening on http://{local} (backup API at {}/backups), backend {}",
+            service.base_path(),
+            service.store().describe(),
+        );
+        if service.repository().is_none() {
+            tracing::warn!(
+                "no --repository configured: every backup route answers 400 until one is set"
+            );
+        }
+        serve::serve(listener, service, serve::shutdown_signal()).await;
+        Ok(())
+    })
+}

@@ -1,0 +1,207 @@
+//! The command line: `backup-actuator serve …`, every flag also an
+//! environment variable `BACKUP_ACTUATOR_<FLAG>`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use backup_actuator_core::{
+    BackupPlan, Compatibility, OutputZone, PlanError, DEFAULT_PREFIX, OPTIMIZE_IMPORT_INDICES,
+};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The Camunda-Optimize-style backup API for Elasticsearch and OpenSearch.
+#[derive(Debug, Parser)]
+#[command(name = "backup-actuator", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the backup API on a management listener.
+    ///
+    /// The README tour runs `backup-actuator serve --repository backups`.
+    /// Without a repository the server starts, but every backup route
+    /// answers 400. Existing clients that poll for `COMPLETED` need
+    /// `--compat optimize-server`.
+    Serve(ServeArgs),
+}
+
+/// The database behind the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// Snapshots kept in process; they complete after
+    /// `--memory-complete-after`. For demos and tests.
+    Memory,
+    /// An Elasticsearch cluster at `--url`.
+    Elasticsearch,
+    /// An OpenSearch cluster at `--url`.
+    Opensearch,
+}
+
+/// The API dialect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Compat {
+    /// The documented API: `COMPLETE`, a missing repository is 400.
+    Documented,
+    /// What the shipped Optimize server writes: `COMPLETED`, a missing
+    /// repository is 500, error bodies carry `"reportDefinition": null`.
+    OptimizeServer,
+}
+
+impl From<Compat> for Compatibility {
+    fn from(compat: Compat) -> Compatibility {
+        match compat {
+            Compat::Documented => Compatibility::Documented,
+            Compat::OptimizeServer => Compatibility::OptimizeServer,
+        }
+    }
+}
+
+/// `backup-actuator serve`.
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0 picks a free port; the startup log
+    /// line says which).
+    #[arg(long, env = "BACKUP_ACTUATOR_LISTEN", default_value = "127.0.0.1:8092")]
+    pub listen: SocketAddr,
+
+    /// Where snapshots live.
+    #[arg(long, env = "BACKUP_ACTUATOR_BACKEND", value_enum, default_value_t = Backend::Memory)]
+    pub backend: Backend,
+
+    /// The cluster URL (elasticsearch and opensearch backends).
+    #[arg(long, env = "BACKUP_ACTUATOR_URL")]
+    pub url: Option<String>,
+
+    /// The snapshot repository. Without one every backup route answers 400.
+    #[arg(long, env = "BACKUP_ACTUATOR_REPOSITORY")]
+    pub repository: Option<String>,
+
+    /// The snapshot name prefix: lowercase, no `\ / * ? " < > | , #` or
+    /// whitespace, no leading `_`.
+    #[arg(long, env = "BACKUP_ACTUATOR_PREFIX", default_value = DEFAULT_PREFIX)]
+    pub prefix: String,
+
+    /// The application version written into snapshot names, cut to X.Y.Z
+    /// (`8.6.0-SNAPSHOT` is `8.6.0`). Defaults to this program's version.
+    #[arg(long, env = "BACKUP_ACTUATOR_APP_VERSION", default_value = env!("CARGO_PKG_VERSION"))]
+    pub app_version: String,
+
+    /// The API dialect; `optimize-server` writes `COMPLETED` for existing clients.
+    #[arg(long, env = "BACKUP_ACTUATOR_COMPAT", value_enum, default_value_t = Compat::Documented)]
+    pub compat: Compat,
+
+    /// The timeout of each request to the cluster (`30s`, `500ms`, `2m`).
+    #[arg(long, env = "BACKUP_ACTUATOR_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// How long a snapshot of the memory backend stays IN_PROGRESS.
+    #[arg(long, env = "BACKUP_ACTUATOR_MEMORY_COMPLETE_AFTER", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub memory_complete_after: Duration,
+
+    /// The path the backup routes sit under (`""` or `/` for the root).
+    #[arg(long, env = "BACKUP_ACTUATOR_BASE_PATH", default_value = "/actuator")]
+    pub base_path: String,
+
+    /// The zone `startTime` is written in: an IANA name or an offset such as `+01:00`.
+    #[arg(long, env = "BACKUP_ACTUATOR_TIME_ZONE", default_value = "UTC", value_parser = parse_zone)]
+    pub time_zone: OutputZone,
+}
+
+fn parse_zone(name: &str) -> Result<OutputZone, String> {
+    OutputZone::parse(name).map_err(|err| err.to_string())
+}
+
+impl ServeArgs {
+    /// Optimize's plan (import indices, then every other `optimize-*`
+    /// index) under the configured prefix and version.
+    pub fn plan(&self) -> Result<BackupPlan, PlanError> {
+        BackupPlan::builder()
+            .prefix(&self.prefix)
+            .version(&self.app_version)
+            .part(OPTIMIZE_IMPORT_INDICES)
+            .part(
+                std::iter::once("optimize-*".to_owned())
+                    .chain(OPTIMIZE_IMPORT_INDICES.iter().map(|i| format!("-{i}"))),
+            )
+            .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn serve(args: &[&str]) -> Result<ServeArgs, clap::Error> {
+        let argv = ["backup-actuator", "serve"].iter().chain(args);
+        Cli::try_parse_from(argv).map(|cli| match cli.command {
+            Command::Serve(args) => args,
+        })
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_match_the_documentation() {
+        let args = serve(&[]).unwrap();
+        assert_eq!(args.listen, "127.0.0.1:8092".parse().unwrap());
+        assert_eq!(args.backend, Backend::Memory);
+        assert_eq!(args.repository, None);
+        assert_eq!(args.prefix, "camunda_optimize");
+        assert_eq!(args.app_version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(args.compat, Compat::Documented);
+        assert_eq!(args.request_timeout, Duration::from_secs(30));
+        assert_eq!(args.memory_complete_after, Duration::from_secs(2));
+        assert_eq!(args.base_path, "/actuator");
+        assert_eq!(args.time_zone.name(), "UTC");
+        // The optimize plan under the defaults is the core's.
+        assert_eq!(
+            args.plan().unwrap(),
+            BackupPlan::optimize(env!("CARGO_PKG_VERSION")).unwrap()
+        );
+    }
+
+    #[test]
+    fn durations_take_units() {
+        let args = serve(&["--request-timeout", "500ms", "--memory-complete-after", "2m"]).unwrap();
+        assert_eq!(args.request_timeout, Duration::from_millis(500));
+        assert_eq!(args.memory_complete_after, Duration::from_secs(120));
+        assert!(serve(&["--request-timeout", "soon"]).is_err());
+    }
+
+    #[test]
+    fn values_are_parsed() {
+        let args = serve(&[
+            "--listen", "0.0.0.0:9000", "--backend", "opensearch", "--url", "https://os:9200",
+            "--repository", "backups", "--prefix", "orders", "--app-version", "8.6.0-SNAPSHOT",
+            "--compat", "optimize-server", "--base-path", "/manage", "--time-zone", "Europe/Berlin",
+        ])
+        .unwrap();
+        assert_eq!(args.backend, Backend::Opensearch);
+        assert_eq!(args.url.as_deref(), Some("https://os:9200"));
+        assert_eq!(args.repository.as_deref(), Some("backups"));
+        assert_eq!(args.compat, Compat::OptimizeServer);
+        let plan = args.plan().unwrap();
+        assert_eq!((plan.prefix(), plan.version()), ("orders", "8.6.0"));
+    }
+
+    #[test]
+    fn invalid_time_zone_is_a_usage_error() {
+        let err = serve(&["--time-zone", "Mars/Olympus"]).unwrap_err();
+        assert!(err.to_string().contains("unknown time zone [Mars/Olympus]"), "{err}");
+    }
+
+    #[test]
+    fn invalid_prefix_or_version_fails_the_plan() {
+        assert!(serve(&["--prefix", "Bad*Prefix"]).unwrap().plan().is_err());
+        assert!(serve(&["--app-version", "latest"]).unwrap().plan().is_err());
+    }
+}

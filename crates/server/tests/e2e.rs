@@ -1,0 +1,309 @@
+//! The built `backup-actuator` binary, end to end over real TCP: start on
+//! port 0, read the bound address from the startup log line, run the tour,
+//! and stop it with SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_backup-actuator");
+
+/// A running server; killed if a test fails before stopping it.
+struct Server {
+    child: Child,
+    addr: String,
+    /// Every stderr line after the startup line.
+    log: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the binary");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let addr = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(left)
+                .expect("the server logs where it listens within 20 s");
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        Server { child, addr, log: rx }
+    }
+
+    /// One request on its own connection; (status, body).
+    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").expect("a complete answer");
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, body.to_owned())
+    }
+
+    fn json(&self, path: &str) -> Value {
+        let (status, body) = self.request("GET", path, "");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Sends SIGTERM and waits for the exit code.
+    fn terminate(self) -> i32 {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        self.terminate_wait()
+    }
+
+    /// Waits for the exit code after a signal was sent.
+    fn terminate_wait(mut self) -> i32 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().expect("exited, not killed by a signal");
+            }
+            assert!(Instant::now() < deadline, "the server did not stop after SIGTERM");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn logged(&self, needle: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while let Ok(line) = self.log.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            if line.contains(needle) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_runs_the_tour_and_stops_on_sigterm() {
+    let server = Server::start(&["--repository", "backups", "--memory-complete-after", "300ms"]);
+
+    let (status, body) = server.request("POST", "/actuator/backups", r#"{"backupId":"20260220181029"}"#);
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(
+        body,
+        r#"{"message":"Backup creation for ID 20260220181029 has been scheduled. Use the GET API to monitor completion of backup process"}"#
+    );
+
+    // Found at once, IN_PROGRESS, then COMPLETE.
+    let backup = server.json("/actuator/backups/20260220181029");
+    assert_eq!(backup["state"], "IN_PROGRESS");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let backup = server.json("/actuator/backups/20260220181029");
+        if backup["state"] == "COMPLETE" {
+            break;
+        }
+        assert_eq!(backup["state"], "IN_PROGRESS");
+        assert!(Instant::now() < deadline, "never completed");
+        thread::sleep(Duration::from_millis(50));
+    }
+
+    let list = server.json("/actuator/backups");
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["details"].as_array().unwrap().len(), 2);
+    assert_eq!(server.json("/actuator/backup"), list);
+
+    let (status, body) = server.request("POST", "/actuator/backups", r#"{"backupId":20260220181029}"#);
+    assert_eq!(status, 409, "{body}");
+
+    assert_eq!(server.request("DELETE", "/actuator/backups/20260220181029", "").0, 204);
+    let (status, body) = server.request("GET", "/actuator/backups/20260220181029", "");
+    assert_eq!(status, 404);
+    assert!(body.contains("No backup with ID [20260220181029] could be found."), "{body}");
+    assert_eq!(server.json("/actuator/backups"), Value::Array(vec![]));
+
+    let (status, body) = server.request("GET", "/elsewhere", "");
+    assert_eq!(status, 404);
+    assert!(body.contains("notFoundError"), "{body}");
+
+    assert_eq!(server.terminate(), 0);
+}
+
+#[test]
+fn optimize_server_compat_writes_completed() {
+    let server = Server::start(&[
+        "--repository",
+        "backups",
+        "--memory-complete-after",
+        "0s",
+        "--compat",
+        "optimize-server",
+        "--base-path",
+        "/manage",
+    ]);
+    assert_eq!(server.request("POST", "/manage/backups", r#"{"backupId":1}"#).0, 202);
+    assert_eq!(server.json("/manage/backups/1")["state"], "COMPLETED");
+    assert_eq!(server.terminate(), 0);
+}
+
+#[test]
+fn without_repository_the_server_starts_and_backup_routes_answer_400() {
+    let server = Server::start(&[]);
+    assert!(server.logged("no --repository configured"));
+    let (status, body) = server.request("GET", "/actuator/backups", "");
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("no snapshot repository name found in the configuration"),
+        "{body}"
+    );
+    assert_eq!(server.terminate(), 0);
+}
+
+#[test]
+fn environment_variables_configure_the_server() {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env("BACKUP_ACTUATOR_LISTEN", "127.0.0.1:0")
+        .env("BACKUP_ACTUATOR_REPOSITORY", "from-env")
+        .env("BACKUP_ACTUATOR_MEMORY_COMPLETE_AFTER", "0s")
+        .env("BACKUP_ACTUATOR_TIME_ZONE", "+01:00")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Reuse the Server plumbing for reading the address.
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let line = lines
+        .find(|l| l.as_ref().is_ok_and(|l| l.contains("listening on")))
+        .unwrap()
+        .unwrap();
+    assert!(line.contains(r#"repository="from-env""#), "{line}");
+    let addr = line.split("listening on http://").nth(1).unwrap().split_whitespace().next().unwrap();
+    let (tx, log) = mpsc::channel();
+    thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let server = Server { child, addr: addr.to_owned(), log };
+    assert_eq!(server.request("POST", "/actuator/backups", r#"{"backupId":3}"#).0, 202);
+    let backup = server.json("/actuator/backups/3");
+    assert!(backup["details"][0]["startTime"].as_str().unwrap().ends_with("+0100"));
+    assert_eq!(server.terminate(), 0);
+}
+
+/// Runs the binary to completion; (exit code, stderr).
+fn run(args: &[&str]) -> (i32, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (output.status.code().unwrap(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn invalid_prefix_exits_non_zero_before_binding() {
+    let (code, stderr) = run(&["serve", "--listen", "127.0.0.1:0", "--prefix", "Camunda*"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("invalid snapshot prefix [Camunda*]"), "{stderr}");
+    assert!(!stderr.contains("listening on"), "{stderr}");
+}
+
+#[test]
+fn invalid_version_exits_non_zero_before_binding() {
+    let (code, stderr) = run(&["serve", "--listen", "127.0.0.1:0", "--app-version", "latest"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("invalid application version [latest]"), "{stderr}");
+    assert!(!stderr.contains("listening on"), "{stderr}");
+}
+
+#[test]
+fn invalid_time_zone_exits_non_zero_before_binding() {
+    let (code, stderr) = run(&["serve", "--listen", "127.0.0.1:0", "--time-zone", "Mars/Olympus"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("unknown time zone [Mars/Olympus]"), "{stderr}");
+}
+
+#[test]
+fn cluster_backends_are_not_available_yet() {
+    for backend in ["elasticsearch", "opensearch"] {
+        let (code, stderr) = run(&["serve", "--listen", "127.0.0.1:0", "--backend", backend]);
+        assert_ne!(code, 0);
+        assert!(stderr.contains("not available yet"), "{stderr}");
+    }
+}
+
+#[test]
+fn occupied_port_exits_non_zero_with_the_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, stderr) = run(&["serve", "--listen", &addr]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains(&format!("cannot listen on {addr}")), "{stderr}");
+}
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish() {
+    let server = Server::start(&["--repository", "backups"]);
+    let body = r#"{"backupId": 42}"#;
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // Headers and half the body: the request is being read when the signal comes.
+    write!(
+        stream,
+        "POST /actuator/backups HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..5]
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    thread::sleep(Duration::from_millis(200));
+
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(server.logged("shutting down"), "the server saw SIGTERM");
+
+    stream.write_all(body[5..].as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 202"), "{response}");
+    assert_eq!(server.terminate_wait(), 0);
+}
