@@ -1,0 +1,192 @@
+//! Bad input, at volume: arbitrary methods, paths, percent-encodings,
+//! headers and bodies fed to `BackupService`. Never a panic, never a 5xx
+//! (the memory store never fails, so a 5xx could only be the service's own),
+//! and the store never sees a pattern or name with anything but validated
+//! id digits in it.
+//!
+//! Cases: `HOSTILE_INPUT_CASES` (default 100,000).
+
+use std::sync::{Arc, OnceLock};
+
+use backup_actuator_core::BackupPlan;
+use backup_actuator_reliability::{call, RecordingStore, StoreCall};
+use backup_actuator_service::BackupService;
+use backup_actuator_store::{MemoryStore, SnapshotStore};
+use bytes::Bytes;
+use http::{Method, Request};
+use http_body_util::Full;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+const METHODS: &[&str] = &[
+    "GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT", "BREW", "get",
+];
+
+fn segment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[0-9]{1,25}",
+        "-?[0-9]{1,5}(\\.[0-9])?",
+        "(%[0-9A-Fa-f]{2}){1,4}",
+        "[0-9]*[,*_a-z+]{1,3}[0-9]*",
+        "[!-~]{0,12}".prop_map(|s| percent_encode_unsafe(&s)),
+        any::<String>()
+            .prop_map(|s| percent_encode_unsafe(&s.chars().take(12).collect::<String>())),
+    ]
+}
+
+/// What a client must percent-encode to put text in a path at all; the
+/// rest (`%`, `,`, `*`, `+`, …) is sent as it is, as hostile clients do.
+fn percent_encode_unsafe(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'!'..=b'~' if !b"\"#<>?`{|}^[]".contains(&b) => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn path() -> impl Strategy<Value = String> {
+    let base = prop_oneof![
+        Just("/actuator".to_owned()),
+        Just("/actuator/".to_owned()),
+        Just("".to_owned()),
+        Just("/ACTUATOR".to_owned()),
+        "/[a-z%0-9]{0,8}",
+    ];
+    let route = prop_oneof![
+        Just("/backups".to_owned()),
+        Just("/backup".to_owned()),
+        Just("//backups".to_owned()),
+        "/[a-z]{0,8}",
+    ];
+    (
+        base,
+        route,
+        proptest::collection::vec(segment(), 0..3),
+        proptest::option::of("[!-~]{0,10}".prop_map(|q| percent_encode_unsafe(&q))),
+    )
+        .prop_map(|(base, route, segments, query)| {
+            let mut path = format!("{base}{route}");
+            for s in segments {
+                path.push('/');
+                path.push_str(&s);
+            }
+            if let Some(q) = query {
+                path.push('?');
+                path.push_str(&q);
+            }
+            path
+        })
+}
+
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..64),
+        "\\{\"backupId\": ?(-?[0-9]{1,22}(\\.[0-9]+)?([eE][+-]?[0-9]{1,3})?|\"[^\"]{0,12}\"|null|true|\\[\\]|\\{\\})\\}"
+            .prop_map(String::into_bytes),
+        "[{}\\[\\]\":,0-9a-zA-Z ]{0,40}".prop_map(String::into_bytes),
+        Just(vec![b' '; 70_000]),
+    ]
+}
+
+fn headers() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
+    let value = prop_oneof![
+        4 => "[ -~]{0,30}".prop_map(String::into_bytes),
+        1 => proptest::collection::vec(any::<u8>(), 0..30),
+    ];
+    proptest::collection::vec(("[a-zA-Z-]{1,20}", value), 0..4)
+}
+
+/// Only what the plan builds from a validated id ever reaches the store.
+fn is_allowed_call(call: &StoreCall) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let plan = BackupPlan::optimize("8.6.0").unwrap();
+    match call {
+        StoreCall::Find(pattern) => {
+            pattern == "camunda_optimize_*"
+                || pattern
+                    .strip_prefix("camunda_optimize_")
+                    .and_then(|p| p.strip_suffix("_*"))
+                    .is_some_and(digits)
+        }
+        StoreCall::Create(name) => plan.parse_snapshot_name(name).is_some(),
+        StoreCall::Delete(names) => names.iter().all(|n| plan.parse_snapshot_name(n).is_some()),
+    }
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    })
+}
+
+#[test]
+fn arbitrary_requests_never_panic_never_5xx_and_reach_the_store_only_with_id_digits() {
+    let cases = std::env::var("HOSTILE_INPUT_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let store = RecordingStore::new(MemoryStore::new());
+    let service = BackupService::builder(
+        Arc::new(store.clone()) as Arc<dyn SnapshotStore>,
+        BackupPlan::optimize("8.6.0").unwrap(),
+    )
+    .repository("backups")
+    .build();
+
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let built = std::cell::Cell::new(0u32);
+    runner
+        .run(
+            &(proptest::sample::select(METHODS), path(), headers(), body()),
+            |(method, path, headers, body)| {
+                let Ok(method) = Method::from_bytes(method.as_bytes()) else {
+                    return Ok(());
+                };
+                let mut builder = Request::builder().method(method).uri(path.as_str());
+                for (name, value) in &headers {
+                    builder = builder.header(name.as_str(), value.as_slice());
+                }
+                // Inputs http itself refuses never reach a service.
+                let Ok(request) = builder.body(Full::new(Bytes::from(body))) else {
+                    return Ok(());
+                };
+                built.set(built.get() + 1);
+                let (response, bytes) = runtime().block_on(call(&service, request));
+                let status = response.status().as_u16();
+                prop_assert!(
+                    status < 500,
+                    "{status} for {path}: {}",
+                    String::from_utf8_lossy(&bytes)
+                );
+                if !bytes.is_empty() {
+                    prop_assert_eq!(
+                        response.headers().get("content-type").map(|v| v.as_bytes()),
+                        Some(&b"application/json"[..])
+                    );
+                    prop_assert!(serde_json::from_slice::<serde_json::Value>(&bytes).is_ok());
+                }
+                for call in store.take_calls() {
+                    prop_assert!(is_allowed_call(&call), "store asked {call:?} for {path}");
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    println!(
+        "hostile input: {cases} cases generated, {} valid HTTP requests sent to the service",
+        built.get()
+    );
+    assert!(
+        built.get() as f64 > cases as f64 * 0.5,
+        "too few cases were valid requests: {}",
+        built.get()
+    );
+}
