@@ -80,8 +80,7 @@ fn parse(raw: &[u8], head: bool) -> std::io::Result<Resp> {
         let mut body = Vec::new();
         let mut pos = 0;
         let mut complete = false;
-        loop {
-            let Some(nl) = rest[pos..].windows(2).position(|w| w == b"\r\n") else { break };
+        while let Some(nl) = rest[pos..].windows(2).position(|w| w == b"\r\n") {
             let size = usize::from_str_radix(String::from_utf8_lossy(&rest[pos..pos + nl]).trim(), 16).unwrap_or(0);
             pos += nl + 2;
             if size == 0 {
