@@ -7,7 +7,7 @@ use backup_actuator_core::Product;
 use base64::prelude::{Engine as _, BASE64_STANDARD};
 use opensearch::auth::{ClientCertificate, Credentials};
 use opensearch::cert::{Certificate, CertificateValidation};
-use opensearch::http::headers::{HeaderValue, AUTHORIZATION};
+use opensearch::http::headers::{HeaderValue, AUTHORIZATION, USER_AGENT};
 use opensearch::http::transport::{SingleNodeConnectionPool, Transport, TransportBuilder};
 use opensearch::http::Url;
 use percent_encoding::percent_decode_str;
@@ -120,7 +120,10 @@ impl Settings {
         let (url, url_auth) = parse_url(&self.url.0)?;
         let auth = self.auth.or(url_auth);
 
-        let mut builder = TransportBuilder::new(SingleNodeConnectionPool::new(url.clone()));
+        let mut builder = TransportBuilder::new(SingleNodeConnectionPool::new(url.clone())).header(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("backup-actuator/", env!("CARGO_PKG_VERSION"))),
+        );
         if let Some(timeout) = self.request_timeout {
             builder = builder.timeout(timeout);
         }

@@ -277,6 +277,11 @@ async fn create_is_accepted_and_sends_the_spec_body() {
             "{flavor}"
         );
         assert_eq!(
+            puts[0].headers.get("user-agent").map(|v| v.to_str().unwrap()),
+            Some(concat!("backup-actuator/", env!("CARGO_PKG_VERSION"))),
+            "{flavor}"
+        );
+        assert_eq!(
             puts[1].body_json().unwrap()["metadata"],
             json!({"backupId": 123456, "version": "8.6.0", "partNo": 2, "partCount": 2}),
             "{flavor}"
@@ -821,4 +826,81 @@ async fn a_path_prefix_in_the_url_is_kept() {
     let _ = store.find_snapshots(REPO, "x_*").await;
     let sent = cluster.requests();
     assert_eq!(sent[0].path, "/proxy/");
+}
+
+// ---------------------------------------------------------------- SigV4
+
+#[cfg(feature = "aws-auth")]
+#[tokio::test]
+async fn aws_sigv4_signs_every_request_for_service_es() {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+
+    let cluster = cluster(Flavor::OpenSearch2).await;
+    let credentials = SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        Some("session-token".into()),
+        None,
+        "test",
+    ));
+    let store = OpenSearchStore::builder(cluster.url())
+        .aws_sigv4_with_credentials("eu-west-1", credentials)
+        .build()
+        .unwrap();
+    assert!(!format!("{store:?}").contains("wJalr"));
+    store.find_snapshots(REPO, "x_*").await.unwrap();
+    for request in cluster.requests() {
+        let auth = request.headers.get("authorization").unwrap().to_str().unwrap();
+        assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "{auth}");
+        assert!(auth.contains("/eu-west-1/es/aws4_request"), "{auth}");
+        assert!(request.headers.contains_key("x-amz-date"));
+        assert_eq!(request.headers.get("x-amz-security-token").unwrap(), "session-token");
+    }
+}
+
+#[cfg(feature = "aws-auth")]
+#[test]
+fn aws_sigv4_needs_credentials_and_excludes_header_auth() {
+    use backup_actuator_search::ConfigError;
+
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        let result = OpenSearchStore::builder("https://search.example:443").aws_sigv4("eu-west-1").build();
+        assert!(matches!(result, Err(ConfigError::Credentials { .. })), "{result:?}");
+    }
+    let credentials = aws_credential_types::provider::SharedCredentialsProvider::new(
+        aws_credential_types::Credentials::new("AKID", "secret", None, None, "test"),
+    );
+    let both = OpenSearchStore::builder("https://search.example:443")
+        .basic_auth("u", "p")
+        .aws_sigv4_with_credentials("eu-west-1", credentials)
+        .build();
+    assert!(matches!(both, Err(ConfigError::Credentials { .. })), "{both:?}");
+}
+
+// ---------------------------------------------------------------- size
+
+#[tokio::test]
+async fn twenty_thousand_snapshots_are_read_in_pages_where_the_cluster_pages() {
+    for flavor in [Flavor::Elasticsearch7_10, Flavor::Elasticsearch8_15, Flavor::OpenSearch2] {
+        let cluster = cluster(flavor).await;
+        cluster.insert_snapshots(
+            REPO,
+            (0..20_000u64).map(|n| {
+                SeededSnapshot::new(plan().snapshot_name(id(n), 1 + (n % 2) as u32), SeededState::Success, n as i64)
+                    .with_indices(["optimize-report", "optimize-decision-definition"])
+            }),
+        );
+        let started = Instant::now();
+        let found = store(&cluster).find_snapshots(REPO, &plan().list_pattern()).await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(found.len(), 20_000, "{flavor}");
+        let mut names: Vec<&str> = found.iter().map(|r| r.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 20_000, "{flavor}: no snapshot twice across pages");
+        let gets = snapshot_requests(&cluster).len();
+        let expected = if flavor == Flavor::Elasticsearch8_15 { 20 } else { 1 };
+        assert_eq!(gets, expected, "{flavor}");
+        println!("{flavor}: 20000 snapshots in {gets} request(s), {took:?}");
+    }
 }
