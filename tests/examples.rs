@@ -67,10 +67,16 @@ async fn tour(addr: SocketAddr, clock: &ManualClock) {
     assert_eq!(status, 200);
     let list: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(request(addr, "DELETE", "/actuator/backups/7", "").await.0, 204);
+    assert_eq!(
+        request(addr, "DELETE", "/actuator/backups/7", "").await.0,
+        204
+    );
     let (status, body) = request(addr, "GET", "/actuator/backups/7", "").await;
     assert_eq!(status, 404);
-    assert!(body.contains("No backup with ID [7] could be found."), "{body}");
+    assert!(
+        body.contains("No backup with ID [7] could be found."),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -79,7 +85,9 @@ async fn axum_mount_example_serves_the_tour_under_actuator() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
-        axum::serve(listener, axum_mount::management_app(store)).await.unwrap();
+        axum::serve(listener, axum_mount::management_app(store))
+            .await
+            .unwrap();
     });
     tour(addr, &clock).await;
     assert_eq!(request(addr, "GET", "/actuator/health", "").await.0, 200);
@@ -95,7 +103,9 @@ async fn axum_mount_example_layered_router_serves_the_tour() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
-        axum::serve(listener, axum_mount::layered_management_app(store)).await.unwrap();
+        axum::serve(listener, axum_mount::layered_management_app(store))
+            .await
+            .unwrap();
     });
     tour(addr, &clock).await;
     assert_eq!(request(addr, "GET", "/actuator/health", "").await.0, 200);

@@ -171,7 +171,13 @@ mod tests {
 
     #[test]
     fn durations_take_units() {
-        let args = serve(&["--request-timeout", "500ms", "--memory-complete-after", "2m"]).unwrap();
+        let args = serve(&[
+            "--request-timeout",
+            "500ms",
+            "--memory-complete-after",
+            "2m",
+        ])
+        .unwrap();
         assert_eq!(args.request_timeout, Duration::from_millis(500));
         assert_eq!(args.memory_complete_after, Duration::from_secs(120));
         assert!(serve(&["--request-timeout", "soon"]).is_err());
@@ -180,9 +186,24 @@ mod tests {
     #[test]
     fn values_are_parsed() {
         let args = serve(&[
-            "--listen", "0.0.0.0:9000", "--backend", "opensearch", "--url", "https://os:9200",
-            "--repository", "backups", "--prefix", "orders", "--app-version", "8.6.0-SNAPSHOT",
-            "--compat", "optimize-server", "--base-path", "/manage", "--time-zone", "Europe/Berlin",
+            "--listen",
+            "0.0.0.0:9000",
+            "--backend",
+            "opensearch",
+            "--url",
+            "https://os:9200",
+            "--repository",
+            "backups",
+            "--prefix",
+            "orders",
+            "--app-version",
+            "8.6.0-SNAPSHOT",
+            "--compat",
+            "optimize-server",
+            "--base-path",
+            "/manage",
+            "--time-zone",
+            "Europe/Berlin",
         ])
         .unwrap();
         assert_eq!(args.backend, Backend::Opensearch);
@@ -196,7 +217,10 @@ mod tests {
     #[test]
     fn invalid_time_zone_is_a_usage_error() {
         let err = serve(&["--time-zone", "Mars/Olympus"]).unwrap_err();
-        assert!(err.to_string().contains("unknown time zone [Mars/Olympus]"), "{err}");
+        assert!(
+            err.to_string().contains("unknown time zone [Mars/Olympus]"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -52,13 +52,19 @@ impl Server {
                 break rest.split_whitespace().next().unwrap().to_owned();
             }
         };
-        Server { child, addr, log: rx }
+        Server {
+            child,
+            addr,
+            log: rx,
+        }
     }
 
     /// One request on its own connection; (status, body).
     fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
@@ -94,14 +100,20 @@ impl Server {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.code().expect("exited, not killed by a signal");
             }
-            assert!(Instant::now() < deadline, "the server did not stop after SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop after SIGTERM"
+            );
             thread::sleep(Duration::from_millis(20));
         }
     }
 
     fn logged(&self, needle: &str) -> bool {
         let deadline = Instant::now() + Duration::from_secs(5);
-        while let Ok(line) = self.log.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        while let Ok(line) = self
+            .log
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
             if line.contains(needle) {
                 return true;
             }
@@ -119,9 +131,18 @@ impl Drop for Server {
 
 #[test]
 fn serve_runs_the_tour_and_stops_on_sigterm() {
-    let server = Server::start(&["--repository", "backups", "--memory-complete-after", "300ms"]);
+    let server = Server::start(&[
+        "--repository",
+        "backups",
+        "--memory-complete-after",
+        "300ms",
+    ]);
 
-    let (status, body) = server.request("POST", "/actuator/backups", r#"{"backupId":"20260220181029"}"#);
+    let (status, body) = server.request(
+        "POST",
+        "/actuator/backups",
+        r#"{"backupId":"20260220181029"}"#,
+    );
     assert_eq!(status, 202, "{body}");
     assert_eq!(
         body,
@@ -147,13 +168,25 @@ fn serve_runs_the_tour_and_stops_on_sigterm() {
     assert_eq!(list[0]["details"].as_array().unwrap().len(), 2);
     assert_eq!(server.json("/actuator/backup"), list);
 
-    let (status, body) = server.request("POST", "/actuator/backups", r#"{"backupId":20260220181029}"#);
+    let (status, body) = server.request(
+        "POST",
+        "/actuator/backups",
+        r#"{"backupId":20260220181029}"#,
+    );
     assert_eq!(status, 409, "{body}");
 
-    assert_eq!(server.request("DELETE", "/actuator/backups/20260220181029", "").0, 204);
+    assert_eq!(
+        server
+            .request("DELETE", "/actuator/backups/20260220181029", "")
+            .0,
+        204
+    );
     let (status, body) = server.request("GET", "/actuator/backups/20260220181029", "");
     assert_eq!(status, 404);
-    assert!(body.contains("No backup with ID [20260220181029] could be found."), "{body}");
+    assert!(
+        body.contains("No backup with ID [20260220181029] could be found."),
+        "{body}"
+    );
     assert_eq!(server.json("/actuator/backups"), Value::Array(vec![]));
 
     let (status, body) = server.request("GET", "/elsewhere", "");
@@ -175,7 +208,12 @@ fn optimize_server_compat_writes_completed() {
         "--base-path",
         "/manage",
     ]);
-    assert_eq!(server.request("POST", "/manage/backups", r#"{"backupId":1}"#).0, 202);
+    assert_eq!(
+        server
+            .request("POST", "/manage/backups", r#"{"backupId":1}"#)
+            .0,
+        202
+    );
     assert_eq!(server.json("/manage/backups/1")["state"], "COMPLETED");
     assert_eq!(server.terminate(), 0);
 }
@@ -214,17 +252,35 @@ fn environment_variables_configure_the_server() {
         .unwrap()
         .unwrap();
     assert!(line.contains(r#"repository="from-env""#), "{line}");
-    let addr = line.split("listening on http://").nth(1).unwrap().split_whitespace().next().unwrap();
+    let addr = line
+        .split("listening on http://")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
     let (tx, log) = mpsc::channel();
     thread::spawn(move || {
         for line in lines.map_while(Result::ok) {
             let _ = tx.send(line);
         }
     });
-    let server = Server { child, addr: addr.to_owned(), log };
-    assert_eq!(server.request("POST", "/actuator/backups", r#"{"backupId":3}"#).0, 202);
+    let server = Server {
+        child,
+        addr: addr.to_owned(),
+        log,
+    };
+    assert_eq!(
+        server
+            .request("POST", "/actuator/backups", r#"{"backupId":3}"#)
+            .0,
+        202
+    );
     let backup = server.json("/actuator/backups/3");
-    assert!(backup["details"][0]["startTime"].as_str().unwrap().ends_with("+0100"));
+    assert!(backup["details"][0]["startTime"]
+        .as_str()
+        .unwrap()
+        .ends_with("+0100"));
     assert_eq!(server.terminate(), 0);
 }
 
@@ -236,30 +292,54 @@ fn run(args: &[&str]) -> (i32, String) {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    (output.status.code().unwrap(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn invalid_prefix_exits_non_zero_before_binding() {
     let (code, stderr) = run(&["serve", "--listen", "127.0.0.1:0", "--prefix", "Camunda*"]);
     assert_ne!(code, 0);
-    assert!(stderr.contains("invalid snapshot prefix [Camunda*]"), "{stderr}");
+    assert!(
+        stderr.contains("invalid snapshot prefix [Camunda*]"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("listening on"), "{stderr}");
 }
 
 #[test]
 fn invalid_version_exits_non_zero_before_binding() {
-    let (code, stderr) = run(&["serve", "--listen", "127.0.0.1:0", "--app-version", "latest"]);
+    let (code, stderr) = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--app-version",
+        "latest",
+    ]);
     assert_ne!(code, 0);
-    assert!(stderr.contains("invalid application version [latest]"), "{stderr}");
+    assert!(
+        stderr.contains("invalid application version [latest]"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("listening on"), "{stderr}");
 }
 
 #[test]
 fn invalid_time_zone_exits_non_zero_before_binding() {
-    let (code, stderr) = run(&["serve", "--listen", "127.0.0.1:0", "--time-zone", "Mars/Olympus"]);
+    let (code, stderr) = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--time-zone",
+        "Mars/Olympus",
+    ]);
     assert_ne!(code, 0);
-    assert!(stderr.contains("unknown time zone [Mars/Olympus]"), "{stderr}");
+    assert!(
+        stderr.contains("unknown time zone [Mars/Olympus]"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -277,7 +357,10 @@ fn occupied_port_exits_non_zero_with_the_address() {
     let addr = taken.local_addr().unwrap().to_string();
     let (code, stderr) = run(&["serve", "--listen", &addr]);
     assert_ne!(code, 0);
-    assert!(stderr.contains(&format!("cannot listen on {addr}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -285,7 +368,9 @@ fn sigterm_lets_an_in_flight_request_finish() {
     let server = Server::start(&["--repository", "backups"]);
     let body = r#"{"backupId": 42}"#;
     let mut stream = TcpStream::connect(&server.addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     // Headers and half the body: the request is being read when the signal comes.
     write!(
         stream,
@@ -298,10 +383,14 @@ fn sigterm_lets_an_in_flight_request_finish() {
     thread::sleep(Duration::from_millis(200));
 
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     assert!(server.logged("shutting down"), "the server saw SIGTERM");
 
-    stream.write_all(body[5..].as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[5..]).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 202"), "{response}");

@@ -99,6 +99,17 @@ pin_project_lite::pin_project! {
     ///
     /// Its data is [`Bytes`], so the inner body must be a `Body<Data = Bytes>`
     /// (as axum's and hyper's bodies are); its error is the inner body's.
+    ///
+    /// ```
+    /// use backup_actuator_service::{BackupBody, LayerBody};
+    /// use http_body::Body;
+    /// use http_body_util::Full;
+    ///
+    /// let ours: LayerBody<Full<bytes::Bytes>> = LayerBody::backup(BackupBody::from("[]"));
+    /// let theirs = LayerBody::inner(Full::new(bytes::Bytes::from("hello")));
+    /// assert_eq!(ours.size_hint().exact(), Some(2));
+    /// assert_eq!(theirs.size_hint().exact(), Some(5));
+    /// ```
     #[derive(Debug)]
     pub struct LayerBody<B> {
         #[pin]
@@ -118,12 +129,16 @@ pin_project_lite::pin_project! {
 impl<B> LayerBody<B> {
     /// Wraps a backup answer.
     pub fn backup(body: BackupBody) -> LayerBody<B> {
-        LayerBody { kind: Kind::Backup { body } }
+        LayerBody {
+            kind: Kind::Backup { body },
+        }
     }
 
     /// Wraps an inner answer.
     pub fn inner(body: B) -> LayerBody<B> {
-        LayerBody { kind: Kind::Inner { body } }
+        LayerBody {
+            kind: Kind::Inner { body },
+        }
     }
 }
 

@@ -51,11 +51,11 @@ pub fn api_error(err: StoreError, backup_id: Option<BackupId>) -> ApiError {
             product,
             detail: err.to_string(),
         },
-        StoreError::Cluster { .. } | StoreError::Unreadable { .. } | StoreError::SnapshotMissing { .. } => {
-            ApiError::Cluster {
-                detail: err.to_string(),
-            }
-        }
+        StoreError::Cluster { .. }
+        | StoreError::Unreadable { .. }
+        | StoreError::SnapshotMissing { .. } => ApiError::Cluster {
+            detail: err.to_string(),
+        },
     }
 }
 

@@ -71,7 +71,40 @@ impl<S> tower_layer::Layer<S> for BackupLayer {
 
 /// The service [`BackupLayer`] makes: backup routes first, then `inner`.
 ///
-/// Its response body is [`LayerBody`], its error the inner service's.
+/// Its response body is [`LayerBody`], its error the inner service's, and
+/// it is ready when the inner service is.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use std::sync::Arc;
+/// use backup_actuator_core::BackupPlan;
+/// use backup_actuator_service::{BackupService, WithBackupRoutes};
+/// use backup_actuator_store::MemoryStore;
+/// use bytes::Bytes;
+/// use http::{Request, Response};
+/// use http_body_util::Full;
+/// use tower::ServiceExt;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let backups = BackupService::builder(
+///     Arc::new(MemoryStore::new()),
+///     BackupPlan::optimize("8.6.0").unwrap(),
+/// )
+/// .repository("backups")
+/// .build();
+/// let inner = tower::service_fn(|_req: Request<Full<Bytes>>| async {
+///     Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("inner"))))
+/// });
+/// let app = WithBackupRoutes::new(backups, inner);
+///
+/// let other = Request::get("/actuator/backups/1/extra").body(Full::default()).unwrap();
+/// assert_eq!(app.clone().oneshot(other).await.unwrap().status(), 200);
+/// let list = Request::get("/actuator/backups").body(Full::default()).unwrap();
+/// let response = app.oneshot(list).await.unwrap();
+/// assert_eq!(response.headers()["content-type"], "application/json");
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct WithBackupRoutes<S> {
     backups: BackupService,
@@ -125,7 +158,8 @@ where
 }
 
 pin_project_lite::pin_project! {
-    /// The future of [`WithBackupRoutes`].
+    /// The future of [`WithBackupRoutes`]: the backup service's answer or
+    /// the inner service's, with the body wrapped in [`LayerBody`].
     #[derive(Debug)]
     pub struct LayerFuture<F> {
         #[pin]

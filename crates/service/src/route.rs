@@ -91,13 +91,34 @@ mod tests {
     #[test]
     fn routes_under_base() {
         let base = "/actuator";
-        assert_eq!(match_route(base, "/actuator/backups"), Some(Route::Collection));
-        assert_eq!(match_route(base, "/actuator/backups/"), Some(Route::Collection));
-        assert_eq!(match_route(base, "/actuator/backup"), Some(Route::ListAlias));
-        assert_eq!(match_route(base, "/actuator/backup/"), Some(Route::ListAlias));
-        assert_eq!(match_route(base, "/actuator/backups/12"), Some(Route::Item("12")));
-        assert_eq!(match_route(base, "/actuator/backups/12/"), Some(Route::Item("12")));
-        assert_eq!(match_route(base, "/actuator/backups/%31"), Some(Route::Item("%31")));
+        assert_eq!(
+            match_route(base, "/actuator/backups"),
+            Some(Route::Collection)
+        );
+        assert_eq!(
+            match_route(base, "/actuator/backups/"),
+            Some(Route::Collection)
+        );
+        assert_eq!(
+            match_route(base, "/actuator/backup"),
+            Some(Route::ListAlias)
+        );
+        assert_eq!(
+            match_route(base, "/actuator/backup/"),
+            Some(Route::ListAlias)
+        );
+        assert_eq!(
+            match_route(base, "/actuator/backups/12"),
+            Some(Route::Item("12"))
+        );
+        assert_eq!(
+            match_route(base, "/actuator/backups/12/"),
+            Some(Route::Item("12"))
+        );
+        assert_eq!(
+            match_route(base, "/actuator/backups/%31"),
+            Some(Route::Item("%31"))
+        );
         assert_eq!(match_route(base, "/actuator/backups/1/extra"), None);
         assert_eq!(match_route(base, "/actuator/backups//"), None);
         assert_eq!(match_route(base, "/actuator/backups//1"), None);

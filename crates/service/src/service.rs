@@ -25,10 +25,26 @@ use crate::error::{api_error, error_response, json_response};
 use crate::layer::BackupLayer;
 use crate::route::{match_route, normalize_base, Action, Route};
 
-/// The largest POST body read, in bytes (64 KiB). A longer body is 413.
+/// The largest POST body read, in bytes (64 KiB). A longer body is 413
+/// `Request body is larger than 65536 bytes`; the body is never read
+/// further than that.
+///
+/// ```
+/// assert_eq!(backup_actuator_service::BODY_LIMIT, 65536);
+/// ```
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The default base path.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use backup_actuator_core::BackupPlan;
+/// # use backup_actuator_store::MemoryStore;
+/// use backup_actuator_service::{BackupService, DEFAULT_BASE_PATH};
+///
+/// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("1.0.0").unwrap()).build();
+/// assert_eq!(service.base_path(), DEFAULT_BASE_PATH);
+/// ```
 pub const DEFAULT_BASE_PATH: &str = "/actuator";
 
 /// How many times DELETE looks up and deletes when the cluster reports a
@@ -41,6 +57,10 @@ const DELETE_ATTEMPTS: usize = 3;
 /// and every other path with 404 `notFoundError`. To serve other routes
 /// beside it, wrap them with [`BackupLayer`] instead. Clones share the store,
 /// the configuration, and the lock that serialises triggers.
+///
+/// A request is checked in this order, and the first failure answers:
+/// path (404), method (405 with `Allow`), id in the path (400), POST body
+/// (413, 400), repository configured (400), then the store.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -141,6 +161,27 @@ impl BackupService {
 }
 
 /// Configures a [`BackupService`]; see [`BackupService::builder`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use backup_actuator_core::{BackupPlan, Compatibility, OutputZone};
+/// use backup_actuator_service::BackupService;
+/// use backup_actuator_store::MemoryStore;
+///
+/// let service = BackupService::builder(
+///     Arc::new(MemoryStore::new()),
+///     BackupPlan::optimize("8.6.0-SNAPSHOT").unwrap(),
+/// )
+/// .repository("backups")
+/// .base_path("/management/")
+/// .compatibility(Compatibility::OptimizeServer)
+/// .time_zone(OutputZone::parse("Europe/Berlin").unwrap())
+/// .build();
+/// assert_eq!(service.base_path(), "/management");
+/// assert_eq!(service.repository(), Some("backups"));
+/// assert!(service.handles_path("/management/backups/1"));
+/// assert!(!service.handles_path("/management/backups/1/extra"));
+/// ```
 #[must_use]
 pub struct BackupServiceBuilder {
     store: Arc<dyn SnapshotStore>,
@@ -218,7 +259,7 @@ impl BackupServiceBuilder {
     }
 }
 
-/// The future of [`BackupService`]'s answer.
+/// The future of [`BackupService`]'s answer; it never fails.
 pub struct ResponseFuture {
     inner: Pin<Box<dyn Future<Output = Result<Response<BackupBody>, Infallible>> + Send>>,
 }
@@ -423,9 +464,7 @@ impl Shared {
             let names: Vec<String> = found
                 .into_iter()
                 .map(|s| s.name)
-                .filter(|name| {
-                    self.plan.parse_snapshot_name(name).map(|p| p.backup_id) == Some(id)
-                })
+                .filter(|name| self.plan.parse_snapshot_name(name).map(|p| p.backup_id) == Some(id))
                 .collect();
             if names.is_empty() {
                 return Ok(no_content());
@@ -471,7 +510,10 @@ where
     }
 }
 
-fn ok_json(status: StatusCode, value: &impl serde::Serialize) -> Result<Response<BackupBody>, ApiError> {
+fn ok_json(
+    status: StatusCode,
+    value: &impl serde::Serialize,
+) -> Result<Response<BackupBody>, ApiError> {
     let body = serde_json::to_vec(value).map_err(|err| ApiError::Cluster {
         detail: format!("could not write the answer: {err}"),
     })?;

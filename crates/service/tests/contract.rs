@@ -53,7 +53,12 @@ mod routes {
     async fn get_list_is_200_array_sorted_by_id() {
         let (service, _, _) = service();
         for id in [30, 4, 200] {
-            assert_eq!(post(&service, &format!(r#"{{"backupId": {id}}}"#)).await.status, 202);
+            assert_eq!(
+                post(&service, &format!(r#"{{"backupId": {id}}}"#))
+                    .await
+                    .status,
+                202
+            );
         }
         let json = get(&service, "/actuator/backups").await.assert_json(200);
         let ids: Vec<u64> = json
@@ -92,9 +97,11 @@ mod routes {
         assert_eq!(answer.body, "");
         assert_eq!(answer.content_type(), None);
         assert!(store.snapshot_names(REPO).is_empty());
-        get(&service, "/actuator/backups/8")
-            .await
-            .assert_error(404, "notFoundError", "No backup with ID [8] could be found.");
+        get(&service, "/actuator/backups/8").await.assert_error(
+            404,
+            "notFoundError",
+            "No backup with ID [8] could be found.",
+        );
     }
 
     #[tokio::test]
@@ -136,7 +143,9 @@ mod routes {
     async fn trailing_slash_is_the_same_as_without() {
         let (service, _, _) = service();
         assert_eq!(
-            send(&service, "POST", "/actuator/backups/", r#"{"backupId": 5}"#).await.status,
+            send(&service, "POST", "/actuator/backups/", r#"{"backupId": 5}"#)
+                .await
+                .status,
             202
         );
         let with = get(&service, "/actuator/backups/5/").await;
@@ -152,13 +161,27 @@ mod routes {
     async fn query_string_is_ignored() {
         let (service, _, _) = service();
         assert_eq!(
-            send(&service, "POST", "/actuator/backups?x=1", r#"{"backupId": 6}"#).await.status,
+            send(
+                &service,
+                "POST",
+                "/actuator/backups?x=1",
+                r#"{"backupId": 6}"#
+            )
+            .await
+            .status,
             202
         );
-        get(&service, "/actuator/backups/6?verbose=false").await.assert_json(200);
-        get(&service, "/actuator/backups?size=1").await.assert_json(200);
+        get(&service, "/actuator/backups/6?verbose=false")
+            .await
+            .assert_json(200);
+        get(&service, "/actuator/backups?size=1")
+            .await
+            .assert_json(200);
         get(&service, "/actuator/backup?").await.assert_json(200);
-        assert_eq!(delete(&service, "/actuator/backups/6?force").await.status, 204);
+        assert_eq!(
+            delete(&service, "/actuator/backups/6?force").await.status,
+            204
+        );
     }
 
     #[tokio::test]
@@ -180,7 +203,13 @@ mod routes {
         ];
         for segment in segments {
             for method in ["GET", "DELETE"] {
-                let answer = send(&service, method, &format!("/actuator/backups/{segment}"), "").await;
+                let answer = send(
+                    &service,
+                    method,
+                    &format!("/actuator/backups/{segment}"),
+                    "",
+                )
+                .await;
                 answer.assert_error(
                     400,
                     "badRequestError",
@@ -193,11 +222,13 @@ mod routes {
     #[tokio::test]
     async fn largest_id_is_valid_in_a_path() {
         let (service, _, _) = service();
-        get(&service, "/actuator/backups/9223372036854775807").await.assert_error(
-            404,
-            "notFoundError",
-            "No backup with ID [9223372036854775807] could be found.",
-        );
+        get(&service, "/actuator/backups/9223372036854775807")
+            .await
+            .assert_error(
+                404,
+                "notFoundError",
+                "No backup with ID [9223372036854775807] could be found.",
+            );
     }
 
     #[tokio::test]
@@ -227,7 +258,9 @@ mod routes {
         let service = builder(store).base_path("/manage/").build();
         assert_eq!(service.base_path(), "/manage");
         assert_eq!(
-            send(&service, "POST", "/manage/backups", r#"{"backupId": 1}"#).await.status,
+            send(&service, "POST", "/manage/backups", r#"{"backupId": 1}"#)
+                .await
+                .status,
             202
         );
         get(&service, "/manage/backups/1").await.assert_json(200);
@@ -238,7 +271,12 @@ mod routes {
     async fn root_base_path_serves_backups_at_the_root() {
         let (store, _) = memory();
         let service = builder(store).base_path("").build();
-        assert_eq!(send(&service, "POST", "/backups", r#"{"backupId": 1}"#).await.status, 202);
+        assert_eq!(
+            send(&service, "POST", "/backups", r#"{"backupId": 1}"#)
+                .await
+                .status,
+            202
+        );
         get(&service, "/backups/1").await.assert_json(200);
         get(&service, "/backup").await.assert_json(200);
     }
@@ -250,8 +288,13 @@ mod request_body {
 
     async fn post_error(body: &str, status: u16, detailed: &str) {
         let (service, store, _) = service();
-        post(&service, body).await.assert_error(status, "badRequestError", detailed);
-        assert!(store.snapshot_names(REPO).is_empty(), "nothing created for {body:?}");
+        post(&service, body)
+            .await
+            .assert_error(status, "badRequestError", detailed);
+        assert!(
+            store.snapshot_names(REPO).is_empty(),
+            "nothing created for {body:?}"
+        );
     }
 
     const NOT_OBJECT: &str = r#"Request body must be a JSON object with a numeric "backupId""#;
@@ -269,7 +312,17 @@ mod request_body {
 
     #[tokio::test]
     async fn post_empty_not_json_or_not_object_is_400_not_an_object() {
-        for body in ["", "   ", "backupId=1", "{", "[1]", "1", "\"1\"", "null", r#"{"backupId":1} x"#] {
+        for body in [
+            "",
+            "   ",
+            "backupId=1",
+            "{",
+            "[1]",
+            "1",
+            "\"1\"",
+            "null",
+            r#"{"backupId":1} x"#,
+        ] {
             post_error(body, 400, NOT_OBJECT).await;
         }
     }
@@ -318,20 +371,31 @@ mod request_body {
         assert_eq!(answer.status, 202);
         assert_eq!(store.snapshot_names(REPO).len(), 2);
         // Existing clients poll at once: GET finds it right after the 202.
-        get(&service, "/actuator/backups/20260220181029").await.assert_json(200);
+        get(&service, "/actuator/backups/20260220181029")
+            .await
+            .assert_json(200);
     }
 
     #[tokio::test]
     async fn post_largest_id_and_zero_are_accepted() {
         let (service, _, _) = service();
-        assert_eq!(post(&service, r#"{"backupId": 9223372036854775807}"#).await.status, 202);
+        assert_eq!(
+            post(&service, r#"{"backupId": 9223372036854775807}"#)
+                .await
+                .status,
+            202
+        );
         assert_eq!(post(&service, r#"{"backupId": 0}"#).await.status, 202);
     }
 
     #[tokio::test]
     async fn post_unknown_fields_are_ignored() {
         let (service, _, _) = service();
-        let answer = post(&service, r#"{"backupId": 3, "extra": {"a": [1, 2]}, "z": null}"#).await;
+        let answer = post(
+            &service,
+            r#"{"backupId": 3, "extra": {"a": [1, 2]}, "z": null}"#,
+        )
+        .await;
         assert_eq!(answer.status, 202);
     }
 
@@ -344,7 +408,8 @@ mod request_body {
                 request = request.header("content-type", ct);
             }
             let id = content_type.map_or(0, str::len);
-            let body = http_body_util::Full::new(bytes::Bytes::from(format!(r#"{{"backupId":{id}}}"#)));
+            let body =
+                http_body_util::Full::new(bytes::Bytes::from(format!(r#"{{"backupId":{id}}}"#)));
             let answer = send_request(&service, request.body(body).unwrap()).await;
             assert_eq!(answer.status, 202, "{content_type:?}");
         }
@@ -370,7 +435,9 @@ mod request_body {
     async fn post_streamed_body_over_64_kib_is_413_without_reading_it_all() {
         // No size hint: the limit is enforced while reading.
         let (service, _, _) = service();
-        let body = ChunkedBody { chunks_left: 1_000_000 };
+        let body = ChunkedBody {
+            chunks_left: 1_000_000,
+        };
         let request = http::Request::post("/actuator/backups").body(body).unwrap();
         send_request(&service, request).await.assert_error(
             413,
@@ -382,7 +449,9 @@ mod request_body {
     #[tokio::test]
     async fn post_body_read_error_is_400_not_an_object() {
         let (service, _, _) = service();
-        let request = http::Request::post("/actuator/backups").body(BrokenBody).unwrap();
+        let request = http::Request::post("/actuator/backups")
+            .body(BrokenBody)
+            .unwrap();
         send_request(&service, request)
             .await
             .assert_error(400, "badRequestError", NOT_OBJECT);
@@ -400,7 +469,8 @@ mod request_body {
         fn poll_frame(
             mut self: std::pin::Pin<&mut Self>,
             _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, std::io::Error>>> {
+        ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, std::io::Error>>>
+        {
             if self.chunks_left == 0 {
                 return std::task::Poll::Ready(None);
             }
@@ -421,7 +491,8 @@ mod request_body {
         fn poll_frame(
             self: std::pin::Pin<&mut Self>,
             _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, std::io::Error>>> {
+        ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, std::io::Error>>>
+        {
             std::task::Poll::Ready(Some(Err(std::io::Error::new(
                 std::io::ErrorKind::ConnectionReset,
                 "connection reset",
@@ -452,7 +523,9 @@ mod state {
     #[tokio::test]
     async fn optimize_server_compat_writes_completed() {
         let (store, clock) = memory();
-        let service = builder(store).compatibility(Compatibility::OptimizeServer).build();
+        let service = builder(store)
+            .compatibility(Compatibility::OptimizeServer)
+            .build();
         let accepted = post(&service, r#"{"backupId": 2}"#).await;
         assert_eq!(
             accepted.body,
@@ -487,14 +560,21 @@ mod state {
             .build();
         post(&service, r#"{"backupId": 9}"#).await;
         let json = get(&service, "/actuator/backups/9").await.assert_json(200);
-        assert_eq!(json["details"][0]["startTime"], "2022-11-09T10:11:36.978+0100");
+        assert_eq!(
+            json["details"][0]["startTime"],
+            "2022-11-09T10:11:36.978+0100"
+        );
     }
 
     #[tokio::test]
     async fn foreign_names_matching_the_wildcard_are_ignored_not_500() {
         let (service, store, _) = service();
         put_snapshot(&store, "camunda_optimize_5_before_upgrade").await;
-        put_snapshot(&store, "camunda_optimize_99999999999999999999_8.6.0_part_1_of_2").await;
+        put_snapshot(
+            &store,
+            "camunda_optimize_99999999999999999999_8.6.0_part_1_of_2",
+        )
+        .await;
         post(&service, r#"{"backupId": 7}"#).await;
         let list = get(&service, "/actuator/backups").await.assert_json(200);
         assert_eq!(list.as_array().unwrap().len(), 1);
@@ -535,8 +615,12 @@ mod errors {
         }
         assert!(store.snapshot_names("").is_empty());
         // An empty repository name is no repository.
-        let service = BackupService::builder(Arc::new(store), plan()).repository("").build();
-        get(&service, "/actuator/backups").await.assert_error(400, "badRequestError", NO_REPO);
+        let service = BackupService::builder(Arc::new(store), plan())
+            .repository("")
+            .build();
+        get(&service, "/actuator/backups")
+            .await
+            .assert_error(400, "badRequestError", NO_REPO);
     }
 
     fn missing_repo_service(compat: Compatibility) -> BackupService {
@@ -556,7 +640,11 @@ mod errors {
         ];
         for (method, uri, body) in cases {
             let answer = send(&service, method, uri, body).await;
-            answer.assert_error(400, "badRequestError", "No repository with name [backups] could be found.");
+            answer.assert_error(
+                400,
+                "badRequestError",
+                "No repository with name [backups] could be found.",
+            );
             assert!(answer.json().get("reportDefinition").is_none());
         }
     }
@@ -565,7 +653,11 @@ mod errors {
     async fn repository_missing_under_optimize_server_compat_is_500_with_report_definition() {
         let service = missing_repo_service(Compatibility::OptimizeServer);
         let answer = get(&service, "/actuator/backups/1").await;
-        answer.assert_error(500, "serverError", "No repository with name [backups] could be found.");
+        answer.assert_error(
+            500,
+            "serverError",
+            "No repository with name [backups] could be found.",
+        );
         assert_eq!(
             answer.json().as_object().unwrap().get("reportDefinition"),
             Some(&serde_json::Value::Null)
@@ -613,7 +705,9 @@ mod errors {
         let refused = "camunda_optimize_13_8.6.0_part_2_of_2";
         store.set_outcome(
             refused,
-            PartOutcome::Refuse(StoreError::NameInUse { name: refused.into() }),
+            PartOutcome::Refuse(StoreError::NameInUse {
+                name: refused.into(),
+            }),
         );
         post(&service, r#"{"backupId": 13}"#).await.assert_error(
             409,
@@ -650,20 +744,26 @@ mod errors {
     async fn unreadable_answer_is_500_with_the_store_detail() {
         let err = StoreError::Unreadable {
             product: Product::OpenSearch,
-            operation: Operation::ReadSnapshots { pattern: "camunda_optimize_*".into() },
+            operation: Operation::ReadSnapshots {
+                pattern: "camunda_optimize_*".into(),
+            },
             status: 200,
             detail: "expected value at line 1 column 1: <html>".into(),
         };
         let detail = err.to_string();
         let service = builder(FailingStore(err)).build();
-        get(&service, "/actuator/backups").await.assert_error(500, "serverError", &detail);
+        get(&service, "/actuator/backups")
+            .await
+            .assert_error(500, "serverError", &detail);
     }
 
     #[tokio::test]
     async fn unreachable_elasticsearch_is_502_elasticsearch_connection_error() {
         let err = StoreError::Unreachable {
             product: Product::Elasticsearch,
-            operation: Operation::ReadSnapshots { pattern: "camunda_optimize_1_*".into() },
+            operation: Operation::ReadSnapshots {
+                pattern: "camunda_optimize_1_*".into(),
+            },
             cause: "connection refused".into(),
         };
         let service = builder(FailingStore(err)).build();
@@ -684,7 +784,9 @@ mod errors {
     async fn unreachable_opensearch_is_502_opensearch_connection_error() {
         let err = StoreError::Unreachable {
             product: Product::OpenSearch,
-            operation: Operation::ReadSnapshots { pattern: "camunda_optimize_*".into() },
+            operation: Operation::ReadSnapshots {
+                pattern: "camunda_optimize_*".into(),
+            },
             cause: "timed out".into(),
         };
         let service = builder(FailingStore(err)).build();
@@ -700,5 +802,70 @@ mod errors {
         let (service, _, _) = service();
         let answer = delete(&service, "/actuator/backups/404").await;
         assert_eq!(answer.status, 204);
+    }
+}
+
+mod logging {
+    //! One span per request with method, route template, id, status and
+    //! latency; never headers or bodies.
+    use super::*;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn one_span_per_request_with_route_id_status_and_latency() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let (service, _, _) = service();
+        let request = http::Request::post("/actuator/backups")
+            .header("authorization", "Bearer secret-token")
+            .body(http_body_util::Full::new(bytes::Bytes::from(
+                r#"{"backupId": 5, "note": "secret-body"}"#,
+            )))
+            .unwrap();
+        assert_eq!(send_request(&service, request).await.status, 202);
+        get(&service, "/actuator/backups/5").await;
+        get(&service, "/actuator/backups/abc").await;
+
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let answered: Vec<&str> = log.lines().filter(|l| l.contains("answered")).collect();
+        assert_eq!(answered.len(), 3, "{log}");
+        assert!(
+            answered[0].contains(
+                r#"backup_request{method=POST route="/backups" backup_id=5 status=202 latency_ms="#
+            ),
+            "{log}"
+        );
+        assert!(
+            answered[1]
+                .contains(r#"method=GET route="/backups/{id}" backup_id=5 status=200 latency_ms="#),
+            "{log}"
+        );
+        assert!(
+            answered[2].contains(r#"method=GET route="/backups/{id}" status=400"#),
+            "{log}"
+        );
+        assert!(!log.contains("secret"), "{log}");
     }
 }

@@ -39,12 +39,24 @@ async fn nest_service_strips_the_prefix_so_base_path_is_empty() {
     let service = builder(store).base_path("").build();
     let app = Router::new().nest_service("/actuator", service);
 
-    let (status, _) = call(app.clone(), "POST", "/actuator/backups", r#"{"backupId":1}"#).await;
+    let (status, _) = call(
+        app.clone(),
+        "POST",
+        "/actuator/backups",
+        r#"{"backupId":1}"#,
+    )
+    .await;
     assert_eq!(status, 202);
     let (status, body) = call(app.clone(), "GET", "/actuator/backups/1", "").await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(call(app.clone(), "GET", "/actuator/backup", "").await.0, 200);
-    assert_eq!(call(app.clone(), "GET", "/actuator/backups/", "").await.0, 200);
+    assert_eq!(
+        call(app.clone(), "GET", "/actuator/backup", "").await.0,
+        200
+    );
+    assert_eq!(
+        call(app.clone(), "GET", "/actuator/backups/", "").await.0,
+        200
+    );
     let (status, body) = call(app.clone(), "GET", "/actuator/backups/1/extra", "").await;
     assert_eq!(status, 404);
     assert!(body.contains("notFoundError"), "{body}");
@@ -56,8 +68,14 @@ async fn nest_service_with_the_default_base_path_finds_nothing() {
     // The documented pitfall: the prefix would be expected twice.
     let (service, _, _) = service();
     let app = Router::new().nest_service("/actuator", service);
-    assert_eq!(call(app.clone(), "GET", "/actuator/backups", "").await.0, 404);
-    assert_eq!(call(app, "GET", "/actuator/actuator/backups", "").await.0, 200);
+    assert_eq!(
+        call(app.clone(), "GET", "/actuator/backups", "").await.0,
+        404
+    );
+    assert_eq!(
+        call(app, "GET", "/actuator/actuator/backups", "").await.0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -67,9 +85,25 @@ async fn route_service_keeps_the_full_path_so_base_path_is_the_default() {
         .route_service("/actuator/backups", service.clone())
         .route_service("/actuator/backups/{id}", service.clone())
         .route_service("/actuator/backup", service);
-    assert_eq!(call(app.clone(), "POST", "/actuator/backups", r#"{"backupId":2}"#).await.0, 202);
-    assert_eq!(call(app.clone(), "GET", "/actuator/backups/2", "").await.0, 200);
-    assert_eq!(call(app.clone(), "GET", "/actuator/backup", "").await.0, 200);
+    assert_eq!(
+        call(
+            app.clone(),
+            "POST",
+            "/actuator/backups",
+            r#"{"backupId":2}"#
+        )
+        .await
+        .0,
+        202
+    );
+    assert_eq!(
+        call(app.clone(), "GET", "/actuator/backups/2", "").await.0,
+        200
+    );
+    assert_eq!(
+        call(app.clone(), "GET", "/actuator/backup", "").await.0,
+        200
+    );
     let (status, body) = call(app.clone(), "PUT", "/actuator/backups/2", "").await;
     assert_eq!(status, 405);
     assert!(body.contains("Allowed: GET, DELETE"), "{body}");
@@ -85,14 +119,35 @@ async fn layer_over_a_router_answers_backup_routes_and_passes_the_rest() {
         .fallback(|| async { (StatusCode::IM_A_TEAPOT, "inner fallback") })
         .layer(layer);
 
-    assert_eq!(call(app.clone(), "GET", "/actuator/health", "").await, (StatusCode::OK, "UP".into()));
-    assert_eq!(call(app.clone(), "POST", "/actuator/backups", r#"{"backupId":3}"#).await.0, 202);
+    assert_eq!(
+        call(app.clone(), "GET", "/actuator/health", "").await,
+        (StatusCode::OK, "UP".into())
+    );
+    assert_eq!(
+        call(
+            app.clone(),
+            "POST",
+            "/actuator/backups",
+            r#"{"backupId":3}"#
+        )
+        .await
+        .0,
+        202
+    );
     let (status, body) = call(app.clone(), "GET", "/actuator/backups/3", "").await;
     assert_eq!(status, 200);
     assert!(body.starts_with(r#"{"backupId":3,"#), "{body}");
     // Known path, wrong method or id: still ours.
-    assert_eq!(call(app.clone(), "PUT", "/actuator/backups/3", "").await.0, 405);
-    assert_eq!(call(app.clone(), "GET", "/actuator/backups/abc", "").await.0, 400);
+    assert_eq!(
+        call(app.clone(), "PUT", "/actuator/backups/3", "").await.0,
+        405
+    );
+    assert_eq!(
+        call(app.clone(), "GET", "/actuator/backups/abc", "")
+            .await
+            .0,
+        400
+    );
     // Unknown paths, including deeper ones, reach the inner service untouched.
     for uri in ["/actuator/backups/3/extra", "/elsewhere", "/actuator"] {
         assert_eq!(
@@ -115,7 +170,10 @@ async fn layer_around_any_service_passes_requests_untouched() {
         call(app.clone(), "PUT", "/actuator/backups/1/extra?x=1", "").await,
         (StatusCode::OK, "PUT /actuator/backups/1/extra?x=1".into())
     );
-    assert_eq!(call(app, "GET", "/actuator/backups", "").await, (StatusCode::OK, "[]".into()));
+    assert_eq!(
+        call(app, "GET", "/actuator/backups", "").await,
+        (StatusCode::OK, "[]".into())
+    );
 }
 
 #[tokio::test]
@@ -149,7 +207,9 @@ async fn plain_hyper_serves_the_service_over_tcp() {
             .unwrap();
         sender.send_request(request)
     };
-    let response = send("POST", "/actuator/backups", r#"{"backupId": 4}"#).await.unwrap();
+    let response = send("POST", "/actuator/backups", r#"{"backupId": 4}"#)
+        .await
+        .unwrap();
     assert_eq!(response.status(), 202);
     assert_eq!(response.headers()["content-type"], "application/json");
     response.into_body().collect().await.unwrap();

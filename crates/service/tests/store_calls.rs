@@ -22,7 +22,10 @@ fn recording() -> (backup_actuator_service::BackupService, RecordingStore) {
 async fn get_one_makes_one_find_of_the_id_pattern() {
     let (service, store) = recording();
     get(&service, "/actuator/backups/5").await;
-    assert_eq!(store.take_calls(), [Call::Find("camunda_optimize_5_*".into())]);
+    assert_eq!(
+        store.take_calls(),
+        [Call::Find("camunda_optimize_5_*".into())]
+    );
 }
 
 #[tokio::test]
@@ -58,7 +61,10 @@ async fn post_of_existing_id_makes_no_create() {
     let (service, store) = recording();
     put_snapshot(&store.inner, PART_2).await;
     assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 409);
-    assert_eq!(store.take_calls(), [Call::Find("camunda_optimize_5_*".into())]);
+    assert_eq!(
+        store.take_calls(),
+        [Call::Find("camunda_optimize_5_*".into())]
+    );
 }
 
 #[tokio::test]
@@ -79,7 +85,9 @@ async fn refused_part_rolls_back_the_parts_this_request_created() {
         PART_2,
         PartOutcome::Refuse(StoreError::Unreachable {
             product: Product::OpenSearch,
-            operation: Operation::CreateSnapshot { name: PART_2.into() },
+            operation: Operation::CreateSnapshot {
+                name: PART_2.into(),
+            },
             cause: "connection reset".into(),
         }),
     );
@@ -104,13 +112,19 @@ async fn refused_part_rolls_back_the_parts_this_request_created() {
 #[tokio::test]
 async fn refused_first_part_deletes_nothing() {
     let (service, store) = recording();
-    store
-        .inner
-        .set_outcome(PART_1, PartOutcome::Refuse(StoreError::NameInUse { name: PART_1.into() }));
+    store.inner.set_outcome(
+        PART_1,
+        PartOutcome::Refuse(StoreError::NameInUse {
+            name: PART_1.into(),
+        }),
+    );
     assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 409);
     assert_eq!(
         store.take_calls(),
-        [Call::Find("camunda_optimize_5_*".into()), Call::Create(PART_1.into())]
+        [
+            Call::Find("camunda_optimize_5_*".into()),
+            Call::Create(PART_1.into())
+        ]
     );
 }
 
@@ -119,7 +133,9 @@ async fn failed_rollback_still_returns_the_original_error() {
     let (service, store) = recording();
     store.inner.set_outcome(
         PART_2,
-        PartOutcome::Refuse(StoreError::NameInUse { name: PART_2.into() }),
+        PartOutcome::Refuse(StoreError::NameInUse {
+            name: PART_2.into(),
+        }),
     );
     store.fail_deletes(1);
     post(&service, r#"{"backupId": 5}"#).await.assert_error(
@@ -169,7 +185,10 @@ async fn delete_with_only_foreign_names_sends_no_delete_and_is_204() {
     let (service, store) = recording();
     put_snapshot(&store.inner, FOREIGN).await;
     assert_eq!(delete(&service, "/actuator/backups/5").await.status, 204);
-    assert_eq!(store.take_calls(), [Call::Find("camunda_optimize_5_*".into())]);
+    assert_eq!(
+        store.take_calls(),
+        [Call::Find("camunda_optimize_5_*".into())]
+    );
     assert_eq!(store.inner.snapshot_names(REPO), [FOREIGN]);
 }
 
@@ -208,8 +227,17 @@ async fn delete_gives_up_after_three_attempts_with_500() {
         &format!("snapshot [{PART_1}] is missing"),
     );
     let calls = store.take_calls();
-    assert_eq!(calls.iter().filter(|c| matches!(c, Call::Find(_))).count(), 3);
-    assert_eq!(calls.iter().filter(|c| matches!(c, Call::Delete(_))).count(), 3);
+    assert_eq!(
+        calls.iter().filter(|c| matches!(c, Call::Find(_))).count(),
+        3
+    );
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| matches!(c, Call::Delete(_)))
+            .count(),
+        3
+    );
 }
 
 #[tokio::test]

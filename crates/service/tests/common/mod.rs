@@ -56,7 +56,9 @@ impl Answer {
     }
 
     pub fn content_type(&self) -> Option<&str> {
-        self.headers.get("content-type").map(|v| v.to_str().unwrap())
+        self.headers
+            .get("content-type")
+            .map(|v| v.to_str().unwrap())
     }
 
     /// Asserts a JSON error body of SPEC §5.
@@ -66,7 +68,11 @@ impl Answer {
         assert_eq!(self.content_type(), Some("application/json"));
         let json = self.json();
         assert_eq!(json["errorCode"], code, "errorCode in {}", self.body);
-        assert_eq!(json["detailedMessage"], detailed, "detailedMessage in {}", self.body);
+        assert_eq!(
+            json["detailedMessage"], detailed,
+            "detailedMessage in {}",
+            self.body
+        );
         let expected_message = match code {
             "badRequestError" => "The server was unable to process the request.",
             "methodNotAllowedError" => "The request method is not supported for this resource.",
@@ -172,17 +178,30 @@ impl SnapshotStore for RecordingStore {
         repository: &str,
         pattern: &str,
     ) -> Result<Vec<SnapshotRecord>, StoreError> {
-        self.calls.lock().unwrap().push(Call::Find(pattern.to_owned()));
+        self.calls
+            .lock()
+            .unwrap()
+            .push(Call::Find(pattern.to_owned()));
         self.inner.find_snapshots(repository, pattern).await
     }
 
-    async fn create_snapshot(&self, repository: &str, part: &SnapshotPart) -> Result<(), StoreError> {
-        self.calls.lock().unwrap().push(Call::Create(part.name.clone()));
+    async fn create_snapshot(
+        &self,
+        repository: &str,
+        part: &SnapshotPart,
+    ) -> Result<(), StoreError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(Call::Create(part.name.clone()));
         self.inner.create_snapshot(repository, part).await
     }
 
     async fn delete_snapshots(&self, repository: &str, names: &[String]) -> Result<(), StoreError> {
-        self.calls.lock().unwrap().push(Call::Delete(names.to_vec()));
+        self.calls
+            .lock()
+            .unwrap()
+            .push(Call::Delete(names.to_vec()));
         let fail = self
             .missing_deletes
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
