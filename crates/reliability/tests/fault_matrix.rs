@@ -1,0 +1,390 @@
+//! Every failure of the cluster maps to the documented status (SPEC §5),
+//! within the request timeout + 1 s, without a panic, and the service
+//! answers normally right after.
+//!
+//! The run writes its results to docs/reliability.md (between the
+//! `fault-matrix` markers), so the table there is what this test saw.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backup_actuator_core::{BackupPlan, Compatibility};
+use backup_actuator_reliability::call;
+use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+use backup_actuator_service::BackupService;
+use backup_actuator_store::SnapshotStore;
+use backup_actuator_testkit::{EmulatedCluster, Fault, Flavor, SeededSnapshot, SnapshotState};
+use bytes::Bytes;
+use http::{Method, Request};
+use http_body_util::Full;
+
+const REPO: &str = "backups";
+const TIMEOUT: Duration = Duration::from_millis(800);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    GetOne,
+    List,
+    Post,
+    Delete,
+}
+
+impl Op {
+    const ALL: [Op; 4] = [Op::GetOne, Op::List, Op::Post, Op::Delete];
+
+    fn label(self) -> &'static str {
+        match self {
+            Op::GetOne => "GET one",
+            Op::List => "GET list",
+            Op::Post => "POST",
+            Op::Delete => "DELETE",
+        }
+    }
+
+    fn success(self) -> u16 {
+        match self {
+            Op::GetOne | Op::List => 200,
+            Op::Post => 202,
+            Op::Delete => 204,
+        }
+    }
+
+    /// The cluster request the fault is aimed at: the one this route
+    /// depends on last (POST's create, DELETE's delete), so every step of
+    /// every route is covered by some cell.
+    fn faulted_method(self) -> Method {
+        match self {
+            Op::GetOne | Op::List => Method::GET,
+            Op::Post => Method::PUT,
+            Op::Delete => Method::DELETE,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Expect {
+    Success,
+    ServerError,
+    Unreachable,
+}
+
+struct Case {
+    name: &'static str,
+    fault: Option<fn() -> Fault>,
+    expect: Expect,
+}
+
+fn bodies(flavor: Flavor) -> Vec<Case> {
+    let mut cases = vec![
+        Case {
+            name: "connection refused",
+            fault: None,
+            expect: Expect::Unreachable,
+        },
+        Case {
+            name: "reset before any response",
+            fault: Some(Fault::close_connection),
+            expect: Expect::Unreachable,
+        },
+        Case {
+            name: "reset mid-body",
+            fault: Some(Fault::reset_mid_body),
+            expect: Expect::Unreachable,
+        },
+        Case {
+            name: "closed before the whole Content-Length",
+            fault: Some(Fault::truncated),
+            expect: Expect::Unreachable,
+        },
+        Case {
+            name: "no answer past the request timeout",
+            fault: Some(|| Fault::delay(TIMEOUT + Duration::from_millis(700))),
+            expect: Expect::Unreachable,
+        },
+        Case {
+            name: "slow answer inside the timeout",
+            fault: Some(|| Fault::delay(TIMEOUT / 3)),
+            expect: Expect::Success,
+        },
+        Case {
+            name: "500 with an HTML body",
+            fault: Some(|| {
+                Fault::respond(
+                    500,
+                    "text/html",
+                    "<html><body><h1>500 Internal Server Error</h1></body></html>",
+                )
+            }),
+            expect: Expect::ServerError,
+        },
+        Case {
+            name: "503 JSON",
+            fault: Some(|| {
+                Fault::respond(
+                    503,
+                    "application/json",
+                    r#"{"error":{"root_cause":[{"type":"master_not_discovered_exception","reason":null}],"type":"master_not_discovered_exception","reason":null},"status":503}"#,
+                )
+            }),
+            expect: Expect::ServerError,
+        },
+        Case {
+            name: "malformed JSON (200)",
+            fault: Some(Fault::malformed),
+            expect: Expect::ServerError,
+        },
+        Case {
+            name: "truncated JSON, complete answer (200)",
+            fault: Some(|| {
+                Fault::respond(
+                    200,
+                    "application/json",
+                    r#"{"snapshots":[{"snapshot":"camunda_optimize_1_8.6.0_part_1_of_2","state":"SUC"#,
+                )
+            }),
+            expect: Expect::ServerError,
+        },
+        Case {
+            name: "valid JSON of the wrong shape (200)",
+            fault: Some(|| {
+                Fault::respond(
+                    200,
+                    "application/json",
+                    r#"{"snapshots":{"a":1},"accepted":"yes","acknowledged":[1]}"#,
+                )
+            }),
+            expect: Expect::ServerError,
+        },
+    ];
+    if flavor.is_opensearch() {
+        cases.extend([
+            Case { name: "401 OpenSearch (plain text)", fault: Some(|| Fault::respond(401, "text/plain", "Unauthorized")), expect: Expect::ServerError },
+            Case {
+                name: "403 OpenSearch (security_exception)",
+                fault: Some(|| Fault::respond(403, "application/json", r#"{"error":{"root_cause":[{"type":"security_exception","reason":"no permissions for [cluster:admin/snapshot/get] and User [name=u, backend_roles=[], requestedTenant=null]"}],"type":"security_exception","reason":"no permissions for [cluster:admin/snapshot/get] and User [name=u, backend_roles=[], requestedTenant=null]"},"status":403}"#)),
+                expect: Expect::ServerError,
+            },
+            Case {
+                name: "403 AWS ({\"Message\"})",
+                fault: Some(|| Fault::respond(403, "application/json", r#"{"Message":"User: anonymous is not authorized to perform: es:ESHttpGet"}"#)),
+                expect: Expect::ServerError,
+            },
+        ]);
+    } else {
+        cases.extend([
+            Case {
+                name: "401 Elasticsearch (security_exception)",
+                fault: Some(|| Fault::respond(401, "application/json", r#"{"error":{"root_cause":[{"type":"security_exception","reason":"missing authentication credentials for REST request [/_snapshot/backups]","header":{"WWW-Authenticate":["Basic realm=\"security\" charset=\"UTF-8\"","ApiKey"]}}],"type":"security_exception","reason":"missing authentication credentials for REST request [/_snapshot/backups]","header":{"WWW-Authenticate":["Basic realm=\"security\" charset=\"UTF-8\"","ApiKey"]}},"status":401}"#)),
+                expect: Expect::ServerError,
+            },
+            Case {
+                name: "403 Elasticsearch (security_exception)",
+                fault: Some(|| Fault::respond(403, "application/json", r#"{"error":{"root_cause":[{"type":"security_exception","reason":"action [cluster:admin/snapshot/get] is unauthorized for user [u] with effective roles [r]"}],"type":"security_exception","reason":"action [cluster:admin/snapshot/get] is unauthorized for user [u] with effective roles [r]"},"status":403}"#)),
+                expect: Expect::ServerError,
+            },
+        ]);
+    }
+    cases
+}
+
+fn store_for(flavor: Flavor, url: &str) -> Arc<dyn SnapshotStore> {
+    if flavor.is_opensearch() {
+        Arc::new(
+            OpenSearchStore::builder(url)
+                .request_timeout(TIMEOUT)
+                .build()
+                .unwrap(),
+        )
+    } else {
+        Arc::new(
+            ElasticsearchStore::builder(url)
+                .request_timeout(TIMEOUT)
+                .build()
+                .unwrap(),
+        )
+    }
+}
+
+fn service(store: Arc<dyn SnapshotStore>) -> BackupService {
+    BackupService::builder(store, BackupPlan::optimize("8.6.0").unwrap())
+        .repository(REPO)
+        .compatibility(Compatibility::Documented)
+        .build()
+}
+
+fn request(op: Op, id: u64) -> Request<Full<Bytes>> {
+    let (method, path, body) = match op {
+        Op::GetOne => (
+            Method::GET,
+            format!("/actuator/backups/{id}"),
+            String::new(),
+        ),
+        Op::List => (Method::GET, "/actuator/backups".to_owned(), String::new()),
+        Op::Post => (
+            Method::POST,
+            "/actuator/backups".to_owned(),
+            format!(r#"{{"backupId":{id}}}"#),
+        ),
+        Op::Delete => (
+            Method::DELETE,
+            format!("/actuator/backups/{id}"),
+            String::new(),
+        ),
+    };
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap()
+}
+
+fn seed_backup(cluster: &EmulatedCluster, id: u64) {
+    for part in 1..=2 {
+        cluster.insert_snapshot(
+            REPO,
+            SeededSnapshot::new(
+                format!("camunda_optimize_{id}_8.6.0_part_{part}_of_2"),
+                SnapshotState::Success,
+                1_731_585_600_123,
+            ),
+        );
+    }
+}
+
+struct Row {
+    flavor: Flavor,
+    case: &'static str,
+    cells: Vec<String>,
+}
+
+async fn run_flavor(flavor: Flavor, rows: &mut Vec<Row>, failures: &mut Vec<String>) {
+    let cluster = EmulatedCluster::start(flavor).await.unwrap();
+    cluster.add_repository(REPO);
+    let healthy = service(store_for(flavor, &cluster.url()));
+    // Reads the version once, so faults below hit only snapshot requests.
+    assert_eq!(call(&healthy, request(Op::List, 0)).await.0.status(), 200);
+
+    let dead_url = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let refused = service(store_for(flavor, &dead_url));
+    let connection_code = if flavor.is_opensearch() {
+        "openSearchConnectionError"
+    } else {
+        "elasticsearchConnectionError"
+    };
+
+    let mut id = 1000;
+    for case in bodies(flavor) {
+        let mut cells = Vec::new();
+        for op in Op::ALL {
+            id += 1;
+            seed_backup(&cluster, id); // GET one and DELETE find it; POST uses a fresh id
+            let post_id = id + 500_000;
+            let target = if op == Op::Post { post_id } else { id };
+            let svc = match case.fault {
+                None => &refused,
+                Some(fault) => {
+                    cluster.inject_fault(
+                        fault()
+                            .method(op.faulted_method())
+                            .path_prefix("/_snapshot/")
+                            .times(1),
+                    );
+                    &healthy
+                }
+            };
+            let started = Instant::now();
+            let (response, body) = call(svc, request(op, target)).await;
+            let took = started.elapsed();
+            cluster.clear_faults();
+            let status = response.status().as_u16();
+            let code = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["errorCode"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let (want_status, want_code) = match case.expect {
+                Expect::Success => (op.success(), ""),
+                Expect::ServerError => (500, "serverError"),
+                Expect::Unreachable => (502, connection_code),
+            };
+            let in_time = took <= TIMEOUT + Duration::from_secs(1);
+            // Right after, a normal request is answered normally.
+            let after = call(&healthy, request(Op::List, 0))
+                .await
+                .0
+                .status()
+                .as_u16();
+            let ok = status == want_status && code == want_code && in_time && after == 200;
+            if !ok {
+                failures.push(format!(
+                    "{flavor} / {} / {}: got {status} {code} in {took:?} (then {after}), want {want_status} {want_code}; body {}",
+                    case.name,
+                    op.label(),
+                    String::from_utf8_lossy(&body)
+                ));
+            }
+            let shown = if code.is_empty() {
+                status.to_string()
+            } else {
+                format!("{status} {code}")
+            };
+            cells.push(format!(
+                "{}{shown}, {} ms",
+                if ok { "" } else { "**FAIL** " },
+                took.as_millis()
+            ));
+        }
+        rows.push(Row {
+            flavor,
+            case: case.name,
+            cells,
+        });
+    }
+    cluster.shutdown().await;
+}
+
+fn write_report(rows: &[Row]) {
+    let mut table = String::new();
+    table.push_str(&format!(
+        "Request timeout {} ms; every answer must come within timeout + 1 s. Each cell: status, errorCode, time taken.\n\n",
+        TIMEOUT.as_millis()
+    ));
+    table.push_str("| flavor | cluster fault | GET one | GET list | POST | DELETE |\n|---|---|---|---|---|---|\n");
+    for row in rows {
+        table.push_str(&format!(
+            "| {} | {} | {} |\n",
+            row.flavor,
+            row.case,
+            row.cells.join(" | ")
+        ));
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/reliability.md");
+    let Ok(doc) = std::fs::read_to_string(path) else {
+        return;
+    };
+    let (start, end) = ("<!-- fault-matrix:start -->\n", "<!-- fault-matrix:end -->");
+    if let (Some(a), Some(b)) = (doc.find(start), doc.find(end)) {
+        let updated = format!("{}{start}{table}{}", &doc[..a], &doc[b..]);
+        if updated != doc {
+            let _ = std::fs::write(path, updated);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_cluster_fault_maps_to_the_documented_status_in_time() {
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+    for flavor in [Flavor::Elasticsearch8_15, Flavor::OpenSearch2] {
+        run_flavor(flavor, &mut rows, &mut failures).await;
+    }
+    write_report(&rows);
+    assert!(
+        failures.is_empty(),
+        "{} cells failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
