@@ -466,6 +466,15 @@ fn dispatch(core: &Core, req: &Req<'_>, warnings: &mut Vec<String>) -> R<Reply> 
         (["_snapshot", repo, snaps, "_status"], &Method::GET) => {
             status(core, &mut state, Some(repo), Some(snaps), &mut p, &decoded_path)
         }
+        (_, &Method::OPTIONS) => {
+            // RestController.handleOptionsRequest: 200, empty text body, Allow header.
+            let allowed = allowed_methods(&seg);
+            let mut headers = Vec::new();
+            if !allowed.is_empty() {
+                headers.push(("Allow".to_string(), allowed.join(",")));
+            }
+            Ok(Reply { status: 200, body: Body::Text("text/plain; charset=UTF-8", String::new()), headers, default_pretty: false })
+        }
         _ => {
             let allowed = allowed_methods(&seg);
             if allowed.is_empty() {
@@ -814,10 +823,10 @@ fn string_list(v: &serde_json::Value) -> Option<Vec<String>> {
 
 /// Resolves `indices` against the known indices: exact names always resolve (and become
 /// known), wildcards expand over known non-hidden indices, `-x` excludes.
-fn resolve_indices(state: &mut State, requested: &[String]) -> Vec<String> {
+fn resolve_indices(state: &mut State, requested: &[String], ignore_unavailable: bool) -> R<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     if requested.is_empty() || requested == ["_all"] || requested == ["*"] {
-        return state.known_indices.iter().filter(|i| !i.starts_with('.')).cloned().collect();
+        return Ok(state.known_indices.iter().filter(|i| !i.starts_with('.')).cloned().collect());
     }
     for (i, item) in requested.iter().enumerate() {
         if let Some(ex) = item.strip_prefix('-').filter(|_| i > 0) {
@@ -828,12 +837,23 @@ fn resolve_indices(state: &mut State, requested: &[String]) -> Vec<String> {
                     out.push(n.clone());
                 }
             }
+        } else if state.indices_declared && !state.known_indices.contains(item) {
+            if !ignore_unavailable {
+                let mut e = EsErr::new(404, "index_not_found_exception", format!("no such index [{item}]"));
+                e.extra = vec![
+                    ("resource.type".to_string(), J::from("index_or_alias")),
+                    ("resource.id".to_string(), J::from(item.as_str())),
+                    ("index_uuid".to_string(), J::from("_na_")),
+                    ("index".to_string(), J::from(item.as_str())),
+                ];
+                return Err(e);
+            }
         } else if !out.contains(item) {
             state.known_indices.insert(item.clone());
             out.push(item.clone());
         }
     }
-    out
+    Ok(out)
 }
 
 fn create_snapshot(
@@ -867,7 +887,7 @@ fn create_snapshot(
     };
     let partial = bool_field(&map, "partial", false)?;
     let include_global_state = bool_field(&map, "include_global_state", true)?;
-    let _ignore_unavailable = bool_field(&map, "ignore_unavailable", false)?;
+    let ignore_unavailable = bool_field(&map, "ignore_unavailable", false)?;
     let metadata = match map.get("metadata") {
         None | Some(serde_json::Value::Null) => None,
         Some(m @ serde_json::Value::Object(_)) => Some(m.clone()),
@@ -921,7 +941,7 @@ fn create_snapshot(
         return Err(EsErr::new(*status, error_type, reason));
     }
 
-    let resolved = resolve_indices(state, &indices);
+    let resolved = resolve_indices(state, &indices, ignore_unavailable)?;
     let features: Vec<(String, Vec<String>)> = if !flavor.es_at_least(7, 12) {
         Vec::new()
     } else {
@@ -975,6 +995,7 @@ fn create_snapshot(
         failures,
         total_shards: total,
         successful_shards: total.saturating_sub(failed),
+        unreadable: false,
     };
     let completes_at = snap.end;
     let r = state.repo_mut(repo).ok_or_else(|| repo_missing(repo))?;
@@ -1329,6 +1350,24 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
         } else {
             select_legacy(flavor, repo_name, &repo.snapshots, &names, ignore_unavailable, now)
         };
+        // Verbose reads each snapshot's blob: an unreadable one fails the request (§4.5).
+        let selected = selected.and_then(|list| {
+            let mut kept = Vec::with_capacity(list.len());
+            for s in list {
+                if verbose && s.unreadable && !s.is_running(now) {
+                    if ignore_unavailable {
+                        continue;
+                    }
+                    return Err(EsErr::new(
+                        500,
+                        "snapshot_exception",
+                        format!("[{repo_name}:{}/{}] Snapshot could not be read", s.name, s.uuid),
+                    ));
+                }
+                kept.push(s);
+            }
+            Ok(kept)
+        });
         match selected {
             Ok(list) => entries.extend(list.into_iter().map(|snap| Entry { repo: &repo.name, snap })),
             // ES 7.14–8.14: per-repository failures of multi-repo requests go to `failures` (§4.2).

@@ -117,8 +117,10 @@ impl EmulatedCluster {
         self.state().put_repo(name, "fs", vec![("location".to_string(), format!("/var/backups/{name}"))], true);
     }
 
-    /// Declares indices that exist, for wildcard `indices` in create bodies. Exact index
-    /// names in a create body are always accepted (and then remembered).
+    /// Declares indices that exist. Until this is called, exact index names in a create
+    /// body are accepted as existing (and remembered for wildcards). Once called, a create
+    /// naming an undeclared index fails with 404 `index_not_found_exception` (§3.3) unless
+    /// the body has `"ignore_unavailable": true`.
     pub fn add_indices<I, S>(&self, names: I)
     where
         I: IntoIterator<Item = S>,
@@ -126,6 +128,7 @@ impl EmulatedCluster {
     {
         let mut st = self.state();
         st.known_indices.extend(names.into_iter().map(Into::into));
+        st.indices_declared = true;
     }
 
     /// Sets `path.repo`: `fs` repositories outside these roots are refused with the 500 of §2.2

@@ -135,6 +135,10 @@ pub struct SeededSnapshot {
     pub uuid: Option<String>,
     /// `(total, successful)` shard counts; derived from indices and failures when `None`.
     pub shards: Option<(u32, u32)>,
+    /// Its blob cannot be read: a verbose GET that selects it fails with 500
+    /// `snapshot_exception` `[repo:name/uuid] Snapshot could not be read` unless
+    /// `ignore_unavailable=true`, which skips it (§4.5). `verbose=false` still lists it.
+    pub unreadable: bool,
 }
 
 impl SeededSnapshot {
@@ -153,6 +157,7 @@ impl SeededSnapshot {
             metadata: None,
             uuid: None,
             shards: None,
+            unreadable: false,
         }
     }
 
@@ -193,6 +198,18 @@ impl SeededSnapshot {
     /// Sets `include_global_state`.
     pub fn with_include_global_state(mut self, include: bool) -> Self {
         self.include_global_state = include;
+        self
+    }
+
+    /// Marks the snapshot blob unreadable (see [`SeededSnapshot::unreadable`]).
+    pub fn unreadable(mut self) -> Self {
+        self.unreadable = true;
+        self
+    }
+
+    /// Sets `(total, successful)` shard counts.
+    pub fn with_shards(mut self, total: u32, successful: u32) -> Self {
+        self.shards = Some((total, successful));
         self
     }
 

@@ -28,6 +28,8 @@ pub(crate) struct State {
     pub completion_delay: Duration,
     pub credentials: Vec<Credential>,
     pub known_indices: BTreeSet<String>,
+    /// Set by `add_indices`: exact index names must then exist (§3.3 `index_not_found_exception`).
+    pub indices_declared: bool,
     /// `path.repo`; `None` = any fs location is accepted.
     pub path_repo: Option<Vec<String>>,
     pub seq: u64,
@@ -64,6 +66,7 @@ pub(crate) struct Snap {
     pub failures: Vec<ShardFailure>,
     pub total_shards: u32,
     pub successful_shards: u32,
+    pub unreadable: bool,
 }
 
 impl Snap {
@@ -170,6 +173,7 @@ impl State {
             failures: s.failures,
             total_shards: total,
             successful_shards: successful,
+            unreadable: s.unreadable,
         };
         let r = self.repo_mut(repo).expect("repository just ensured");
         r.uuid_known = true;

@@ -283,3 +283,22 @@ async fn malformed_json_body_is_a_parse_exception() {
     let j = assert_error(&r, 400, "parse_exception", "Failed to parse content to map");
     assert_eq!(j["error"]["caused_by"]["type"], "json_parse_exception");
 }
+
+#[tokio::test]
+async fn undeclared_index_is_404_index_not_found_once_indices_are_declared() {
+    for f in Flavor::ALL {
+        let c = with_repo(f).await;
+        c.add_indices(["optimize-import-index_v3"]);
+        let r = put(&c, "/_snapshot/repo/s", Some(r#"{"indices":["optimize-import-index_v3","nope"]}"#)).await;
+        let j = assert_error(&r, 404, "index_not_found_exception", "no such index [nope]");
+        assert_eq!(
+            r.ordered().get("error").keys(),
+            ["root_cause", "type", "reason", "resource.type", "resource.id", "index_uuid", "index"],
+            "{f}"
+        );
+        assert_eq!(j["error"]["root_cause"][0]["resource.id"], "nope");
+        assert_eq!(j["error"]["index_uuid"], "_na_");
+        let r = put(&c, "/_snapshot/repo/s?wait_for_completion=true", Some(r#"{"indices":["optimize-import-index_v3","nope"],"ignore_unavailable":true}"#)).await;
+        assert_eq!(r.json()["snapshot"]["indices"], json!(["optimize-import-index_v3"]), "{f}");
+    }
+}

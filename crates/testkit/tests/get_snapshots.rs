@@ -434,3 +434,17 @@ async fn twenty_thousand_seeded_snapshots_are_fast() {
     assert_eq!(r.json()["total"], 20_000);
     assert_eq!(r.json()["remaining"], 19_990);
 }
+
+#[tokio::test]
+async fn unreadable_snapshot_fails_verbose_gets_unless_ignore_unavailable() {
+    for f in Flavor::ALL {
+        let c = seeded(f).await;
+        c.insert_snapshot("repo", SeededSnapshot::new("broken", SnapshotState::Success, T0).with_uuid("R5_AuiaHSEi4J0X2RvTBSw").unreadable());
+        let r = get(&c, "/_snapshot/repo/_all").await;
+        assert_error(&r, 500, "snapshot_exception", "[repo:broken/R5_AuiaHSEi4J0X2RvTBSw] Snapshot could not be read");
+        let j = get(&c, "/_snapshot/repo/_all?ignore_unavailable=true").await.json();
+        assert_eq!(j["snapshots"].as_array().unwrap().len(), 4, "{f}");
+        let j = get(&c, "/_snapshot/repo/_all?verbose=false").await.json();
+        assert_eq!(j["snapshots"].as_array().unwrap().len(), 5, "{f}");
+    }
+}

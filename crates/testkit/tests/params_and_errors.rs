@@ -144,3 +144,12 @@ async fn verify_and_cleanup_repository() {
     assert!(post(&c, "/_snapshot/repo/_verify", None).await.json()["nodes"].is_object());
     assert_eq!(post(&c, "/_snapshot/repo/_cleanup", None).await.json(), json!({"results":{"deleted_bytes":0,"deleted_blobs":0}}));
 }
+
+#[tokio::test]
+async fn options_answers_200_with_allow() {
+    let c = with_repo(Flavor::Elasticsearch8_15).await;
+    let r = send(&c, "OPTIONS", "/_snapshot/repo/s", &[], None).await.unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("allow"), Some("GET,POST,PUT,DELETE"));
+    assert!(r.body.is_empty());
+}
