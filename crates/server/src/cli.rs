@@ -74,7 +74,8 @@ pub struct ServeArgs {
     pub backend: Backend,
 
     /// The cluster URL (elasticsearch and opensearch backends).
-    #[arg(long, env = "BACKUP_ACTUATOR_URL")]
+    /// Its value is never echoed by `--help`, as it may carry credentials.
+    #[arg(long, env = "BACKUP_ACTUATOR_URL", hide_env_values = true)]
     pub url: Option<String>,
 
     /// The snapshot repository. Without one every backup route answers 400.

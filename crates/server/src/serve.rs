@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use backup_actuator_service::BackupService;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -14,6 +14,11 @@ use tokio::net::TcpListener;
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a client may take to send its request headers; a connection
+/// that dawdles longer is closed, so idle or slow clients cannot hold
+/// connections open for ever.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Serves `service` on `listener` until `shutdown` completes, then stops
 /// accepting, lets in-flight requests finish (up to 30 s), and returns.
 pub async fn serve(
@@ -21,7 +26,12 @@ pub async fn serve(
     service: BackupService,
     shutdown: impl Future<Output = ()>,
 ) {
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
 

@@ -700,6 +700,18 @@ mod errors {
     }
 
     #[tokio::test]
+    async fn post_with_any_snapshot_matching_the_id_pattern_is_409() {
+        // As Optimize does: the one lookup decides, whatever it found.
+        let (service, store, _) = service();
+        put_snapshot(&store, "camunda_optimize_15_before_upgrade").await;
+        post(&service, r#"{"backupId": 15}"#).await.assert_error(
+            409,
+            "conflict",
+            "A backup with ID [15] already exists. Found snapshots: [camunda_optimize_15_before_upgrade]",
+        );
+    }
+
+    #[tokio::test]
     async fn post_refused_name_in_cluster_is_409_with_that_name() {
         let (service, store, _) = service();
         let refused = "camunda_optimize_13_8.6.0_part_2_of_2";
