@@ -98,8 +98,9 @@ impl Client {
         let response = match result {
             Ok(response) => response,
             Err(error) => {
+                let error = unreachable(self.product(), operation(), &error);
                 tracing::debug!(?method, path, "request failed: {error}");
-                return Err(unreachable(self.product(), operation(), &error));
+                return Err(error);
             }
         };
         let status = response.status_code().as_u16();
@@ -109,8 +110,9 @@ impl Client {
                 Ok(Answer { status, body })
             }
             Err(error) => {
+                let error = unreachable(self.product(), operation(), &error);
                 tracing::debug!(?method, path, status, "answer broke off: {error}");
-                Err(unreachable(self.product(), operation(), &error))
+                Err(error)
             }
         }
     }

@@ -480,6 +480,29 @@ async fn an_unreachable_root_is_retried_and_reported_as_unreachable() {
 }
 
 #[tokio::test]
+async fn an_unreadable_root_is_unreadable_and_retried() {
+    for flavor in Flavor::ALL {
+        let cluster = cluster(flavor).await;
+        cluster.inject_fault(Fault::respond(200, "text/html", "<html>Sign in</html>").path_prefix("/").times(1));
+        cluster.inject_fault(
+            Fault::respond(200, "application/json", r#"{"name":"n","version":{"number":"banana"}}"#)
+                .path_prefix("/")
+                .times(1),
+        );
+        let store = store(&cluster);
+        for _ in 0..2 {
+            let result = store.find_snapshots(REPO, "x_*").await;
+            assert!(
+                matches!(&result, Err(StoreError::Unreadable { operation: Operation::ReadClusterInfo, status: 200, .. })),
+                "{flavor}: {result:?}"
+            );
+        }
+        assert_eq!(store.find_snapshots(REPO, "x_*").await, Ok(vec![]), "{flavor}");
+        assert_eq!(root_requests(&cluster), 3, "{flavor}");
+    }
+}
+
+#[tokio::test]
 async fn a_store_of_the_other_product_uses_the_detected_dialect() {
     // ElasticsearchStore at OpenSearch: nothing ES-only is sent.
     let os = cluster(Flavor::OpenSearch2).await;
