@@ -275,3 +275,66 @@ async fn concurrent_triggers_of_one_id_get_exactly_one_202() {
         .count();
     assert_eq!(creates, 2);
 }
+
+mod injection {
+    //! SPEC §2: the id is the only user input that reaches a snapshot name,
+    //! so nothing but a valid id ever reaches the store.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn any_path_segment_reaches_the_store_only_as_a_valid_id(
+            segment in "[A-Za-z0-9._~!$&'()*+,;=:@%-]{1,24}",
+            delete_it in any::<bool>(),
+        ) {
+            let uri = format!("/actuator/backups/{segment}");
+            prop_assume!(uri.parse::<http::Uri>().is_ok());
+            let (service, store) = recording();
+            let method = if delete_it { "DELETE" } else { "GET" };
+            let answer = runtime().block_on(send(&service, method, &uri, ""));
+            let calls = store.take_calls();
+            match backup_actuator_core::BackupId::from_path_segment(&segment) {
+                Ok(id) => {
+                    prop_assert!(answer.status == 404 || answer.status == 204, "{:?}", answer);
+                    prop_assert_eq!(calls, vec![Call::Find(format!("camunda_optimize_{id}_*"))]);
+                }
+                Err(_) => {
+                    prop_assert_eq!(answer.status.as_u16(), 400);
+                    prop_assert!(calls.is_empty());
+                }
+            }
+        }
+
+        #[test]
+        fn any_backup_id_value_reaches_the_store_only_as_a_valid_id(
+            value in prop_oneof![
+                "[0-9]{1,20}",
+                "-[0-9]{1,5}",
+                "\"[0-9a-z,*_-]{0,12}\"",
+                "[0-9]{1,3}\\.[0-9]",
+                Just("true".to_owned()),
+                Just("[1]".to_owned()),
+            ],
+        ) {
+            let (service, store) = recording();
+            let answer = runtime().block_on(post(&service, &format!(r#"{{"backupId": {value}}}"#)));
+            let calls = store.take_calls();
+            if answer.status == 202 {
+                // `-0` is the integer 0 (SPEC §2); leading zeros are fine.
+                let id = value.trim_matches('"').trim_start_matches('-').parse::<u64>().unwrap();
+                prop_assert_eq!(&calls[0], &Call::Find(format!("camunda_optimize_{id}_*")));
+                prop_assert_eq!(calls.len(), 3);
+            } else {
+                prop_assert_eq!(answer.status.as_u16(), 400);
+                prop_assert!(calls.is_empty());
+            }
+        }
+    }
+}
