@@ -45,7 +45,14 @@ pub(crate) struct EsErr {
 
 impl EsErr {
     pub fn new(status: u16, ty: &str, reason: impl Into<String>) -> EsErr {
-        EsErr { status, ty: ty.to_string(), reason: reason.into(), extra: Vec::new(), cause: None, headers: Vec::new() }
+        EsErr {
+            status,
+            ty: ty.to_string(),
+            reason: reason.into(),
+            extra: Vec::new(),
+            cause: None,
+            headers: Vec::new(),
+        }
     }
 
     fn caused_by(mut self, cause: EsErr) -> EsErr {
@@ -54,7 +61,9 @@ impl EsErr {
     }
 
     fn fields(&self, with_cause: bool) -> J {
-        let mut o = obj().f("type", self.ty.as_str()).f("reason", self.reason.as_str());
+        let mut o = obj()
+            .f("type", self.ty.as_str())
+            .f("reason", self.reason.as_str());
         for (k, v) in &self.extra {
             o.push(k, v.clone());
         }
@@ -78,7 +87,9 @@ impl EsErr {
                 error.push(&k, v);
             }
         }
-        obj().f("error", error).f("status", J::Int(i64::from(self.status)))
+        obj()
+            .f("error", error)
+            .f("status", J::Int(i64::from(self.status)))
     }
 }
 
@@ -97,11 +108,19 @@ fn validation(errors: &[String]) -> EsErr {
 }
 
 fn repo_missing(name: &str) -> EsErr {
-    EsErr::new(404, "repository_missing_exception", format!("[{name}] missing"))
+    EsErr::new(
+        404,
+        "repository_missing_exception",
+        format!("[{name}] missing"),
+    )
 }
 
 fn snapshot_missing(repo: &str, name: &str) -> EsErr {
-    EsErr::new(404, "snapshot_missing_exception", format!("[{repo}:{name}] is missing"))
+    EsErr::new(
+        404,
+        "snapshot_missing_exception",
+        format!("[{repo}:{name}] is missing"),
+    )
 }
 
 fn parse_body_map(body: &[u8]) -> R<Option<serde_json::Map<String, serde_json::Value>>> {
@@ -110,10 +129,15 @@ fn parse_body_map(body: &[u8]) -> R<Option<serde_json::Map<String, serde_json::V
     }
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(serde_json::Value::Object(m)) => Ok(Some(m)),
-        Ok(_) => Err(EsErr::new(400, "parse_exception", "Failed to parse content to map")
-            .caused_by(EsErr::new(400, "parse_exception", "request body must be a JSON object"))),
-        Err(e) => Err(EsErr::new(400, "parse_exception", "Failed to parse content to map")
-            .caused_by(EsErr::new(400, "json_parse_exception", e.to_string()))),
+        Ok(_) => Err(
+            EsErr::new(400, "parse_exception", "Failed to parse content to map").caused_by(
+                EsErr::new(400, "parse_exception", "request body must be a JSON object"),
+            ),
+        ),
+        Err(e) => Err(
+            EsErr::new(400, "parse_exception", "Failed to parse content to map")
+                .caused_by(EsErr::new(400, "json_parse_exception", e.to_string())),
+        ),
     }
 }
 
@@ -132,7 +156,12 @@ struct Params<'a> {
 
 impl<'a> Params<'a> {
     fn new(pairs: &'a [(String, String)], flavor: Flavor) -> Self {
-        Params { pairs, flavor, consumed: GENERIC_PARAMS.iter().copied().collect(), warnings: Vec::new() }
+        Params {
+            pairs,
+            flavor,
+            consumed: GENERIC_PARAMS.iter().copied().collect(),
+            warnings: Vec::new(),
+        }
     }
 
     fn has(&self, name: &str) -> bool {
@@ -140,7 +169,11 @@ impl<'a> Params<'a> {
     }
 
     fn raw(&self, name: &str) -> Option<&'a str> {
-        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     fn str(&mut self, name: &'static str) -> Option<&'a str> {
@@ -163,7 +196,10 @@ impl<'a> Params<'a> {
         match self.str(name) {
             None => Ok(default),
             Some(v) => v.parse::<i32>().map(i64::from).map_err(|_| {
-                illegal_arg(format!("Failed to parse int parameter [{name}] with value [{v}]")).caused_by(EsErr::new(
+                illegal_arg(format!(
+                    "Failed to parse int parameter [{name}] with value [{v}]"
+                ))
+                .caused_by(EsErr::new(
                     400,
                     "number_format_exception",
                     format!("For input string: \"{v}\""),
@@ -213,8 +249,12 @@ impl<'a> Params<'a> {
 
     /// `BaseRestHandler`: unknown parameters fail the request with 400 (§4.1).
     fn finish(&self, decoded_path: &str) -> R<()> {
-        let invalid: BTreeSet<&str> =
-            self.pairs.iter().map(|(k, _)| k.as_str()).filter(|k| !self.consumed.contains(k)).collect();
+        let invalid: BTreeSet<&str> = self
+            .pairs
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !self.consumed.contains(k))
+            .collect();
         if invalid.is_empty() {
             return Ok(());
         }
@@ -234,7 +274,11 @@ impl<'a> Params<'a> {
                 .map(|c| (similarity(name, c), *c))
                 .filter(|(s, _)| *s > 0.5)
                 .collect();
-            scored.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(b.1)));
+            scored.sort_by(|a, b| {
+                b.0.partial_cmp(&a.0)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(a.1.cmp(b.1))
+            });
             match scored.len() {
                 0 => {}
                 1 => msg.push_str(&format!(" -> did you mean [{}]?", scored[0].1)),
@@ -300,7 +344,12 @@ struct Reply {
 
 impl Reply {
     fn ok(j: J) -> Reply {
-        Reply { status: 200, body: Body::Json(j), headers: Vec::new(), default_pretty: false }
+        Reply {
+            status: 200,
+            body: Body::Json(j),
+            headers: Vec::new(),
+            default_pretty: false,
+        }
     }
 }
 
@@ -314,13 +363,22 @@ pub(crate) fn handle(core: &Core, req: &Req<'_>) -> Rendered {
     let mut warnings = Vec::new();
     let reply = dispatch(core, req, &mut warnings).unwrap_or_else(|e| {
         let headers = e.headers.clone();
-        Reply { status: e.status, body: Body::Json(e.envelope()), headers, default_pretty: false }
+        Reply {
+            status: e.status,
+            body: Body::Json(e.envelope()),
+            headers,
+            default_pretty: false,
+        }
     });
     render(flavor, req, reply, warnings)
 }
 
 fn query_value<'a>(req: &Req<'a>, name: &str) -> Option<&'a str> {
-    req.query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    req.query
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn render(flavor: Flavor, req: &Req<'_>, reply: Reply, warnings: Vec<String>) -> Rendered {
@@ -343,25 +401,42 @@ fn render(flavor: Flavor, req: &Req<'_>, reply: Reply, warnings: Vec<String>) ->
                 Some(spec) if !spec.is_empty() => filter_path(&j, spec),
                 _ => j,
             };
-            headers.push(("Content-Type".to_string(), json_content_type(flavor, req.headers)));
-            Bytes::from(if pretty { j.to_pretty() } else { j.to_compact() })
+            headers.push((
+                "Content-Type".to_string(),
+                json_content_type(flavor, req.headers),
+            ));
+            Bytes::from(if pretty {
+                j.to_pretty()
+            } else {
+                j.to_compact()
+            })
         }
         Body::Text(ct, text) => {
             headers.push(("Content-Type".to_string(), ct.to_string()));
             Bytes::from(text)
         }
         Body::Empty => {
-            headers.push(("Content-Type".to_string(), json_content_type(flavor, req.headers)));
+            headers.push((
+                "Content-Type".to_string(),
+                json_content_type(flavor, req.headers),
+            ));
             Bytes::new()
         }
     };
-    Rendered { status: reply.status, headers, body }
+    Rendered {
+        status: reply.status,
+        headers,
+        body,
+    }
 }
 
 /// ES 8/9 echo the REST-compatibility media type when asked for it (§1.3).
 fn json_content_type(flavor: Flavor, headers: &HeaderMap) -> String {
     if flavor.es_at_least(8, 0) {
-        if let Some(accept) = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()) {
+        if let Some(accept) = headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+        {
             if let Some(v) = compat_version(accept) {
                 return format!("application/vnd.elasticsearch+json;compatible-with={v}");
             }
@@ -376,7 +451,12 @@ fn compat_version(media_type: &str) -> Option<u32> {
         return None;
     }
     let idx = lower.find("compatible-with=")?;
-    lower[idx + "compatible-with=".len()..].trim().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    lower[idx + "compatible-with=".len()..]
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn string_error(status: u16, msg: String, with_status: bool) -> Reply {
@@ -384,7 +464,12 @@ fn string_error(status: u16, msg: String, with_status: bool) -> Reply {
     if with_status {
         j.push("status", J::Int(i64::from(status)));
     }
-    Reply { status, body: Body::Json(j), headers: Vec::new(), default_pretty: false }
+    Reply {
+        status,
+        body: Body::Json(j),
+        headers: Vec::new(),
+        default_pretty: false,
+    }
 }
 
 fn uri_of(req: &Req<'_>) -> String {
@@ -404,12 +489,25 @@ fn dispatch(core: &Core, req: &Req<'_>, warnings: &mut Vec<String>) -> R<Reply> 
 
     // §7: the REST-compatibility media type is rejected by OpenSearch and ES < 7.16 with 406.
     if !req.body.is_empty() {
-        if let Some(ct) = req.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        if let Some(ct) = req
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+        {
             if let Some(v) = compat_version(ct) {
-                let major = flavor.version().split('.').next().and_then(|m| m.parse::<u32>().ok()).unwrap_or(0);
+                let major = flavor
+                    .version()
+                    .split('.')
+                    .next()
+                    .and_then(|m| m.parse::<u32>().ok())
+                    .unwrap_or(0);
                 let supported = flavor.es_at_least(7, 16) && (v == major || v + 1 == major);
                 if !supported {
-                    return Ok(string_error(406, format!("Content-Type header [{ct}] is not supported"), true));
+                    return Ok(string_error(
+                        406,
+                        format!("Content-Type header [{ct}] is not supported"),
+                        true,
+                    ));
                 }
             }
         }
@@ -431,13 +529,21 @@ fn dispatch(core: &Core, req: &Req<'_>, warnings: &mut Vec<String>) -> R<Reply> 
             p.finish(&decoded_path)?;
             Ok(root(core, req.method == Method::HEAD))
         }
-        (["_snapshot"], &Method::GET) => get_repositories(flavor, &state, "_all", &mut p, &decoded_path),
-        (["_snapshot", "_status"], &Method::GET) => status(core, &mut state, None, None, &mut p, &decoded_path),
-        (["_snapshot", repo], &Method::GET) => get_repositories(flavor, &state, repo, &mut p, &decoded_path),
+        (["_snapshot"], &Method::GET) => {
+            get_repositories(flavor, &state, "_all", &mut p, &decoded_path)
+        }
+        (["_snapshot", "_status"], &Method::GET) => {
+            status(core, &mut state, None, None, &mut p, &decoded_path)
+        }
+        (["_snapshot", repo], &Method::GET) => {
+            get_repositories(flavor, &state, repo, &mut p, &decoded_path)
+        }
         (["_snapshot", repo], &Method::PUT) | (["_snapshot", repo], &Method::POST) => {
             put_repository(flavor, &mut state, repo, req.body, &mut p, &decoded_path)
         }
-        (["_snapshot", repo], &Method::DELETE) => delete_repository(&mut state, repo, &mut p, &decoded_path),
+        (["_snapshot", repo], &Method::DELETE) => {
+            delete_repository(&mut state, repo, &mut p, &decoded_path)
+        }
         (["_snapshot", repo, "_status"], &Method::GET) => {
             status(core, &mut state, Some(repo), None, &mut p, &decoded_path)
         }
@@ -447,25 +553,46 @@ fn dispatch(core: &Core, req: &Req<'_>, warnings: &mut Vec<String>) -> R<Reply> 
             p.finish(&decoded_path)?;
             let r = state.repo_mut(repo).ok_or_else(|| repo_missing(repo))?;
             r.uuid_known = true;
-            Ok(Reply::ok(obj().f("nodes", obj().f(&core.node_id, obj().f("name", core.node_name.as_str())))))
+            Ok(Reply::ok(obj().f(
+                "nodes",
+                obj().f(&core.node_id, obj().f("name", core.node_name.as_str())),
+            )))
         }
         (["_snapshot", repo, "_cleanup"], &Method::POST) => {
             p.master_timeout()?;
             p.time("timeout")?;
             p.finish(&decoded_path)?;
             state.repo(repo).ok_or_else(|| repo_missing(repo))?;
-            Ok(Reply::ok(obj().f("results", obj().f("deleted_bytes", 0u32).f("deleted_blobs", 0u32))))
+            Ok(Reply::ok(obj().f(
+                "results",
+                obj().f("deleted_bytes", 0u32).f("deleted_blobs", 0u32),
+            )))
         }
-        (["_snapshot", repo, snaps], &Method::GET) => get_snapshots(core, &mut state, repo, snaps, &mut p, &decoded_path),
+        (["_snapshot", repo, snaps], &Method::GET) => {
+            get_snapshots(core, &mut state, repo, snaps, &mut p, &decoded_path)
+        }
         (["_snapshot", repo, snap], &Method::PUT) | (["_snapshot", repo, snap], &Method::POST) => {
-            create_snapshot(core, &mut state, repo, snap, req.body, &mut p, &decoded_path)
+            create_snapshot(
+                core,
+                &mut state,
+                repo,
+                snap,
+                req.body,
+                &mut p,
+                &decoded_path,
+            )
         }
         (["_snapshot", repo, snaps], &Method::DELETE) => {
             delete_snapshots(core, &mut state, repo, snaps, &mut p, &decoded_path)
         }
-        (["_snapshot", repo, snaps, "_status"], &Method::GET) => {
-            status(core, &mut state, Some(repo), Some(snaps), &mut p, &decoded_path)
-        }
+        (["_snapshot", repo, snaps, "_status"], &Method::GET) => status(
+            core,
+            &mut state,
+            Some(repo),
+            Some(snaps),
+            &mut p,
+            &decoded_path,
+        ),
         (_, &Method::OPTIONS) => {
             // RestController.handleOptionsRequest: 200, empty text body, Allow header.
             let allowed = allowed_methods(&seg);
@@ -473,13 +600,22 @@ fn dispatch(core: &Core, req: &Req<'_>, warnings: &mut Vec<String>) -> R<Reply> 
             if !allowed.is_empty() {
                 headers.push(("Allow".to_string(), allowed.join(",")));
             }
-            Ok(Reply { status: 200, body: Body::Text("text/plain; charset=UTF-8", String::new()), headers, default_pretty: false })
+            Ok(Reply {
+                status: 200,
+                body: Body::Text("text/plain; charset=UTF-8", String::new()),
+                headers,
+                default_pretty: false,
+            })
         }
         _ => {
             let allowed = allowed_methods(&seg);
             if allowed.is_empty() {
                 // RestController.handleBadRequest: a bare string error, no status field.
-                let msg = format!("no handler found for uri [{}] and method [{}]", uri_of(req), req.method);
+                let msg = format!(
+                    "no handler found for uri [{}] and method [{}]",
+                    uri_of(req),
+                    req.method
+                );
                 Ok(string_error(400, msg, false))
             } else {
                 let msg = format!(
@@ -506,7 +642,9 @@ fn allowed_methods(seg: &[&str]) -> Vec<&'static str> {
         ["_snapshot", "_status"] => vec!["GET", "POST", "PUT", "DELETE"],
         ["_snapshot", _] => vec!["GET", "POST", "PUT", "DELETE"],
         ["_snapshot", _, "_status"] => vec!["GET", "POST", "PUT", "DELETE"],
-        ["_snapshot", _, "_verify"] | ["_snapshot", _, "_cleanup"] => vec!["GET", "POST", "PUT", "DELETE"],
+        ["_snapshot", _, "_verify"] | ["_snapshot", _, "_cleanup"] => {
+            vec!["GET", "POST", "PUT", "DELETE"]
+        }
         ["_snapshot", _, _] => vec!["GET", "POST", "PUT", "DELETE"],
         ["_snapshot", _, _, "_status"] => vec!["GET"],
         _ => vec![],
@@ -522,7 +660,10 @@ fn check_auth(flavor: Flavor, state: &State, req: &Req<'_>) -> Option<Reply> {
     if state.credentials.is_empty() {
         return None;
     }
-    let header = req.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let header = req
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let mut user: Option<String> = None;
     if let Some(h) = header {
         let (scheme, value) = h.split_once(' ').unwrap_or((h, ""));
@@ -541,10 +682,14 @@ fn check_auth(flavor: Flavor, state: &State, req: &Req<'_>) -> Option<Reply> {
                     .iter()
                     .any(|c| matches!(c, Credential::Basic { user, password } if user == u && password == pw))
             }
-            "apikey" if !flavor.is_opensearch() => {
-                state.credentials.iter().any(|c| matches!(c, Credential::ApiKey(k) if k == value))
-            }
-            "bearer" => state.credentials.iter().any(|c| matches!(c, Credential::Bearer(t) if t == value)),
+            "apikey" if !flavor.is_opensearch() => state
+                .credentials
+                .iter()
+                .any(|c| matches!(c, Credential::ApiKey(k) if k == value)),
+            "bearer" => state
+                .credentials
+                .iter()
+                .any(|c| matches!(c, Credential::Bearer(t) if t == value)),
             _ => false,
         };
         if ok {
@@ -556,7 +701,10 @@ fn check_auth(flavor: Flavor, state: &State, req: &Req<'_>) -> Option<Reply> {
         return Some(Reply {
             status: 401,
             body: Body::Text("text/plain; charset=UTF-8", "Unauthorized".to_string()),
-            headers: vec![("WWW-Authenticate".to_string(), "Basic realm=\"OpenSearch Security\"".to_string())],
+            headers: vec![(
+                "WWW-Authenticate".to_string(),
+                "Basic realm=\"OpenSearch Security\"".to_string(),
+            )],
             default_pretty: false,
         });
     }
@@ -569,13 +717,23 @@ fn check_auth(flavor: Flavor, state: &State, req: &Req<'_>) -> Option<Reply> {
                 .to_string()
         }
     };
-    let challenges = ["Basic realm=\"security\" charset=\"UTF-8\"", "Bearer realm=\"security\"", "ApiKey"];
+    let challenges = [
+        "Basic realm=\"security\" charset=\"UTF-8\"",
+        "Bearer realm=\"security\"",
+        "ApiKey",
+    ];
     let mut err = EsErr::new(401, "security_exception", reason);
-    err.extra.push(("header".to_string(), obj().f("WWW-Authenticate", J::strs(challenges))));
+    err.extra.push((
+        "header".to_string(),
+        obj().f("WWW-Authenticate", J::strs(challenges)),
+    ));
     Some(Reply {
         status: 401,
         body: Body::Json(err.envelope()),
-        headers: challenges.iter().map(|c| ("WWW-Authenticate".to_string(), c.to_string())).collect(),
+        headers: challenges
+            .iter()
+            .map(|c| ("WWW-Authenticate".to_string(), c.to_string()))
+            .collect(),
         default_pretty: false,
     })
 }
@@ -610,7 +768,11 @@ fn root(core: &Core, head: bool) -> Reply {
             .f("minimum_wire_compatibility_version", wire)
             .f("minimum_index_compatibility_version", index)
     };
-    let tagline = if f.is_opensearch() { "The OpenSearch Project: https://opensearch.org/" } else { "You Know, for Search" };
+    let tagline = if f.is_opensearch() {
+        "The OpenSearch Project: https://opensearch.org/"
+    } else {
+        "You Know, for Search"
+    };
     let body = obj()
         .f("name", core.node_name.as_str())
         .f("cluster_name", "testkit-cluster")
@@ -618,16 +780,32 @@ fn root(core: &Core, head: bool) -> Reply {
         .f("version", version)
         .f("tagline", tagline);
     if head {
-        return Reply { status: 200, body: Body::Empty, headers: Vec::new(), default_pretty: false };
+        return Reply {
+            status: 200,
+            body: Body::Empty,
+            headers: Vec::new(),
+            default_pretty: false,
+        };
     }
     // RestMainAction pretty-prints unless `pretty` is given.
-    Reply { status: 200, body: Body::Json(body), headers: Vec::new(), default_pretty: true }
+    Reply {
+        status: 200,
+        body: Body::Json(body),
+        headers: Vec::new(),
+        default_pretty: true,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Repositories (§2)
 
-fn get_repositories(flavor: Flavor, state: &State, expr: &str, p: &mut Params<'_>, path: &str) -> R<Reply> {
+fn get_repositories(
+    flavor: Flavor,
+    state: &State,
+    expr: &str,
+    p: &mut Params<'_>,
+    path: &str,
+) -> R<Reply> {
     p.bool("local", false)?;
     p.master_timeout()?;
     p.finish(path)?;
@@ -640,7 +818,13 @@ fn get_repositories(flavor: Flavor, state: &State, expr: &str, p: &mut Params<'_
     } else {
         for part in &parts {
             if glob::is_pattern(part) {
-                selected.extend(state.repos.iter().filter(|r| glob::matches(part, &r.name)).map(|r| r.name.as_str()));
+                selected.extend(
+                    state
+                        .repos
+                        .iter()
+                        .filter(|r| glob::matches(part, &r.name))
+                        .map(|r| r.name.as_str()),
+                );
             } else if state.repo(part).is_some() {
                 selected.push(part);
             } else {
@@ -650,7 +834,11 @@ fn get_repositories(flavor: Flavor, state: &State, expr: &str, p: &mut Params<'_
     }
     if !missing.is_empty() {
         // ES 8.7+ lists every missing name (PR #92914); before, the first one.
-        let name = if flavor.es_at_least(8, 7) { missing.join(", ") } else { missing[0].to_string() };
+        let name = if flavor.es_at_least(8, 7) {
+            missing.join(", ")
+        } else {
+            missing[0].to_string()
+        };
         return Err(repo_missing(&name));
     }
     let mut out = obj();
@@ -676,14 +864,25 @@ fn flatten_settings(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, 
     match v {
         serde_json::Value::Object(m) => {
             for (k, v) in m {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten_settings(&key, v, out);
             }
         }
         serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
         serde_json::Value::Null => {}
         serde_json::Value::Array(a) => {
-            let items: Vec<String> = a.iter().map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string())).collect();
+            let items: Vec<String> = a
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| i.to_string())
+                })
+                .collect();
             out.push((prefix.to_string(), items.join(",")));
         }
         other => out.push((prefix.to_string(), other.to_string())),
@@ -692,11 +891,19 @@ fn flatten_settings(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, 
 
 const REPO_TYPES: &[&str] = &["fs", "url", "source", "s3", "azure", "gcs", "hdfs"];
 
-fn put_repository(flavor: Flavor, state: &mut State, name: &str, body: &[u8], p: &mut Params<'_>, path: &str) -> R<Reply> {
+fn put_repository(
+    flavor: Flavor,
+    state: &mut State,
+    name: &str,
+    body: &[u8],
+    p: &mut Params<'_>,
+    path: &str,
+) -> R<Reply> {
     let verify = p.bool("verify", true)?;
     p.master_timeout()?;
     p.time("timeout")?;
-    let map = parse_body_map(body)?.ok_or_else(|| EsErr::new(400, "parse_exception", "request body is required"))?;
+    let map = parse_body_map(body)?
+        .ok_or_else(|| EsErr::new(400, "parse_exception", "request body is required"))?;
     p.finish(path)?;
     let repo_type = match map.get("type") {
         Some(serde_json::Value::String(t)) => t.clone(),
@@ -708,20 +915,40 @@ fn put_repository(flavor: Flavor, state: &mut State, name: &str, body: &[u8], p:
     }
     // RepositoriesService.validate
     if name.contains('#') {
-        return Err(EsErr::new(500, "repository_exception", format!("[{name}] must not contain '#'")));
-    }
-    if name.chars().any(|c| matches!(c, '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|' | ' ' | ',')) {
         return Err(EsErr::new(
             500,
             "repository_exception",
-            format!("[{name}] must not contain the following characters {}", flavor.invalid_filename_chars()),
+            format!("[{name}] must not contain '#'"),
+        ));
+    }
+    if name.chars().any(|c| {
+        matches!(
+            c,
+            '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|' | ' ' | ','
+        )
+    }) {
+        return Err(EsErr::new(
+            500,
+            "repository_exception",
+            format!(
+                "[{name}] must not contain the following characters {}",
+                flavor.invalid_filename_chars()
+            ),
         ));
     }
     if !REPO_TYPES.contains(&repo_type.as_str()) {
-        return Err(EsErr::new(500, "repository_exception", format!("[{name}] repository type [{repo_type}] does not exist")));
+        return Err(EsErr::new(
+            500,
+            "repository_exception",
+            format!("[{name}] repository type [{repo_type}] does not exist"),
+        ));
     }
     if repo_type == "fs" {
-        let location = settings.iter().find(|(k, _)| k == "location").map(|(_, v)| v.clone()).unwrap_or_default();
+        let location = settings
+            .iter()
+            .find(|(k, _)| k == "location")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
         let inner = if location.is_empty() {
             Some(format!("[{name}] missing location"))
         } else {
@@ -740,8 +967,12 @@ fn put_repository(flavor: Flavor, state: &mut State, name: &str, body: &[u8], p:
             }
         };
         if let Some(inner) = inner {
-            return Err(EsErr::new(500, "repository_exception", format!("[{name}] failed to create repository"))
-                .caused_by(EsErr::new(500, "repository_exception", inner)));
+            return Err(EsErr::new(
+                500,
+                "repository_exception",
+                format!("[{name}] failed to create repository"),
+            )
+            .caused_by(EsErr::new(500, "repository_exception", inner)));
         }
     }
     state.put_repo(name, &repo_type, settings, verify);
@@ -759,7 +990,11 @@ fn delete_repository(state: &mut State, expr: &str, p: &mut Params<'_>, path: &s
         }
     }
     state.repos.retain(|r| {
-        !parts.iter().any(|part| *part == "_all" || (glob::is_pattern(part) && glob::matches(part, &r.name)) || *part == r.name)
+        !parts.iter().any(|part| {
+            *part == "_all"
+                || (glob::is_pattern(part) && glob::matches(part, &r.name))
+                || *part == r.name
+        })
     });
     Ok(acknowledged())
 }
@@ -781,8 +1016,14 @@ fn validate_snapshot_name(flavor: Flavor, repo: &str, name: &str) -> R<()> {
         Some("must not start with '_'".to_string())
     } else if name.to_lowercase() != name {
         Some("must be lowercase".to_string())
-    } else if name.chars().any(|c| matches!(c, '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|')) {
-        Some(format!("must not contain the following characters {}", flavor.invalid_filename_chars()))
+    } else if name
+        .chars()
+        .any(|c| matches!(c, '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|'))
+    {
+        Some(format!(
+            "must not contain the following characters {}",
+            flavor.invalid_filename_chars()
+        ))
     } else {
         None
     };
@@ -796,18 +1037,29 @@ fn validate_snapshot_name(flavor: Flavor, repo: &str, name: &str) -> R<()> {
     }
 }
 
-fn bool_field(map: &serde_json::Map<String, serde_json::Value>, name: &str, default: bool) -> R<bool> {
+fn bool_field(
+    map: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+    default: bool,
+) -> R<bool> {
     match map.get(name) {
         None | Some(serde_json::Value::Null) => Ok(default),
         Some(serde_json::Value::Bool(b)) => Ok(*b),
         Some(other) => {
-            let s = other.as_str().map(str::to_string).unwrap_or_else(|| other.to_string());
+            let s = other
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| other.to_string());
             match s.as_str() {
                 "true" => Ok(true),
                 "false" => Ok(false),
-                _ => Err(illegal_arg(format!("Could not convert [{name}] to boolean")).caused_by(illegal_arg(format!(
-                    "Failed to parse value [{s}] as only [true] or [false] are allowed."
-                )))),
+                _ => Err(
+                    illegal_arg(format!("Could not convert [{name}] to boolean")).caused_by(
+                        illegal_arg(format!(
+                            "Failed to parse value [{s}] as only [true] or [false] are allowed."
+                        )),
+                    ),
+                ),
             }
         }
     }
@@ -815,7 +1067,12 @@ fn bool_field(map: &serde_json::Map<String, serde_json::Value>, name: &str, defa
 
 fn string_list(v: &serde_json::Value) -> Option<Vec<String>> {
     match v {
-        serde_json::Value::String(s) => Some(s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()),
+        serde_json::Value::String(s) => Some(
+            s.split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect(),
+        ),
         serde_json::Value::Array(a) => a.iter().map(|i| i.as_str().map(str::to_string)).collect(),
         _ => None,
     }
@@ -823,23 +1080,39 @@ fn string_list(v: &serde_json::Value) -> Option<Vec<String>> {
 
 /// Resolves `indices` against the known indices: exact names always resolve (and become
 /// known), wildcards expand over known non-hidden indices, `-x` excludes.
-fn resolve_indices(state: &mut State, requested: &[String], ignore_unavailable: bool) -> R<Vec<String>> {
+fn resolve_indices(
+    state: &mut State,
+    requested: &[String],
+    ignore_unavailable: bool,
+) -> R<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     if requested.is_empty() || requested == ["_all"] || requested == ["*"] {
-        return Ok(state.known_indices.iter().filter(|i| !i.starts_with('.')).cloned().collect());
+        return Ok(state
+            .known_indices
+            .iter()
+            .filter(|i| !i.starts_with('.'))
+            .cloned()
+            .collect());
     }
     for (i, item) in requested.iter().enumerate() {
         if let Some(ex) = item.strip_prefix('-').filter(|_| i > 0) {
             out.retain(|n| !glob::matches(ex, n));
         } else if glob::is_pattern(item) {
             for n in &state.known_indices {
-                if glob::matches(item, n) && (!n.starts_with('.') || item.starts_with('.')) && !out.contains(n) {
+                if glob::matches(item, n)
+                    && (!n.starts_with('.') || item.starts_with('.'))
+                    && !out.contains(n)
+                {
                     out.push(n.clone());
                 }
             }
         } else if state.indices_declared && !state.known_indices.contains(item) {
             if !ignore_unavailable {
-                let mut e = EsErr::new(404, "index_not_found_exception", format!("no such index [{item}]"));
+                let mut e = EsErr::new(
+                    404,
+                    "index_not_found_exception",
+                    format!("no such index [{item}]"),
+                );
                 e.extra = vec![
                     ("resource.type".to_string(), J::from("index_or_alias")),
                     ("resource.id".to_string(), J::from(item.as_str())),
@@ -872,20 +1145,27 @@ fn create_snapshot(
     // CreateSnapshotRequest.source: unknown body fields are ignored; feature_states exists from 7.12.
     let indices = match map.get("indices") {
         None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(v) => string_list(v).ok_or_else(|| illegal_arg("malformed indices section, should be an array of strings"))?,
+        Some(v) => string_list(v).ok_or_else(|| {
+            illegal_arg("malformed indices section, should be an array of strings")
+        })?,
     };
     let feature_states = if flavor.es_at_least(7, 12) {
         match map.get("feature_states") {
             None | Some(serde_json::Value::Null) => None,
-            Some(v @ serde_json::Value::Array(_)) => Some(
-                string_list(v).ok_or_else(|| illegal_arg("malformed feature_states section, should be an array of strings"))?,
-            ),
-            Some(_) => return Err(illegal_arg("malformed feature_states section, should be an array of strings")),
+            Some(v @ serde_json::Value::Array(_)) => Some(string_list(v).ok_or_else(|| {
+                illegal_arg("malformed feature_states section, should be an array of strings")
+            })?),
+            Some(_) => {
+                return Err(illegal_arg(
+                    "malformed feature_states section, should be an array of strings",
+                ))
+            }
         }
     } else {
         None
     };
-    let partial = bool_field(&map, "partial", false)?;
+    // `partial` only matters with unassigned primaries, which the emulator never has.
+    bool_field(&map, "partial", false)?;
     let include_global_state = bool_field(&map, "include_global_state", true)?;
     let ignore_unavailable = bool_field(&map, "ignore_unavailable", false)?;
     let metadata = match map.get("metadata") {
@@ -893,24 +1173,32 @@ fn create_snapshot(
         Some(m @ serde_json::Value::Object(_)) => Some(m.clone()),
         Some(_) => return Err(illegal_arg("malformed metadata, should be an object")),
     };
-    let _ = partial;
     p.finish(path)?;
 
     // CreateSnapshotRequest.validate
     if let Some(m) = &metadata {
         let size = serde_json::to_vec(m).map(|v| v.len()).unwrap_or(0);
         if size > 1024 {
-            return Err(validation(&[format!("metadata must be smaller than 1024 bytes, but was [{size}]")]));
+            return Err(validation(&[format!(
+                "metadata must be smaller than 1024 bytes, but was [{size}]"
+            )]));
         }
     }
 
     let now = core.clock.now_millis();
     let name = crate::datemath::resolve(raw_name, now).map_err(|e| {
-        EsErr::new(400, "parse_exception", format!("invalid date math expression [{raw_name}]: {e}"))
+        EsErr::new(
+            400,
+            "parse_exception",
+            format!("invalid date math expression [{raw_name}]: {e}"),
+        )
     })?;
     validate_snapshot_name(flavor, repo, &name)?;
-    let duplicate_type =
-        if flavor.es_at_least(8, 2) { "snapshot_name_already_in_use_exception" } else { "invalid_snapshot_name_exception" };
+    let duplicate_type = if flavor.es_at_least(8, 2) {
+        "snapshot_name_already_in_use_exception"
+    } else {
+        "invalid_snapshot_name_exception"
+    };
     {
         let r = state.repo_mut(repo).ok_or_else(|| repo_missing(repo))?;
         r.uuid_known = true;
@@ -920,7 +1208,11 @@ fn create_snapshot(
             } else {
                 "snapshot with the same name already exists"
             };
-            return Err(EsErr::new(400, duplicate_type, format!("[{repo}:{name}] Invalid snapshot name [{name}], {why}")));
+            return Err(EsErr::new(
+                400,
+                duplicate_type,
+                format!("[{repo}:{name}] Invalid snapshot name [{name}], {why}"),
+            ));
         }
     }
 
@@ -936,8 +1228,15 @@ fn create_snapshot(
         outcome = Some(rule.outcome.clone());
         break;
     }
-    if let Some(RuleOutcome::Refuse { status, error_type, reason }) = &outcome {
-        let reason = reason.replace("{repository}", repo).replace("{snapshot}", &name);
+    if let Some(RuleOutcome::Refuse {
+        status,
+        error_type,
+        reason,
+    }) = &outcome
+    {
+        let reason = reason
+            .replace("{repository}", repo)
+            .replace("{snapshot}", &name);
         return Err(EsErr::new(*status, error_type, reason));
     }
 
@@ -946,9 +1245,11 @@ fn create_snapshot(
         Vec::new()
     } else {
         match &feature_states {
-            Some(list) if !list.is_empty() => {
-                list.iter().filter(|f| f.as_str() != "none").map(|f| (f.clone(), Vec::new())).collect()
-            }
+            Some(list) if !list.is_empty() => list
+                .iter()
+                .filter(|f| f.as_str() != "none")
+                .map(|f| (f.clone(), Vec::new()))
+                .collect(),
             _ if include_global_state && flavor.es_at_least(7, 14) => {
                 vec![("geoip".to_string(), vec![".geoip_databases".to_string()])]
             }
@@ -960,22 +1261,34 @@ fn create_snapshot(
         Some(RuleOutcome::Fail { reason }) => {
             let failures = resolved
                 .iter()
-                .map(|i| ShardFailure::new(i.clone(), 0, reason.clone()).with_node_id(core.node_id.clone()))
+                .map(|i| {
+                    ShardFailure::new(i.clone(), 0, reason.clone())
+                        .with_node_id(core.node_id.clone())
+                })
                 .collect();
             (SnapshotState::Failed, Some(reason), failures)
         }
         Some(RuleOutcome::Partial { mut failures }) => {
             if failures.is_empty() {
-                let idx = resolved.first().cloned().unwrap_or_else(|| "index".to_string());
+                let idx = resolved
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "index".to_string());
                 failures.push(ShardFailure::new(idx, 0, "primary shard is not allocated"));
             }
             (SnapshotState::Partial, None, failures)
         }
-        Some(RuleOutcome::Incompatible) => (SnapshotState::Incompatible, Some(String::new()), Vec::new()),
+        Some(RuleOutcome::Incompatible) => {
+            (SnapshotState::Incompatible, Some(String::new()), Vec::new())
+        }
         _ => (SnapshotState::Success, None, Vec::new()),
     };
     let total = total.max(failures.len() as u32);
-    let failed = if final_state == SnapshotState::Failed { total } else { failures.len() as u32 };
+    let failed = if final_state == SnapshotState::Failed {
+        total
+    } else {
+        failures.len() as u32
+    };
     let delay = i64::try_from(state.completion_delay.as_millis()).unwrap_or(i64::MAX);
     let uuid = state.next_uuid();
     let snap = Snap {
@@ -1007,7 +1320,10 @@ fn create_snapshot(
     core.clock.advance_to(completes_at);
     let now = core.clock.now_millis();
     let s = &r.snapshots[&name];
-    Ok(Reply::ok(obj().f("snapshot", render_snapshot(flavor, repo, s, now, RenderOpts::default()))))
+    Ok(Reply::ok(obj().f(
+        "snapshot",
+        render_snapshot(flavor, repo, s, now, RenderOpts::default()),
+    )))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1036,7 +1352,10 @@ impl SortKey {
             "failed_shard_count" => SortKey::FailedShardCount,
             _ => return None,
         };
-        let needs_716 = matches!(k, SortKey::Repository | SortKey::ShardCount | SortKey::FailedShardCount);
+        let needs_716 = matches!(
+            k,
+            SortKey::Repository | SortKey::ShardCount | SortKey::FailedShardCount
+        );
         (!needs_716 || flavor.es_at_least(7, 16)).then_some(k)
     }
 }
@@ -1071,9 +1390,11 @@ fn sort_value(key: SortKey, e: &Entry<'_>, now: i64) -> SortVal {
         SortKey::IndexCount => SortVal::Num(s.indices.len() as i64),
         SortKey::Repository => SortVal::Str(e.repo.to_string()),
         SortKey::ShardCount => SortVal::Num(i64::from(s.total_shards)),
-        SortKey::FailedShardCount => {
-            SortVal::Num(if running { 0 } else { i64::from(s.total_shards - s.successful_shards.min(s.total_shards)) })
-        }
+        SortKey::FailedShardCount => SortVal::Num(if running {
+            0
+        } else {
+            i64::from(s.total_shards - s.successful_shards.min(s.total_shards))
+        }),
     }
 }
 
@@ -1106,7 +1427,12 @@ fn select_legacy<'a>(
         if flavor.es_at_least(7, 16) && seen_wildcard && n.len() > 1 && n.starts_with('-') {
             excludes.push(&n[1..]);
         } else if n.eq_ignore_ascii_case("_current") {
-            chosen.extend(snaps.values().filter(|s| s.is_running(now)).map(|s| s.name.as_str()));
+            chosen.extend(
+                snaps
+                    .values()
+                    .filter(|s| s.is_running(now))
+                    .map(|s| s.name.as_str()),
+            );
         } else if glob::is_pattern(n) {
             seen_wildcard = true;
             includes.push(n);
@@ -1117,14 +1443,21 @@ fn select_legacy<'a>(
         }
     }
     for s in snaps.values() {
-        if includes.iter().any(|p| glob::matches(p, &s.name)) && !excludes.iter().any(|p| glob::matches(p, &s.name)) {
+        if includes.iter().any(|p| glob::matches(p, &s.name))
+            && !excludes.iter().any(|p| glob::matches(p, &s.name))
+        {
             chosen.insert(&s.name);
         }
     }
     if chosen.is_empty() && !ignore_unavailable && !current_only {
         return Err(snapshot_missing(repo, names[0]));
     }
-    if chosen.is_empty() && ignore_unavailable && !current_only && flavor.is_opensearch() && !flavor.os_at_least(2, 7) {
+    if chosen.is_empty()
+        && ignore_unavailable
+        && !current_only
+        && flavor.is_opensearch()
+        && !flavor.os_at_least(2, 7)
+    {
         // OpenSearch < 2.7 bug (issue #6820): an empty selection returns the running snapshots.
         return Ok(snaps.values().filter(|s| s.is_running(now)).collect());
     }
@@ -1176,7 +1509,14 @@ fn select_predicate<'a>(
         .collect())
 }
 
-fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &str, p: &mut Params<'_>, path: &str) -> R<Reply> {
+fn get_snapshots(
+    core: &Core,
+    state: &mut State,
+    repo_expr: &str,
+    names_expr: &str,
+    p: &mut Params<'_>,
+    path: &str,
+) -> R<Reply> {
     let flavor = core.flavor;
     let now = core.clock.now_millis();
     // RestGetSnapshotsAction.prepareRequest, per version (§4.1).
@@ -1187,14 +1527,12 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
     let mut sort = SortKey::StartTime;
     let mut desc = false;
     let mut after: Option<(String, String, String)> = None;
-    let mut after_raw: Option<&str> = None;
     let mut from_sort_value: Option<&str> = None;
     let mut policies: Vec<&str> = Vec::new();
     let mut states: Option<Vec<SnapshotState>> = None;
     let paging = flavor.es_at_least(7, 14);
     if paging {
         if let Some(a) = p.str("after") {
-            after_raw = Some(a);
             let decoded = base64::engine::general_purpose::URL_SAFE
                 .decode(a)
                 .ok()
@@ -1204,13 +1542,18 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
             if parts.len() != 3 {
                 return Err(illegal_arg(format!("invalid ?after parameter [{a}]")));
             }
-            after = Some((parts[0].to_string(), parts[1].to_string(), parts[2].to_string()));
+            after = Some((
+                parts[0].to_string(),
+                parts[1].to_string(),
+                parts[2].to_string(),
+            ));
         }
         if flavor.es_at_least(7, 16) {
             from_sort_value = p.str("from_sort_value");
         }
         if let Some(s) = p.str("sort") {
-            sort = SortKey::parse(flavor, s).ok_or_else(|| illegal_arg(format!("unknown sort key [{s}]")))?;
+            sort = SortKey::parse(flavor, s)
+                .ok_or_else(|| illegal_arg(format!("unknown sort key [{s}]")))?;
         }
         size = p.int("size", -1)?;
         if flavor.es_at_least(7, 15) {
@@ -1232,16 +1575,24 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
             if let Some(st) = p.str("state") {
                 let mut list = Vec::new();
                 for item in st.split(',').filter(|s| !s.is_empty()) {
-                    list.push(SnapshotState::parse(&item.to_ascii_uppercase()).ok_or_else(|| {
-                        illegal_arg(format!("No enum constant org.elasticsearch.snapshots.SnapshotState.{item}"))
-                    })?);
+                    list.push(SnapshotState::parse(&item.to_ascii_uppercase()).ok_or_else(
+                        || {
+                            illegal_arg(format!(
+                                "No enum constant org.elasticsearch.snapshots.SnapshotState.{item}"
+                            ))
+                        },
+                    )?);
                 }
                 states = Some(list);
             }
         }
     }
     p.master_timeout()?;
-    let mut opts = RenderOpts { verbose, human: p.bool("human", false)?, ..RenderOpts::default() };
+    let mut opts = RenderOpts {
+        verbose,
+        human: p.bool("human", false)?,
+        ..RenderOpts::default()
+    };
     if flavor.es_at_least(7, 13) {
         opts.index_details = p.bool("index_details", false)?;
     }
@@ -1296,7 +1647,6 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
             return Err(validation(&errors));
         }
     }
-    let _ = after_raw;
 
     // Repositories: one exact name on ES ≤ 7.13 and OpenSearch; lists and wildcards from 7.14.
     let repo_names: Vec<String> = if flavor.es_at_least(7, 14) {
@@ -1308,7 +1658,13 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
             let mut missing = Vec::new();
             for part in &parts {
                 if glob::is_pattern(part) {
-                    out.extend(state.repos.iter().filter(|r| glob::matches(part, &r.name)).map(|r| r.name.clone()));
+                    out.extend(
+                        state
+                            .repos
+                            .iter()
+                            .filter(|r| glob::matches(part, &r.name))
+                            .map(|r| r.name.clone()),
+                    );
                 } else if state.repo(part).is_some() {
                     out.push(part.to_string());
                 } else {
@@ -1316,7 +1672,11 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
                 }
             }
             if !missing.is_empty() {
-                let name = if flavor.es_at_least(8, 7) { missing.join(", ") } else { missing[0].to_string() };
+                let name = if flavor.es_at_least(8, 7) {
+                    missing.join(", ")
+                } else {
+                    missing[0].to_string()
+                };
                 return Err(repo_missing(&name));
             }
             out.dedup();
@@ -1344,11 +1704,20 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
         }
     }
     for repo_name in &repo_names {
-        let Some(repo) = state.repo(repo_name) else { continue };
+        let Some(repo) = state.repo(repo_name) else {
+            continue;
+        };
         let selected = if flavor.es_at_least(8, 14) {
             select_predicate(repo_name, &repo.snapshots, &names, ignore_unavailable, now)
         } else {
-            select_legacy(flavor, repo_name, &repo.snapshots, &names, ignore_unavailable, now)
+            select_legacy(
+                flavor,
+                repo_name,
+                &repo.snapshots,
+                &names,
+                ignore_unavailable,
+                now,
+            )
         };
         // Verbose reads each snapshot's blob: an unreadable one fails the request (§4.5).
         let selected = selected.and_then(|list| {
@@ -1361,7 +1730,10 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
                     return Err(EsErr::new(
                         500,
                         "snapshot_exception",
-                        format!("[{repo_name}:{}/{}] Snapshot could not be read", s.name, s.uuid),
+                        format!(
+                            "[{repo_name}:{}/{}] Snapshot could not be read",
+                            s.name, s.uuid
+                        ),
                     ));
                 }
                 kept.push(s);
@@ -1369,9 +1741,14 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
             Ok(kept)
         });
         match selected {
-            Ok(list) => entries.extend(list.into_iter().map(|snap| Entry { repo: &repo.name, snap })),
+            Ok(list) => entries.extend(list.into_iter().map(|snap| Entry {
+                repo: &repo.name,
+                snap,
+            })),
             // ES 7.14–8.14: per-repository failures of multi-repo requests go to `failures` (§4.2).
-            Err(e) if multi_repo && !flavor.es_at_least(8, 15) => failures.push((repo_name.clone(), e)),
+            Err(e) if multi_repo && !flavor.es_at_least(8, 15) => {
+                failures.push((repo_name.clone(), e))
+            }
             Err(e) => return Err(e),
         }
     }
@@ -1416,7 +1793,8 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
         }
     }
     if let Some((value, after_repo, after_name)) = &after {
-        let v = parse_sort_val(sort, value).ok_or_else(|| illegal_arg(format!("invalid ?after parameter [{value}]")))?;
+        let v = parse_sort_val(sort, value)
+            .ok_or_else(|| illegal_arg(format!("invalid ?after parameter [{value}]")))?;
         entries.retain(|e| {
             let key = (sort_value(sort, e, now), e.snap.name.as_str(), e.repo);
             let cursor = (v.clone(), after_name.as_str(), after_repo.as_str());
@@ -1440,14 +1818,22 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
     };
     let next = if remaining > 0 {
         page.last().map(|e| {
-            let raw = format!("{},{},{}", sort_value(sort, e, now).as_cursor(), e.repo, e.snap.name);
+            let raw = format!(
+                "{},{},{}",
+                sort_value(sort, e, now).as_cursor(),
+                e.repo,
+                e.snap.name
+            );
             base64::engine::general_purpose::URL_SAFE.encode(raw)
         })
     } else {
         None
     };
 
-    let snapshots: Vec<J> = page.iter().map(|e| render_snapshot(flavor, e.repo, e.snap, now, opts)).collect();
+    let snapshots: Vec<J> = page
+        .iter()
+        .map(|e| render_snapshot(flavor, e.repo, e.snap, now, opts))
+        .collect();
     let mut out = obj().f("snapshots", J::Arr(snapshots));
     if !failures.is_empty() {
         let mut f = obj();
@@ -1471,14 +1857,20 @@ fn get_snapshots(core: &Core, state: &mut State, repo_expr: &str, names_expr: &s
 // ---------------------------------------------------------------------------------------------
 // Delete (§5)
 
-fn delete_snapshots(core: &Core, state: &mut State, repo: &str, names_expr: &str, p: &mut Params<'_>, path: &str) -> R<Reply> {
+fn delete_snapshots(
+    core: &Core,
+    state: &mut State,
+    repo: &str,
+    names_expr: &str,
+    p: &mut Params<'_>,
+    path: &str,
+) -> R<Reply> {
     let flavor = core.flavor;
     p.master_timeout()?;
     if flavor.es_at_least(8, 15) {
         p.bool("wait_for_completion", true)?;
     }
     p.finish(path)?;
-    let now = core.clock.now_millis();
     let r = state.repo_mut(repo).ok_or_else(|| repo_missing(repo))?;
     r.uuid_known = true;
     let names: Vec<&str> = names_expr.split(',').filter(|s| !s.is_empty()).collect();
@@ -1493,11 +1885,8 @@ fn delete_snapshots(core: &Core, state: &mut State, repo: &str, names_expr: &str
             return Err(snapshot_missing(repo, n));
         }
     }
+    // Running snapshots are aborted, then deleted: either way they are gone afterwards.
     for name in &doomed {
-        // Running snapshots are aborted, then deleted.
-        if let Some(s) = r.snapshots.get(name) {
-            let _aborted = s.is_running(now);
-        }
         r.snapshots.remove(name);
     }
     Ok(acknowledged())
@@ -1514,7 +1903,6 @@ fn status(
     p: &mut Params<'_>,
     path: &str,
 ) -> R<Reply> {
-    let flavor = core.flavor;
     let now = core.clock.now_millis();
     let ignore_unavailable = p.bool("ignore_unavailable", false)?;
     p.master_timeout()?;
@@ -1523,12 +1911,22 @@ fn status(
     match (repo, names_expr) {
         (None, _) => {
             for r in &state.repos {
-                list.extend(r.snapshots.values().filter(|s| s.is_running(now)).map(|s| (r.name.clone(), s.clone())));
+                list.extend(
+                    r.snapshots
+                        .values()
+                        .filter(|s| s.is_running(now))
+                        .map(|s| (r.name.clone(), s.clone())),
+                );
             }
         }
         (Some(repo), None) => {
             let r = state.repo(repo).ok_or_else(|| repo_missing(repo))?;
-            list.extend(r.snapshots.values().filter(|s| s.is_running(now)).map(|s| (r.name.clone(), s.clone())));
+            list.extend(
+                r.snapshots
+                    .values()
+                    .filter(|s| s.is_running(now))
+                    .map(|s| (r.name.clone(), s.clone())),
+            );
         }
         (Some(repo), Some(names)) => {
             let r = state.repo(repo).ok_or_else(|| repo_missing(repo))?;
@@ -1557,22 +1955,45 @@ fn status(
             let failed = if running { 0 } else { total - done.min(total) };
             let started = if running { total } else { 0 };
             let stats = obj()
-                .f("incremental", obj().f("file_count", 0u32).f("size_in_bytes", 0u32))
-                .f("total", obj().f("file_count", 0u32).f("size_in_bytes", 0u32))
+                .f(
+                    "incremental",
+                    obj().f("file_count", 0u32).f("size_in_bytes", 0u32),
+                )
+                .f(
+                    "total",
+                    obj().f("file_count", 0u32).f("size_in_bytes", 0u32),
+                )
                 .f("start_time_in_millis", J::Int(s.start))
-                .f("time_in_millis", J::Int(if running { now - s.start } else { s.end - s.start }));
+                .f(
+                    "time_in_millis",
+                    J::Int(if running {
+                        now - s.start
+                    } else {
+                        s.end - s.start
+                    }),
+                );
             let mut indices = obj();
             for idx in &s.indices {
-                indices.push(idx, obj().f("shards_stats", shard_stats(0, 0, 0, u32::from(!running), 0, 1)).f("stats", stats.clone()));
+                indices.push(
+                    idx,
+                    obj()
+                        .f(
+                            "shards_stats",
+                            shard_stats(0, 0, 0, u32::from(!running), 0, 1),
+                        )
+                        .f("stats", stats.clone()),
+                );
             }
-            let _ = flavor;
             obj()
                 .f("snapshot", s.name.as_str())
                 .f("repository", repo.as_str())
                 .f("uuid", s.uuid.as_str())
                 .f("state", st)
                 .f("include_global_state", s.include_global_state)
-                .f("shards_stats", shard_stats(0, started, 0, done, failed, total))
+                .f(
+                    "shards_stats",
+                    shard_stats(0, started, 0, done, failed, total),
+                )
                 .f("stats", stats)
                 .f("indices", indices)
         })
@@ -1580,7 +2001,14 @@ fn status(
     Ok(Reply::ok(obj().f("snapshots", J::Arr(snapshots))))
 }
 
-fn shard_stats(initializing: u32, started: u32, finalizing: u32, done: u32, failed: u32, total: u32) -> J {
+fn shard_stats(
+    initializing: u32,
+    started: u32,
+    finalizing: u32,
+    done: u32,
+    failed: u32,
+    total: u32,
+) -> J {
     obj()
         .f("initializing", initializing)
         .f("started", started)

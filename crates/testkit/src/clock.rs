@@ -34,7 +34,9 @@ impl EmulatorClock {
 
     /// A clock at [`Self::DEFAULT_START_MILLIS`].
     pub fn new() -> Self {
-        EmulatorClock { millis: AtomicI64::new(Self::DEFAULT_START_MILLIS) }
+        EmulatorClock {
+            millis: AtomicI64::new(Self::DEFAULT_START_MILLIS),
+        }
     }
 
     /// The current emulated time in epoch milliseconds.

@@ -78,14 +78,24 @@ impl EmulatedCluster {
         let core = Arc::new(Core {
             flavor,
             clock: EmulatorClock::new(),
-            state: Mutex::new(State { seq: 1000, ..State::default() }),
+            state: Mutex::new(State {
+                seq: 1000,
+                ..State::default()
+            }),
             node_id: fake_uuid(7),
             node_name: "testkit-node-0".to_string(),
             cluster_uuid: fake_uuid(11),
         });
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(crate::http::run(listener, core.clone(), rx));
-        Ok(EmulatedCluster { guard: Arc::new(Guard { core, addr, shutdown: tx, task: Mutex::new(Some(task)) }) })
+        Ok(EmulatedCluster {
+            guard: Arc::new(Guard {
+                core,
+                addr,
+                shutdown: tx,
+                task: Mutex::new(Some(task)),
+            }),
+        })
     }
 
     fn core(&self) -> &Core {
@@ -114,7 +124,12 @@ impl EmulatedCluster {
     /// Registers an `fs` repository (location `/var/backups/{name}`), like a verified
     /// `PUT _snapshot/{name}`. Replaces the settings of an existing one.
     pub fn add_repository(&self, name: &str) {
-        self.state().put_repo(name, "fs", vec![("location".to_string(), format!("/var/backups/{name}"))], true);
+        self.state().put_repo(
+            name,
+            "fs",
+            vec![("location".to_string(), format!("/var/backups/{name}"))],
+            true,
+        );
     }
 
     /// Declares indices that exist. Until this is called, exact index names in a create
@@ -205,7 +220,9 @@ impl EmulatedCluster {
     /// start time, then name. Empty if the repository does not exist.
     pub fn snapshot_names(&self, repo: &str) -> Vec<String> {
         let st = self.state();
-        let Some(r) = st.repo(repo) else { return Vec::new() };
+        let Some(r) = st.repo(repo) else {
+            return Vec::new();
+        };
         let mut v: Vec<(i64, &String)> = r.snapshots.values().map(|s| (s.start, &s.name)).collect();
         v.sort();
         v.into_iter().map(|(_, n)| n.clone()).collect()
@@ -214,17 +231,24 @@ impl EmulatedCluster {
     /// Requires `Authorization: Basic` with these credentials (in addition to any other
     /// configured credential). Failures get the product's 401 (§9).
     pub fn require_basic_auth(&self, user: &str, password: &str) {
-        self.state().credentials.push(Credential::Basic { user: user.to_string(), password: password.to_string() });
+        self.state().credentials.push(Credential::Basic {
+            user: user.to_string(),
+            password: password.to_string(),
+        });
     }
 
     /// Accepts `Authorization: ApiKey <encoded>` (Elasticsearch only) and switches auth on.
     pub fn require_api_key(&self, encoded: &str) {
-        self.state().credentials.push(Credential::ApiKey(encoded.to_string()));
+        self.state()
+            .credentials
+            .push(Credential::ApiKey(encoded.to_string()));
     }
 
     /// Accepts `Authorization: Bearer <token>` and switches auth on.
     pub fn require_bearer_token(&self, token: &str) {
-        self.state().credentials.push(Credential::Bearer(token.to_string()));
+        self.state()
+            .credentials
+            .push(Credential::Bearer(token.to_string()));
     }
 
     /// Switches auth off again.
@@ -235,7 +259,12 @@ impl EmulatedCluster {
     /// Stops the server (for every handle) and waits for the accept loop to end.
     pub async fn shutdown(self) {
         let _ = self.guard.shutdown.send(true);
-        let task = self.guard.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let task = self
+            .guard
+            .task
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         if let Some(task) = task {
             let _ = task.await;
         }

@@ -68,7 +68,9 @@ fn eval(body: &str, now: DateTime) -> Result<String, String> {
         }
         None => (body, "yyyy.MM.dd"),
     };
-    let rest = math.strip_prefix("now").ok_or_else(|| format!("expected `now` in [{math}]"))?;
+    let rest = math
+        .strip_prefix("now")
+        .ok_or_else(|| format!("expected `now` in [{math}]"))?;
     let mut dt = now;
     let chars: Vec<char> = rest.chars().collect();
     let mut i = 0;
@@ -81,7 +83,15 @@ fn eval(body: &str, now: DateTime) -> Result<String, String> {
                 while i < chars.len() && chars[i].is_ascii_digit() {
                     i += 1;
                 }
-                let n: i64 = if start == i { 1 } else { chars[start..i].iter().collect::<String>().parse().map_err(|_| "bad number")? };
+                let n: i64 = if start == i {
+                    1
+                } else {
+                    chars[start..i]
+                        .iter()
+                        .collect::<String>()
+                        .parse()
+                        .map_err(|_| "bad number")?
+                };
                 let n = if op == '-' { -n } else { n };
                 let unit = *chars.get(i).ok_or("missing unit")?;
                 i += 1;
@@ -105,12 +115,29 @@ fn eval(body: &str, now: DateTime) -> Result<String, String> {
                     'M' => dt.first_of_month().start_of_day(),
                     'w' => {
                         let back = i64::from(dt.weekday().to_monday_zero_offset());
-                        dt.checked_sub(Span::new().days(back)).map_err(|e| e.to_string())?.start_of_day()
+                        dt.checked_sub(Span::new().days(back))
+                            .map_err(|e| e.to_string())?
+                            .start_of_day()
                     }
                     'd' => dt.start_of_day(),
-                    'h' | 'H' => dt.with().minute(0).second(0).subsec_nanosecond(0).build().map_err(|e| e.to_string())?,
-                    'm' => dt.with().second(0).subsec_nanosecond(0).build().map_err(|e| e.to_string())?,
-                    's' => dt.with().subsec_nanosecond(0).build().map_err(|e| e.to_string())?,
+                    'h' | 'H' => dt
+                        .with()
+                        .minute(0)
+                        .second(0)
+                        .subsec_nanosecond(0)
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                    'm' => dt
+                        .with()
+                        .second(0)
+                        .subsec_nanosecond(0)
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                    's' => dt
+                        .with()
+                        .subsec_nanosecond(0)
+                        .build()
+                        .map_err(|e| e.to_string())?,
                     other => return Err(format!("unknown rounding [{other}]")),
                 };
             }
@@ -138,7 +165,13 @@ mod tests {
         let now = 1_731_585_600_123; // 2024-11-14T12:00:00.123Z
         assert_eq!(resolve("plain", now).unwrap(), "plain");
         assert_eq!(resolve("<snap-{now/d}>", now).unwrap(), "snap-2024.11.14");
-        assert_eq!(resolve("<snap-{now-1d/d}>", now).unwrap(), "snap-2024.11.13");
-        assert_eq!(resolve("<snap-{now/M{yyyy.MM}}>", now).unwrap(), "snap-2024.11");
+        assert_eq!(
+            resolve("<snap-{now-1d/d}>", now).unwrap(),
+            "snap-2024.11.13"
+        );
+        assert_eq!(
+            resolve("<snap-{now/M{yyyy.MM}}>", now).unwrap(),
+            "snap-2024.11"
+        );
     }
 }

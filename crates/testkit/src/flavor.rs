@@ -65,7 +65,10 @@ impl Flavor {
 
     /// `true` for the OpenSearch flavors.
     pub fn is_opensearch(self) -> bool {
-        matches!(self, Flavor::OpenSearch1 | Flavor::OpenSearch2 | Flavor::OpenSearch3)
+        matches!(
+            self,
+            Flavor::OpenSearch1 | Flavor::OpenSearch2 | Flavor::OpenSearch3
+        )
     }
 
     /// The product name: `"Elasticsearch"` or `"OpenSearch"`.
@@ -78,7 +81,10 @@ impl Flavor {
     }
 
     fn major_minor(self) -> (u32, u32) {
-        let mut it = self.version().split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let mut it = self
+            .version()
+            .split('.')
+            .map(|p| p.parse::<u32>().unwrap_or(0));
         (it.next().unwrap_or(0), it.next().unwrap_or(0))
     }
 
@@ -146,14 +152,38 @@ impl Flavor {
     /// A plausible (not authoritative) build hash and build date.
     pub(crate) fn build(self) -> (&'static str, &'static str) {
         match self {
-            Flavor::Elasticsearch7_10 => ("747e1cc71def077253878a59143c1f785afa92b9", "2021-01-13T00:42:12.435326Z"),
-            Flavor::Elasticsearch7_17 => ("38e9ca2e81304a821c50862dafab089ca863944b", "2024-06-06T07:35:17.876121680Z"),
-            Flavor::Elasticsearch8_13 => ("da95df118650b55a500dcc181889ac35c6d8da7c", "2024-05-06T22:04:45.107454559Z"),
-            Flavor::Elasticsearch8_15 => ("f97532e680b555c3a05e73a74c28afb666923018", "2024-10-09T22:08:00.328917561Z"),
-            Flavor::Elasticsearch9 => ("cc7302afc8499e83262ba2ceaa96451681f0609d", "2025-07-17T22:09:45.472069740Z"),
-            Flavor::OpenSearch1 => ("9bf8b1b1d7d7a4c0a0f0a5a8e2dfd6c4e0b3f1a2", "2024-04-30T15:08:15.427406Z"),
-            Flavor::OpenSearch2 => ("4dcad6dd1fd45b6bd91f041a041829c8687278fa", "2023-10-13T02:55:55.511945994Z"),
-            Flavor::OpenSearch3 => ("21c6a5f7a5b0b3a9e2c4e7b6f9d0c1a2b3c4d5e6", "2025-06-20T03:24:55.391215Z"),
+            Flavor::Elasticsearch7_10 => (
+                "747e1cc71def077253878a59143c1f785afa92b9",
+                "2021-01-13T00:42:12.435326Z",
+            ),
+            Flavor::Elasticsearch7_17 => (
+                "38e9ca2e81304a821c50862dafab089ca863944b",
+                "2024-06-06T07:35:17.876121680Z",
+            ),
+            Flavor::Elasticsearch8_13 => (
+                "da95df118650b55a500dcc181889ac35c6d8da7c",
+                "2024-05-06T22:04:45.107454559Z",
+            ),
+            Flavor::Elasticsearch8_15 => (
+                "f97532e680b555c3a05e73a74c28afb666923018",
+                "2024-10-09T22:08:00.328917561Z",
+            ),
+            Flavor::Elasticsearch9 => (
+                "cc7302afc8499e83262ba2ceaa96451681f0609d",
+                "2025-07-17T22:09:45.472069740Z",
+            ),
+            Flavor::OpenSearch1 => (
+                "9bf8b1b1d7d7a4c0a0f0a5a8e2dfd6c4e0b3f1a2",
+                "2024-04-30T15:08:15.427406Z",
+            ),
+            Flavor::OpenSearch2 => (
+                "4dcad6dd1fd45b6bd91f041a041829c8687278fa",
+                "2023-10-13T02:55:55.511945994Z",
+            ),
+            Flavor::OpenSearch3 => (
+                "21c6a5f7a5b0b3a9e2c4e7b6f9d0c1a2b3c4d5e6",
+                "2025-06-20T03:24:55.391215Z",
+            ),
         }
     }
 

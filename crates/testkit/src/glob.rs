@@ -39,8 +39,14 @@ mod tests {
 
     #[test]
     fn wildcards() {
-        assert!(matches("camunda_*_part_1_of_2", "camunda_optimize_1_8.6.0_part_1_of_2"));
-        assert!(!matches("camunda_*_part_1_of_2", "camunda_optimize_1_8.6.0_part_2_of_2"));
+        assert!(matches(
+            "camunda_*_part_1_of_2",
+            "camunda_optimize_1_8.6.0_part_1_of_2"
+        ));
+        assert!(!matches(
+            "camunda_*_part_1_of_2",
+            "camunda_optimize_1_8.6.0_part_2_of_2"
+        ));
         assert!(matches("*", ""));
         assert!(matches("a*b*c", "aXbYc"));
         assert!(!matches("abc", "abcd"));

@@ -29,7 +29,9 @@ pub(crate) fn percent_decode(s: &str, plus_as_space: bool) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
@@ -91,7 +93,10 @@ impl Body for EmuBody {
     type Data = Bytes;
     type Error = BoxError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.get_mut() {
             EmuBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             EmuBody::Broken { first, pause, .. } => {
@@ -115,8 +120,12 @@ impl Body for EmuBody {
         match self {
             EmuBody::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             EmuBody::Full(None) => SizeHint::with_exact(0),
-            EmuBody::Broken { announced: Some(n), .. } => SizeHint::with_exact(*n),
-            EmuBody::Broken { announced: None, .. } => SizeHint::default(),
+            EmuBody::Broken {
+                announced: Some(n), ..
+            } => SizeHint::with_exact(*n),
+            EmuBody::Broken {
+                announced: None, ..
+            } => SizeHint::default(),
         }
     }
 }
@@ -125,9 +134,13 @@ use std::future::Future as _;
 
 fn build_response(r: Rendered, body: EmuBody) -> Response<EmuBody> {
     let mut resp = Response::new(body);
-    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (k, v) in r.headers {
-        if let (Ok(name), Ok(value)) = (http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
             resp.headers_mut().append(name, value);
         }
     }
@@ -141,7 +154,11 @@ fn half(b: &Bytes) -> Bytes {
 /// One request: record, apply faults, handle.
 async fn serve_one(core: Arc<Core>, req: Request<Incoming>) -> Result<Response<EmuBody>, BoxError> {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
     let raw_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().map(str::to_string);
     let query = parse_query(raw_query.as_deref());
@@ -172,7 +189,11 @@ async fn serve_one(core: Arc<Core>, req: Request<Incoming>) -> Result<Response<E
     match &fault {
         Some(FaultKind::Delay(d)) => tokio::time::sleep(*d).await,
         Some(FaultKind::CloseConnection) => return Err(Box::new(Aborted)),
-        Some(FaultKind::Respond { status, content_type, body }) => {
+        Some(FaultKind::Respond {
+            status,
+            content_type,
+            body,
+        }) => {
             let mut resp = Response::new(EmuBody::Full(Some(body.clone())));
             *resp.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
             if let Ok(v) = HeaderValue::from_str(content_type) {
@@ -200,12 +221,26 @@ async fn serve_one(core: Arc<Core>, req: Request<Incoming>) -> Result<Response<E
         Some(FaultKind::CloseAfterHandling) => return Err(Box::new(Aborted)),
         Some(FaultKind::ResetMidBody) => {
             let first = half(&rendered.body);
-            build_response(rendered, EmuBody::Broken { first: Some(first), announced: None, pause: pause() })
+            build_response(
+                rendered,
+                EmuBody::Broken {
+                    first: Some(first),
+                    announced: None,
+                    pause: pause(),
+                },
+            )
         }
         Some(FaultKind::Truncated) => {
             let first = half(&rendered.body);
             let n = rendered.body.len() as u64;
-            build_response(rendered, EmuBody::Broken { first: Some(first), announced: Some(n), pause: pause() })
+            build_response(
+                rendered,
+                EmuBody::Broken {
+                    first: Some(first),
+                    announced: Some(n),
+                    pause: pause(),
+                },
+            )
         }
         Some(FaultKind::Malformed) => {
             let mut r = rendered;
@@ -219,13 +254,20 @@ async fn serve_one(core: Arc<Core>, req: Request<Incoming>) -> Result<Response<E
         _ => {
             let body = rendered.body.clone();
             let empty = body.is_empty();
-            build_response(rendered, EmuBody::Full(if empty { None } else { Some(body) }))
+            build_response(
+                rendered,
+                EmuBody::Full(if empty { None } else { Some(body) }),
+            )
         }
     })
 }
 
 /// Accepts connections until `shutdown` flips to `true` (or its sender is dropped).
-pub(crate) async fn run(listener: TcpListener, core: Arc<Core>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn run(
+    listener: TcpListener,
+    core: Arc<Core>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let conn_rx = shutdown.clone();
         tokio::select! {

@@ -53,7 +53,11 @@ impl J {
             },
             serde_json::Value::String(s) => J::Str(s.clone()),
             serde_json::Value::Array(a) => J::Arr(a.iter().map(J::from_value).collect()),
-            serde_json::Value::Object(o) => J::Obj(o.iter().map(|(k, v)| (k.clone(), J::from_value(v))).collect()),
+            serde_json::Value::Object(o) => J::Obj(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), J::from_value(v)))
+                    .collect(),
+            ),
         }
     }
 
@@ -261,18 +265,34 @@ mod tests {
 
     #[test]
     fn pretty_matches_jackson_style() {
-        let v = obj().f("a", 1i64).f("b", J::strs(["x"])).f("c", obj()).f("d", J::Arr(vec![]));
-        assert_eq!(v.to_pretty(), "{\n  \"a\" : 1,\n  \"b\" : [\n    \"x\"\n  ],\n  \"c\" : { },\n  \"d\" : [ ]\n}\n");
+        let v = obj()
+            .f("a", 1i64)
+            .f("b", J::strs(["x"]))
+            .f("c", obj())
+            .f("d", J::Arr(vec![]));
+        assert_eq!(
+            v.to_pretty(),
+            "{\n  \"a\" : 1,\n  \"b\" : [\n    \"x\"\n  ],\n  \"c\" : { },\n  \"d\" : [ ]\n}\n"
+        );
         assert_eq!(v.to_compact(), r#"{"a":1,"b":["x"],"c":{},"d":[]}"#);
     }
 
     #[test]
     fn filter_path_keeps_matching_paths() {
         let v = obj()
-            .f("snapshots", J::Arr(vec![obj().f("snapshot", "a").f("state", "SUCCESS")]))
+            .f(
+                "snapshots",
+                J::Arr(vec![obj().f("snapshot", "a").f("state", "SUCCESS")]),
+            )
             .f("total", 1i64);
-        assert_eq!(filter_path(&v, "snapshots.snapshot").to_compact(), r#"{"snapshots":[{"snapshot":"a"}]}"#);
-        assert_eq!(filter_path(&v, "**.state").to_compact(), r#"{"snapshots":[{"state":"SUCCESS"}]}"#);
+        assert_eq!(
+            filter_path(&v, "snapshots.snapshot").to_compact(),
+            r#"{"snapshots":[{"snapshot":"a"}]}"#
+        );
+        assert_eq!(
+            filter_path(&v, "**.state").to_compact(),
+            r#"{"snapshots":[{"state":"SUCCESS"}]}"#
+        );
         assert_eq!(filter_path(&v, "nothing").to_compact(), "{}");
     }
 }

@@ -39,4 +39,7 @@ mod state;
 pub use clock::EmulatorClock;
 pub use cluster::EmulatedCluster;
 pub use flavor::Flavor;
-pub use model::{Fault, FaultKind, RecordedRequest, RuleOutcome, SeededSnapshot, ShardFailure, SnapshotRule, SnapshotState};
+pub use model::{
+    Fault, FaultKind, RecordedRequest, RuleOutcome, SeededSnapshot, ShardFailure, SnapshotRule,
+    SnapshotState,
+};

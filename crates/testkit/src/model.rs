@@ -270,12 +270,21 @@ pub struct SnapshotRule {
 impl SnapshotRule {
     /// A rule with any outcome.
     pub fn new(pattern: impl Into<String>, outcome: RuleOutcome) -> Self {
-        SnapshotRule { pattern: pattern.into(), outcome, times: None }
+        SnapshotRule {
+            pattern: pattern.into(),
+            outcome,
+            times: None,
+        }
     }
 
     /// Matching snapshots end `FAILED` with `reason`.
     pub fn fail(pattern: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::new(pattern, RuleOutcome::Fail { reason: reason.into() })
+        Self::new(
+            pattern,
+            RuleOutcome::Fail {
+                reason: reason.into(),
+            },
+        )
     }
 
     /// Matching snapshots end `PARTIAL` with `failures`.
@@ -289,10 +298,19 @@ impl SnapshotRule {
     }
 
     /// Matching creates are refused with `status`, `error_type` and `reason`.
-    pub fn refuse(pattern: impl Into<String>, status: u16, error_type: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn refuse(
+        pattern: impl Into<String>,
+        status: u16,
+        error_type: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Self::new(
             pattern,
-            RuleOutcome::Refuse { status, error_type: error_type.into(), reason: reason.into() },
+            RuleOutcome::Refuse {
+                status,
+                error_type: error_type.into(),
+                reason: reason.into(),
+            },
         )
     }
 
@@ -377,7 +395,12 @@ pub struct Fault {
 impl Fault {
     /// A fault of `kind` matching every request, unlimited.
     pub fn new(kind: FaultKind) -> Self {
-        Fault { method: None, path_prefix: None, kind, times: None }
+        Fault {
+            method: None,
+            path_prefix: None,
+            kind,
+            times: None,
+        }
     }
     /// [`FaultKind::Delay`].
     pub fn delay(d: Duration) -> Self {
@@ -385,7 +408,11 @@ impl Fault {
     }
     /// [`FaultKind::Respond`].
     pub fn respond(status: u16, content_type: impl Into<String>, body: impl Into<Bytes>) -> Self {
-        Self::new(FaultKind::Respond { status, content_type: content_type.into(), body: body.into() })
+        Self::new(FaultKind::Respond {
+            status,
+            content_type: content_type.into(),
+            body: body.into(),
+        })
     }
     /// [`FaultKind::CloseConnection`].
     pub fn close_connection() -> Self {
@@ -425,7 +452,10 @@ impl Fault {
 
     pub(crate) fn matches(&self, method: &Method, raw_path: &str) -> bool {
         self.method.as_ref().is_none_or(|m| m == method)
-            && self.path_prefix.as_deref().is_none_or(|p| raw_path.starts_with(p))
+            && self
+                .path_prefix
+                .as_deref()
+                .is_none_or(|p| raw_path.starts_with(p))
     }
 }
 
@@ -452,7 +482,11 @@ impl RecordedRequest {
 
     /// The last value of query parameter `name`.
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body parsed as JSON, if it is JSON.

@@ -8,7 +8,9 @@ use base64::Engine as _;
 
 use crate::clock::format_millis;
 use crate::json::{obj, J};
-use crate::model::{Fault, RecordedRequest, SeededSnapshot, ShardFailure, SnapshotRule, SnapshotState};
+use crate::model::{
+    Fault, RecordedRequest, SeededSnapshot, ShardFailure, SnapshotRule, SnapshotState,
+};
 use crate::Flavor;
 
 /// Credentials the emulator accepts once auth is switched on.
@@ -90,12 +92,9 @@ impl Snap {
         }
     }
 
-    fn policy(&self) -> Option<&str> {
-        self.metadata.as_ref()?.get("policy")?.as_str()
-    }
-
+    /// The SLM policy recorded in the metadata (`slm_policy_filter`).
     pub fn policy_name(&self) -> Option<&str> {
-        self.policy()
+        self.metadata.as_ref()?.get("policy")?.as_str()
     }
 }
 
@@ -115,7 +114,13 @@ impl State {
     }
 
     /// Registers (or replaces the settings of) a repository.
-    pub fn put_repo(&mut self, name: &str, repo_type: &str, settings: Vec<(String, String)>, verified: bool) {
+    pub fn put_repo(
+        &mut self,
+        name: &str,
+        repo_type: &str,
+        settings: Vec<(String, String)>,
+        verified: bool,
+    ) {
         if let Some(r) = self.repo_mut(name) {
             r.repo_type = repo_type.to_string();
             r.settings = settings;
@@ -135,7 +140,12 @@ impl State {
 
     pub fn seed(&mut self, repo: &str, s: SeededSnapshot) {
         if self.repo(repo).is_none() {
-            self.put_repo(repo, "fs", vec![("location".into(), format!("/var/backups/{repo}"))], true);
+            self.put_repo(
+                repo,
+                "fs",
+                vec![("location".into(), format!("/var/backups/{repo}"))],
+                true,
+            );
         }
         let uuid = match s.uuid {
             Some(u) => u,
@@ -168,7 +178,11 @@ impl State {
             end: s.start_millis + s.duration_millis.max(0),
             pending: running,
             completes_at: None,
-            final_state: if running { SnapshotState::Success } else { s.state },
+            final_state: if running {
+                SnapshotState::Success
+            } else {
+                s.state
+            },
             reason,
             failures: s.failures,
             total_shards: total,
@@ -218,13 +232,24 @@ pub(crate) struct RenderOpts {
 
 impl Default for RenderOpts {
     fn default() -> Self {
-        RenderOpts { verbose: true, include_repository: true, index_names: true, index_details: false, human: false }
+        RenderOpts {
+            verbose: true,
+            include_repository: true,
+            index_names: true,
+            index_details: false,
+            human: false,
+        }
     }
 }
 
 /// `TimeValue.toString()`: the largest unit ≥ 1, one decimal, `.0` dropped.
 pub(crate) fn human_duration(ms: i64) -> String {
-    let units: [(i64, &str); 4] = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m"), (1_000, "s")];
+    let units: [(i64, &str); 4] = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+    ];
     for (size, unit) in units {
         if ms >= size {
             let v = ms as f64 / size as f64;
@@ -238,7 +263,11 @@ pub(crate) fn human_duration(ms: i64) -> String {
 
 fn failure_json(flavor: Flavor, f: &ShardFailure) -> J {
     // §4.4.1: index_uuid holds the index name on ES ≤ 7.13 and every OpenSearch.
-    let index_uuid = if flavor.es_at_least(7, 14) { index_uuid(&f.index) } else { f.index.clone() };
+    let index_uuid = if flavor.es_at_least(7, 14) {
+        index_uuid(&f.index)
+    } else {
+        f.index.clone()
+    };
     let mut o = obj()
         .f("index", f.index.as_str())
         .f("index_uuid", index_uuid)
@@ -255,7 +284,9 @@ pub(crate) fn render_snapshot(flavor: Flavor, repo: &str, s: &Snap, now: i64, o:
     let running = s.is_running(now);
     let state = s.state(now);
     let es714 = flavor.es_at_least(7, 14);
-    let mut out = obj().f("snapshot", s.name.as_str()).f("uuid", s.uuid.as_str());
+    let mut out = obj()
+        .f("snapshot", s.name.as_str())
+        .f("uuid", s.uuid.as_str());
     if es714 && o.include_repository {
         out.push("repository", repo);
     }
@@ -326,7 +357,11 @@ pub(crate) fn render_snapshot(flavor: Flavor, repo: &str, s: &Snap, now: i64, o:
             out.push("duration", human_duration(duration));
         }
         out.push("duration_in_millis", J::Int(duration));
-        let failures = if running { Vec::new() } else { s.failures.iter().map(|f| failure_json(flavor, f)).collect() };
+        let failures = if running {
+            Vec::new()
+        } else {
+            s.failures.iter().map(|f| failure_json(flavor, f)).collect()
+        };
         out.push("failures", J::Arr(failures));
         let (total, successful) = if running {
             // §4.4.3: zeros on ES < 7.16 and OpenSearch, real counts from 7.16.
@@ -340,13 +375,20 @@ pub(crate) fn render_snapshot(flavor: Flavor, repo: &str, s: &Snap, now: i64, o:
         };
         out.push(
             "shards",
-            obj().f("total", total).f("failed", total.saturating_sub(successful)).f("successful", successful),
+            obj()
+                .f("total", total)
+                .f("failed", total.saturating_sub(successful))
+                .f("successful", successful),
         );
         if flavor.es_at_least(7, 12) {
             let fs = s
                 .feature_states
                 .iter()
-                .map(|(name, idx)| obj().f("feature_name", name.as_str()).f("indices", J::strs(idx.iter().cloned())))
+                .map(|(name, idx)| {
+                    obj()
+                        .f("feature_name", name.as_str())
+                        .f("indices", J::strs(idx.iter().cloned()))
+                })
                 .collect();
             out.push("feature_states", J::Arr(fs));
         }

@@ -24,7 +24,11 @@ async fn delay_fault_waits_then_answers_normally() {
 #[tokio::test]
 async fn respond_fault_answers_exactly_what_was_given_without_handling() {
     let c = with_repo(Flavor::Elasticsearch8_15).await;
-    c.inject_fault(Fault::respond(502, "text/html", "<html>Bad Gateway</html>").method(Method::PUT).path_prefix("/_snapshot/repo/"));
+    c.inject_fault(
+        Fault::respond(502, "text/html", "<html>Bad Gateway</html>")
+            .method(Method::PUT)
+            .path_prefix("/_snapshot/repo/"),
+    );
     let r = put(&c, "/_snapshot/repo/s", Some("{}")).await;
     assert_eq!(r.status, 502);
     assert_eq!(r.header("content-type"), Some("text/html"));
@@ -41,7 +45,9 @@ async fn respond_fault_answers_exactly_what_was_given_without_handling() {
 async fn close_connection_sends_nothing_and_does_not_handle() {
     let c = with_repo(Flavor::OpenSearch2).await;
     c.inject_fault(Fault::close_connection().times(1));
-    assert!(send(&c, "PUT", "/_snapshot/repo/s", &[], Some("{}")).await.is_err());
+    assert!(send(&c, "PUT", "/_snapshot/repo/s", &[], Some("{}"))
+        .await
+        .is_err());
     assert!(c.snapshot_names("repo").is_empty());
     assert_eq!(put(&c, "/_snapshot/repo/s", Some("{}")).await.status, 200);
 }
@@ -50,7 +56,9 @@ async fn close_connection_sends_nothing_and_does_not_handle() {
 async fn close_after_handling_loses_the_answer_but_keeps_the_change() {
     let c = with_repo(Flavor::OpenSearch2).await;
     c.inject_fault(Fault::close_after_handling().times(1));
-    assert!(send(&c, "PUT", "/_snapshot/repo/s", &[], Some("{}")).await.is_err());
+    assert!(send(&c, "PUT", "/_snapshot/repo/s", &[], Some("{}"))
+        .await
+        .is_err());
     assert_eq!(c.snapshot_names("repo"), ["s"]);
 }
 
@@ -82,22 +90,38 @@ async fn malformed_answers_200_with_invalid_json() {
     let r = get(&c, "/_snapshot/nope").await;
     assert_eq!(r.status, 200);
     assert!(r.complete);
-    assert!(serde_json::from_slice::<serde_json::Value>(&r.body).is_err(), "{}", r.text());
+    assert!(
+        serde_json::from_slice::<serde_json::Value>(&r.body).is_err(),
+        "{}",
+        r.text()
+    );
 }
 
 #[tokio::test]
 async fn requests_are_recorded_in_order_with_raw_path_decoded_query_headers_and_body() {
     let c = with_repo(Flavor::Elasticsearch8_15).await;
-    send(&c, "PUT", "/_snapshot/repo/%3Csnap%3E?wait_for_completion=false&x=a%20b", &[("X-Test", "1")], Some(r#"{"indices":[]}"#))
-        .await
-        .unwrap();
+    send(
+        &c,
+        "PUT",
+        "/_snapshot/repo/%3Csnap%3E?wait_for_completion=false&x=a%20b",
+        &[("X-Test", "1")],
+        Some(r#"{"indices":[]}"#),
+    )
+    .await
+    .unwrap();
     get(&c, "/").await;
     let reqs = c.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[0].method, Method::PUT);
     assert_eq!(reqs[0].path, "/_snapshot/repo/%3Csnap%3E");
     assert_eq!(reqs[0].decoded_path(), "/_snapshot/repo/<snap>");
-    assert_eq!(reqs[0].query, [("wait_for_completion".to_string(), "false".to_string()), ("x".to_string(), "a b".to_string())]);
+    assert_eq!(
+        reqs[0].query,
+        [
+            ("wait_for_completion".to_string(), "false".to_string()),
+            ("x".to_string(), "a b".to_string())
+        ]
+    );
     assert_eq!(reqs[0].query_param("x"), Some("a b"));
     assert_eq!(reqs[0].headers.get("x-test").unwrap(), "1");
     assert_eq!(reqs[0].body_json(), Some(json!({"indices": []})));
@@ -112,17 +136,64 @@ async fn elasticsearch_401_is_a_security_exception_with_challenges() {
         let c = with_repo(f).await;
         c.require_basic_auth("elastic", "changeme");
         let r = get(&c, "/_snapshot/repo").await;
-        let j = assert_error(&r, 401, "security_exception", "missing authentication credentials for REST request [/_snapshot/repo]");
-        assert_eq!(r.header_all("www-authenticate"), ["Basic realm=\"security\" charset=\"UTF-8\"", "Bearer realm=\"security\"", "ApiKey"]);
-        assert_eq!(j["error"]["header"]["WWW-Authenticate"][0], "Basic realm=\"security\" charset=\"UTF-8\"");
-        assert_eq!(j["error"]["root_cause"][0]["header"]["WWW-Authenticate"][2], "ApiKey");
-        let bad = send(&c, "GET", "/_snapshot/repo", &[("Authorization", "Basic ZWxhc3RpYzp3cm9uZw==")], None).await.unwrap();
-        assert_error(&bad, 401, "security_exception", "unable to authenticate user [elastic] for REST request [/_snapshot/repo]");
+        let j = assert_error(
+            &r,
+            401,
+            "security_exception",
+            "missing authentication credentials for REST request [/_snapshot/repo]",
+        );
+        assert_eq!(
+            r.header_all("www-authenticate"),
+            [
+                "Basic realm=\"security\" charset=\"UTF-8\"",
+                "Bearer realm=\"security\"",
+                "ApiKey"
+            ]
+        );
+        assert_eq!(
+            j["error"]["header"]["WWW-Authenticate"][0],
+            "Basic realm=\"security\" charset=\"UTF-8\""
+        );
+        assert_eq!(
+            j["error"]["root_cause"][0]["header"]["WWW-Authenticate"][2],
+            "ApiKey"
+        );
+        let bad = send(
+            &c,
+            "GET",
+            "/_snapshot/repo",
+            &[("Authorization", "Basic ZWxhc3RpYzp3cm9uZw==")],
+            None,
+        )
+        .await
+        .unwrap();
+        assert_error(
+            &bad,
+            401,
+            "security_exception",
+            "unable to authenticate user [elastic] for REST request [/_snapshot/repo]",
+        );
         // elastic:changeme
-        let ok = send(&c, "GET", "/_snapshot/repo", &[("Authorization", "Basic ZWxhc3RpYzpjaGFuZ2VtZQ==")], None).await.unwrap();
+        let ok = send(
+            &c,
+            "GET",
+            "/_snapshot/repo",
+            &[("Authorization", "Basic ZWxhc3RpYzpjaGFuZ2VtZQ==")],
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(ok.status, 200, "{f}");
         c.require_api_key("a2V5OnNlY3JldA==");
-        let ok = send(&c, "GET", "/_snapshot/repo", &[("Authorization", "ApiKey a2V5OnNlY3JldA==")], None).await.unwrap();
+        let ok = send(
+            &c,
+            "GET",
+            "/_snapshot/repo",
+            &[("Authorization", "ApiKey a2V5OnNlY3JldA==")],
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(ok.status, 200, "{f}");
     }
 }
@@ -135,11 +206,30 @@ async fn opensearch_401_is_plain_text_unauthorized() {
         let r = get(&c, "/_snapshot/repo").await;
         assert_eq!(r.status, 401);
         assert_eq!(r.text(), "Unauthorized");
-        assert_eq!(r.header("www-authenticate"), Some("Basic realm=\"OpenSearch Security\""));
-        let ok = send(&c, "GET", "/_snapshot/repo", &[("Authorization", "Basic YWRtaW46YWRtaW4=")], None).await.unwrap();
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Basic realm=\"OpenSearch Security\"")
+        );
+        let ok = send(
+            &c,
+            "GET",
+            "/_snapshot/repo",
+            &[("Authorization", "Basic YWRtaW46YWRtaW4=")],
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(ok.status, 200, "{f}");
         c.require_bearer_token("tok");
-        let ok = send(&c, "GET", "/_snapshot/repo", &[("Authorization", "Bearer tok")], None).await.unwrap();
+        let ok = send(
+            &c,
+            "GET",
+            "/_snapshot/repo",
+            &[("Authorization", "Bearer tok")],
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(ok.status, 200);
         c.clear_auth();
         assert_eq!(get(&c, "/_snapshot/repo").await.status, 200);
@@ -162,7 +252,10 @@ async fn dropping_the_last_handle_stops_the_server() {
     let addr = c.addr();
     let clone = c.clone();
     drop(c);
-    assert!(tokio::net::TcpStream::connect(addr).await.is_ok(), "a clone is still alive");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_ok(),
+        "a clone is still alive"
+    );
     drop(clone);
     let mut closed = false;
     for _ in 0..50 {

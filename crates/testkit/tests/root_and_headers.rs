@@ -11,24 +11,42 @@ async fn root_body_has_the_product_shape_and_compat_versions() {
         let r = get(&c, "/").await;
         assert_eq!(r.status, 200);
         let o = r.ordered();
-        assert_eq!(o.keys(), ["name", "cluster_name", "cluster_uuid", "version", "tagline"], "{f}");
+        assert_eq!(
+            o.keys(),
+            ["name", "cluster_name", "cluster_uuid", "version", "tagline"],
+            "{f}"
+        );
         let v = r.json();
         assert_eq!(v["version"]["number"], f.version(), "{f}");
         let version_keys = o.get("version").keys();
         let (wire, index) = match f {
-            Flavor::Elasticsearch7_10 | Flavor::Elasticsearch7_17 | Flavor::OpenSearch1 => ("6.8.0", "6.0.0-beta1"),
+            Flavor::Elasticsearch7_10 | Flavor::Elasticsearch7_17 | Flavor::OpenSearch1 => {
+                ("6.8.0", "6.0.0-beta1")
+            }
             Flavor::Elasticsearch8_13 | Flavor::Elasticsearch8_15 => ("7.17.0", "7.0.0"),
             Flavor::Elasticsearch9 => ("8.19.0", "8.0.0"),
             Flavor::OpenSearch2 => ("7.10.0", "7.0.0"),
             Flavor::OpenSearch3 => ("2.19.0", "2.0.0"),
         };
-        assert_eq!(v["version"]["minimum_wire_compatibility_version"], wire, "{f}");
-        assert_eq!(v["version"]["minimum_index_compatibility_version"], index, "{f}");
+        assert_eq!(
+            v["version"]["minimum_wire_compatibility_version"], wire,
+            "{f}"
+        );
+        assert_eq!(
+            v["version"]["minimum_index_compatibility_version"], index,
+            "{f}"
+        );
         if f.is_opensearch() {
-            assert_eq!(version_keys[0], "distribution", "{f}: distribution comes first");
+            assert_eq!(
+                version_keys[0], "distribution",
+                "{f}: distribution comes first"
+            );
             assert_eq!(v["version"]["distribution"], "opensearch");
             assert!(v["version"].get("build_flavor").is_none(), "{f}");
-            assert_eq!(v["tagline"], "The OpenSearch Project: https://opensearch.org/");
+            assert_eq!(
+                v["tagline"],
+                "The OpenSearch Project: https://opensearch.org/"
+            );
         } else {
             assert!(v["version"].get("distribution").is_none(), "{f}");
             assert_eq!(v["version"]["build_flavor"], "default", "{f}");
@@ -56,7 +74,12 @@ async fn product_header_is_sent_by_es_7_14_and_later_on_every_response() {
         let unknown = get(&c, "/_nothing/here").await;
         for r in [&ok, &missing, &unknown] {
             let expected = es_at_least(f, 7, 14).then_some("Elasticsearch");
-            assert_eq!(r.header("X-elastic-product"), expected, "{f} status {}", r.status);
+            assert_eq!(
+                r.header("X-elastic-product"),
+                expected,
+                "{f} status {}",
+                r.status
+            );
         }
     }
 }
@@ -66,7 +89,11 @@ async fn content_type_has_charset_on_es_7_and_opensearch_only() {
     for f in Flavor::ALL {
         let c = start(f).await;
         for r in [get(&c, "/").await, get(&c, "/_snapshot/nope").await] {
-            let expected = if es_at_least(f, 8, 0) { "application/json" } else { "application/json; charset=UTF-8" };
+            let expected = if es_at_least(f, 8, 0) {
+                "application/json"
+            } else {
+                "application/json; charset=UTF-8"
+            };
             assert_eq!(r.header("content-type"), Some(expected), "{f}");
         }
     }
@@ -91,20 +118,38 @@ async fn rest_compat_content_type_is_rejected_with_406_unless_the_server_speaks_
     for f in Flavor::ALL {
         let c = with_repo(f).await;
         let ct = "application/vnd.elasticsearch+json; compatible-with=8";
-        let r = send(&c, "PUT", "/_snapshot/repo/snap", &[("Content-Type", ct), ("Accept", ct)], Some("{}")).await.unwrap();
+        let r = send(
+            &c,
+            "PUT",
+            "/_snapshot/repo/snap",
+            &[("Content-Type", ct), ("Accept", ct)],
+            Some("{}"),
+        )
+        .await
+        .unwrap();
         if f.is_opensearch() || f == Flavor::Elasticsearch7_10 || f == Flavor::Elasticsearch7_17 {
             assert_eq!(r.status, 406, "{f}");
-            assert_eq!(r.json(), serde_json::json!({"error": format!("Content-Type header [{ct}] is not supported"), "status": 406}));
+            assert_eq!(
+                r.json(),
+                serde_json::json!({"error": format!("Content-Type header [{ct}] is not supported"), "status": 406})
+            );
         } else {
             assert_eq!(r.status, 200, "{f}: {}", r.text());
-            assert_eq!(r.header("content-type"), Some("application/vnd.elasticsearch+json;compatible-with=8"), "{f}");
+            assert_eq!(
+                r.header("content-type"),
+                Some("application/vnd.elasticsearch+json;compatible-with=8"),
+                "{f}"
+            );
         }
     }
 }
 
 #[tokio::test]
 async fn flavor_metadata() {
-    assert_eq!(Flavor::ALL.map(|f| f.version()), ["7.10.2", "7.17.22", "8.13.4", "8.15.3", "9.1.0", "1.3.19", "2.11.0", "3.1.0"]);
+    assert_eq!(
+        Flavor::ALL.map(|f| f.version()),
+        ["7.10.2", "7.17.22", "8.13.4", "8.15.3", "9.1.0", "1.3.19", "2.11.0", "3.1.0"]
+    );
     assert_eq!(Flavor::OpenSearch2.to_string(), "OpenSearch 2.11.0");
     assert_eq!(Flavor::ALL.iter().filter(|f| f.is_opensearch()).count(), 3);
 }

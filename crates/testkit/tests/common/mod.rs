@@ -20,32 +20,53 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn header_all(&self, name: &str) -> Vec<&str> {
-        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
     pub fn ordered(&self) -> Ordered {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
 /// Sends one request and reads the whole answer. `Err` when the server closed the
 /// connection without sending a status line.
-pub async fn send(cluster: &EmulatedCluster, method: &str, target: &str, headers: &[(&str, &str)], body: Option<&str>) -> std::io::Result<Resp> {
+pub async fn send(
+    cluster: &EmulatedCluster,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> std::io::Result<Resp> {
     let mut stream = TcpStream::connect(cluster.addr()).await?;
-    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", cluster.addr());
+    let mut req = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+        cluster.addr()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     if let Some(b) = body {
-        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
             req.push_str("Content-Type: application/json\r\n");
         }
         req.push_str(&format!("Content-Length: {}\r\n\r\n{b}", b.len()));
@@ -60,17 +81,29 @@ pub async fn send(cluster: &EmulatedCluster, method: &str, target: &str, headers
 
 fn parse(raw: &[u8], head: bool) -> std::io::Result<Resp> {
     let err = |m: &str| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, m.to_string());
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| err("no response head"))?;
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| err("no response head"))?;
     let head_text = String::from_utf8_lossy(&raw[..end]).into_owned();
     let mut lines = head_text.split("\r\n");
     let status_line = lines.next().ok_or_else(|| err("no status line"))?;
-    let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| err("bad status"))?;
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| err("bad status"))?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
     let rest = &raw[end + 4..];
-    let get = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
+    let get = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.clone())
+    };
     let (body, complete) = if head {
         (Vec::new(), true)
     } else if let Some(len) = get("content-length") {
@@ -81,7 +114,9 @@ fn parse(raw: &[u8], head: bool) -> std::io::Result<Resp> {
         let mut pos = 0;
         let mut complete = false;
         while let Some(nl) = rest[pos..].windows(2).position(|w| w == b"\r\n") {
-            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[pos..pos + nl]).trim(), 16).unwrap_or(0);
+            let size =
+                usize::from_str_radix(String::from_utf8_lossy(&rest[pos..pos + nl]).trim(), 16)
+                    .unwrap_or(0);
             pos += nl + 2;
             if size == 0 {
                 complete = true;
@@ -98,7 +133,12 @@ fn parse(raw: &[u8], head: bool) -> std::io::Result<Resp> {
     } else {
         (rest.to_vec(), true)
     };
-    Ok(Resp { status, headers, body, complete })
+    Ok(Resp {
+        status,
+        headers,
+        body,
+        complete,
+    })
 }
 
 pub async fn get(c: &EmulatedCluster, target: &str) -> Resp {
@@ -111,11 +151,15 @@ pub async fn post(c: &EmulatedCluster, target: &str, body: Option<&str>) -> Resp
     send(c, "POST", target, &[], body).await.expect("response")
 }
 pub async fn delete(c: &EmulatedCluster, target: &str) -> Resp {
-    send(c, "DELETE", target, &[], None).await.expect("response")
+    send(c, "DELETE", target, &[], None)
+        .await
+        .expect("response")
 }
 
 pub async fn start(flavor: Flavor) -> EmulatedCluster {
-    EmulatedCluster::start(flavor).await.expect("emulator starts")
+    EmulatedCluster::start(flavor)
+        .await
+        .expect("emulator starts")
 }
 
 /// A cluster with repository `repo` registered.
@@ -133,7 +177,11 @@ pub fn assert_error(r: &Resp, status: u16, ty: &str, reason: &str) -> serde_json
     assert_eq!(j["status"], status, "status field: {}", r.text());
     assert_eq!(j["error"]["type"], ty, "type: {}", r.text());
     assert_eq!(j["error"]["reason"], reason, "reason: {}", r.text());
-    assert!(j["error"]["root_cause"].is_array(), "root_cause: {}", r.text());
+    assert!(
+        j["error"]["root_cause"].is_array(),
+        "root_cause: {}",
+        r.text()
+    );
     j
 }
 
@@ -154,7 +202,11 @@ impl Ordered {
     }
     pub fn get(&self, key: &str) -> &Ordered {
         match self {
-            Ordered::Obj(f) => f.iter().find(|(k, _)| k == key).map(|(_, v)| v).unwrap_or_else(|| panic!("no key {key}")),
+            Ordered::Obj(f) => f
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| panic!("no key {key}")),
             _ => panic!("not an object"),
         }
     }
