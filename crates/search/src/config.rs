@@ -25,6 +25,16 @@ impl<T> fmt::Debug for Secret<T> {
     }
 }
 
+/// A public PEM document; `Debug` shows its size, not its bytes.
+#[derive(Clone)]
+pub(crate) struct Pem(pub(crate) Vec<u8>);
+
+impl fmt::Debug for Pem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<PEM, {} bytes>", self.0.len())
+    }
+}
+
 /// Why a store could not be built from its settings. Never contains a
 /// password, token, key or the userinfo of the URL.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -92,7 +102,7 @@ pub(crate) struct Settings {
     pub product: Product,
     pub url: Secret<String>,
     pub auth: Option<HeaderAuth>,
-    pub ca_certificate_pem: Option<Vec<u8>>,
+    pub ca_certificate_pem: Option<Pem>,
     pub client_certificate_pem: Option<Secret<Vec<u8>>>,
     pub request_timeout: Option<Duration>,
     pub page_size: u32,
@@ -128,7 +138,7 @@ impl Settings {
             builder = builder.timeout(timeout);
         }
         if let Some(pem) = &self.ca_certificate_pem {
-            let chain = Certificate::from_pem(pem).map_err(|e| ConfigError::Certificate {
+            let chain = Certificate::from_pem(&pem.0).map_err(|e| ConfigError::Certificate {
                 what: "CA certificate",
                 reason: e.to_string(),
             })?;

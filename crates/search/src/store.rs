@@ -35,7 +35,7 @@ macro_rules! common_builder_methods {
         /// Trust the CA certificate(s) in this PEM, in addition to the
         /// system's roots. Host names are always verified.
         pub fn ca_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-            self.settings.ca_certificate_pem = Some(pem.into());
+            self.settings.ca_certificate_pem = Some(crate::config::Pem(pem.into()));
             self
         }
 
