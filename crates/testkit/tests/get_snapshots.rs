@@ -734,3 +734,82 @@ async fn unreadable_snapshot_fails_verbose_gets_unless_ignore_unavailable() {
         assert_eq!(j["snapshots"].as_array().unwrap().len(), 5, "{f}");
     }
 }
+
+#[tokio::test]
+async fn slm_policy_filter_and_from_sort_value_on_es_7_16_plus() {
+    for f in [Flavor::Elasticsearch7_17, Flavor::Elasticsearch8_15] {
+        let c = seeded(f).await;
+        c.insert_snapshot(
+            "repo",
+            SeededSnapshot::new("nightly-1", SnapshotState::Success, T0)
+                .with_metadata(json!({"policy": "nightly"})),
+        );
+        let j = get(&c, "/_snapshot/repo/_all?slm_policy_filter=night*")
+            .await
+            .json();
+        assert_eq!(j["total"], 1, "{f}");
+        assert_eq!(j["snapshots"][0]["snapshot"], "nightly-1");
+        let j = get(&c, "/_snapshot/repo/_all?slm_policy_filter=_none")
+            .await
+            .json();
+        assert_eq!(j["total"], 4, "{f}");
+        let j = get(
+            &c,
+            &format!(
+                "/_snapshot/repo/_all?sort=name&from_sort_value={}",
+                part(2, 1)
+            ),
+        )
+        .await
+        .json();
+        let names: Vec<&str> = j["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["snapshot"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [part(2, 1).as_str(), part(2, 2).as_str(), "nightly-1"],
+            "{f}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn multi_repository_failures_map_exists_from_7_14_until_8_14() {
+    for f in [
+        Flavor::Elasticsearch7_17,
+        Flavor::Elasticsearch8_13,
+        Flavor::Elasticsearch8_15,
+    ] {
+        let c = seeded(f).await;
+        c.add_repository("other");
+        let r = get(&c, &format!("/_snapshot/repo,other/{}", part(1, 1))).await;
+        if es_at_least(f, 8, 14) {
+            // 8.14+: `other` simply has no match for the exact name → 404 for the whole request.
+            assert_error(
+                &r,
+                404,
+                "snapshot_missing_exception",
+                &format!("[other:{}] is missing", part(1, 1)),
+            );
+        } else {
+            assert_eq!(r.status, 200, "{f}");
+            assert_eq!(
+                r.ordered().keys(),
+                ["snapshots", "failures", "total", "remaining"],
+                "{f}"
+            );
+            let j = r.json();
+            assert_eq!(j["failures"]["other"]["type"], "snapshot_missing_exception");
+            assert_eq!(j["snapshots"].as_array().unwrap().len(), 1);
+        }
+    }
+}
+
+#[test]
+fn handles_are_send_sync_and_clone() {
+    fn check<T: Send + Sync + Clone + 'static>() {}
+    check::<backup_actuator_testkit::EmulatedCluster>();
+}
