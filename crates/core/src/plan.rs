@@ -56,11 +56,7 @@ impl BackupPlan {
     pub fn optimize(app_version: &str) -> Result<BackupPlan, PlanError> {
         BackupPlan::builder()
             .version(app_version)
-            .part(OPTIMIZE_IMPORT_INDICES)
-            .part(
-                std::iter::once("optimize-*".to_owned())
-                    .chain(OPTIMIZE_IMPORT_INDICES.iter().map(|i| format!("-{i}"))),
-            )
+            .optimize_parts()
             .build()
     }
 
@@ -255,6 +251,24 @@ impl BackupPlanBuilder {
         self.parts
             .push(indices.into_iter().map(Into::into).collect());
         self
+    }
+
+    /// Adds Optimize's two parts: the import indices, then every other
+    /// `optimize-*` index. Combine with [`BackupPlanBuilder::prefix`] to
+    /// keep Optimize's layout under another name.
+    ///
+    /// ```
+    /// use backup_actuator_core::BackupPlan;
+    ///
+    /// let plan = BackupPlan::builder().prefix("acme").version("1.0.0").optimize_parts().build().unwrap();
+    /// assert_eq!(plan.part_count(), 2);
+    /// assert_eq!(plan.prefix(), "acme");
+    /// ```
+    pub fn optimize_parts(self) -> Self {
+        self.part(OPTIMIZE_IMPORT_INDICES).part(
+            std::iter::once("optimize-*".to_owned())
+                .chain(OPTIMIZE_IMPORT_INDICES.iter().map(|i| format!("-{i}"))),
+        )
     }
 
     /// Checks the configuration and builds the plan.

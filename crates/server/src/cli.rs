@@ -4,9 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use backup_actuator_core::{
-    BackupPlan, Compatibility, OutputZone, PlanError, DEFAULT_PREFIX, OPTIMIZE_IMPORT_INDICES,
-};
+use backup_actuator_core::{BackupPlan, Compatibility, OutputZone, PlanError, DEFAULT_PREFIX};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The Camunda-Optimize-style backup API for Elasticsearch and OpenSearch.
@@ -124,11 +122,7 @@ impl ServeArgs {
         BackupPlan::builder()
             .prefix(&self.prefix)
             .version(&self.app_version)
-            .part(OPTIMIZE_IMPORT_INDICES)
-            .part(
-                std::iter::once("optimize-*".to_owned())
-                    .chain(OPTIMIZE_IMPORT_INDICES.iter().map(|i| format!("-{i}"))),
-            )
+            .optimize_parts()
             .build()
     }
 }
