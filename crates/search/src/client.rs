@@ -76,7 +76,11 @@ impl Client {
     }
 
     pub(crate) fn describe(&self) -> String {
-        format!("{} at {}", self.product(), self.url.as_str().trim_end_matches('/'))
+        format!(
+            "{} at {}",
+            self.product(),
+            self.url.as_str().trim_end_matches('/')
+        )
     }
 
     /// One request, its answer read to the end. Anything that stops a
@@ -130,15 +134,20 @@ impl Client {
             return Err(ErrorAnswer::read(answer.status, &answer.body)
                 .into_store_error(self.nominal, operation()));
         }
-        let bad = |what: &str| unreadable(self.nominal, operation(), answer.status, what, &answer.body);
+        let bad =
+            |what: &str| unreadable(self.nominal, operation(), answer.status, what, &answer.body);
         let root: RootResponse<'_> = serde_json::from_slice(&answer.body)
             .map_err(|e| bad(&format!("not a cluster information document ({e})")))?;
-        let version = root.version.ok_or_else(|| bad("no version in the cluster information"))?;
+        let version = root
+            .version
+            .ok_or_else(|| bad("no version in the cluster information"))?;
         let product = match version.distribution.as_deref() {
             Some("opensearch") => Product::OpenSearch,
             _ => Product::Elasticsearch,
         };
-        let number = version.number.ok_or_else(|| bad("no version.number in the cluster information"))?;
+        let number = version
+            .number
+            .ok_or_else(|| bad("no version.number in the cluster information"))?;
         let info = ClusterInfo::new(product, &number)
             .ok_or_else(|| bad(&format!("version.number [{number}] is not a version")))?;
         if product != self.nominal {
@@ -207,7 +216,8 @@ impl Client {
                 }
                 return Err(error.into_store_error(product, operation()));
             }
-            let bad = |what: String| unreadable(product, operation(), answer.status, &what, &answer.body);
+            let bad =
+                |what: String| unreadable(product, operation(), answer.status, &what, &answer.body);
             let page: GetSnapshotsResponse<'_> = serde_json::from_slice(&answer.body)
                 .map_err(|e| bad(format!("not a snapshot list ({e})")))?;
             let next = match page.remaining {
@@ -262,8 +272,20 @@ impl Client {
         if is_success(answer.status) {
             return match serde_json::from_slice::<CreateResponse>(&answer.body) {
                 Ok(created) if created.is_accepted() => Ok(()),
-                Ok(_) => Err(unreadable(product, operation(), answer.status, "the snapshot was not accepted", &answer.body)),
-                Err(e) => Err(unreadable(product, operation(), answer.status, &format!("not a create answer ({e})"), &answer.body)),
+                Ok(_) => Err(unreadable(
+                    product,
+                    operation(),
+                    answer.status,
+                    "the snapshot was not accepted",
+                    &answer.body,
+                )),
+                Err(e) => Err(unreadable(
+                    product,
+                    operation(),
+                    answer.status,
+                    &format!("not a create answer ({e})"),
+                    &answer.body,
+                )),
             };
         }
         let error = ErrorAnswer::read(answer.status, &answer.body);
@@ -310,14 +332,22 @@ impl Client {
             .await?;
         if is_success(answer.status) {
             return match serde_json::from_slice::<AcknowledgedResponse>(&answer.body) {
-                Ok(AcknowledgedResponse { acknowledged: Some(true) }) => Ok(()),
+                Ok(AcknowledgedResponse {
+                    acknowledged: Some(true),
+                }) => Ok(()),
                 Ok(_) => Err(StoreError::Cluster {
                     product,
                     operation: operation(),
                     status: answer.status,
                     detail: "the deletion was not acknowledged".into(),
                 }),
-                Err(e) => Err(unreadable(product, operation(), answer.status, &format!("not a delete answer ({e})"), &answer.body)),
+                Err(e) => Err(unreadable(
+                    product,
+                    operation(),
+                    answer.status,
+                    &format!("not a delete answer ({e})"),
+                    &answer.body,
+                )),
             };
         }
         let error = ErrorAnswer::read(answer.status, &answer.body);
@@ -355,10 +385,19 @@ mod tests {
 
     #[test]
     fn segments_are_percent_encoded() {
-        assert_eq!(encode("camunda_optimize_1_8.6.0_part_1_of_2", SEGMENT), "camunda_optimize_1_8.6.0_part_1_of_2");
-        assert_eq!(encode("camunda_optimize_1_*", PATTERN), "camunda_optimize_1_*");
+        assert_eq!(
+            encode("camunda_optimize_1_8.6.0_part_1_of_2", SEGMENT),
+            "camunda_optimize_1_8.6.0_part_1_of_2"
+        );
+        assert_eq!(
+            encode("camunda_optimize_1_*", PATTERN),
+            "camunda_optimize_1_*"
+        );
         assert_eq!(encode("a*", SEGMENT), "a%2A");
-        assert_eq!(encode("my repo/x?y#z,w", SEGMENT), "my%20repo%2Fx%3Fy%23z%2Cw");
+        assert_eq!(
+            encode("my repo/x?y#z,w", SEGMENT),
+            "my%20repo%2Fx%3Fy%23z%2Cw"
+        );
         assert_eq!(encode("dépôt", SEGMENT), "d%C3%A9p%C3%B4t");
         assert_eq!(encode("..", SEGMENT), "%2E%2E");
         assert_eq!(encode("...", SEGMENT), "...");

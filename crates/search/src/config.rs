@@ -71,7 +71,10 @@ pub enum ConfigError {
 
 #[derive(Clone, Debug)]
 pub(crate) enum HeaderAuth {
-    Basic { user: String, password: Secret<String> },
+    Basic {
+        user: String,
+        password: Secret<String>,
+    },
     ApiKey(Secret<String>),
     Bearer(Secret<String>),
 }
@@ -90,7 +93,11 @@ impl fmt::Debug for AwsSigV4 {
             .field("region", &self.region)
             .field(
                 "credentials",
-                &if self.credentials.is_some() { "[redacted]" } else { "environment" },
+                &if self.credentials.is_some() {
+                    "[redacted]"
+                } else {
+                    "environment"
+                },
             )
             .finish()
     }
@@ -214,7 +221,10 @@ fn parse_url(raw: &str) -> Result<(Url, Option<HeaderAuth>), ConfigError> {
 fn authorization_header(auth: &HeaderAuth) -> Result<HeaderValue, ConfigError> {
     let text = match auth {
         HeaderAuth::Basic { user, password } => {
-            format!("Basic {}", BASE64_STANDARD.encode(format!("{user}:{}", password.0)))
+            format!(
+                "Basic {}",
+                BASE64_STANDARD.encode(format!("{user}:{}", password.0))
+            )
         }
         HeaderAuth::ApiKey(key) => format!("ApiKey {}", key.0.trim()),
         HeaderAuth::Bearer(token) => format!("Bearer {}", token.0.trim()),
@@ -250,7 +260,9 @@ fn aws_credentials(aws: AwsSigV4) -> Result<Credentials, ConfigError> {
         Some(provider) => provider,
         None => {
             let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-            let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) else {
+            let (Some(key), Some(secret)) =
+                (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
+            else {
                 return Err(ConfigError::Credentials {
                     reason: "AWS SigV4 needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or a credentials provider".into(),
                 });
@@ -280,7 +292,10 @@ mod tests {
         let mut settings = Settings::new(Product::Elasticsearch, "https://u:hunter2@h:9200".into());
         settings.auth = Some(HeaderAuth::Bearer(Secret("tok3n".into())));
         let printed = format!("{settings:?}");
-        assert!(!printed.contains("hunter2") && !printed.contains("tok3n"), "{printed}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("tok3n"),
+            "{printed}"
+        );
     }
 
     #[test]
@@ -299,7 +314,10 @@ mod tests {
     #[test]
     fn bad_urls_are_config_errors() {
         for raw in ["not a url", "ftp://h", "http://h:9200/?x=1", "unix:/tmp/s"] {
-            assert!(matches!(parse_url(raw), Err(ConfigError::InvalidUrl { .. })), "{raw}");
+            assert!(
+                matches!(parse_url(raw), Err(ConfigError::InvalidUrl { .. })),
+                "{raw}"
+            );
         }
     }
 
@@ -312,8 +330,14 @@ mod tests {
         .unwrap();
         assert_eq!(basic.to_str().unwrap(), "Basic ZWxhc3RpYzpjaGFuZ2VtZQ==");
         assert!(basic.is_sensitive());
-        let key = authorization_header(&HeaderAuth::ApiKey(Secret("VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==".into()))).unwrap();
-        assert_eq!(key.to_str().unwrap(), "ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==");
+        let key = authorization_header(&HeaderAuth::ApiKey(Secret(
+            "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==".into(),
+        )))
+        .unwrap();
+        assert_eq!(
+            key.to_str().unwrap(),
+            "ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="
+        );
         assert!(authorization_header(&HeaderAuth::Bearer(Secret("a\nb".into()))).is_err());
     }
 }

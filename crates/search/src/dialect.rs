@@ -84,7 +84,9 @@ mod tests {
         assert!(!es("8.2.3").knows_index_names());
         assert!(es("8.3.0").knows_index_names());
         assert!(es("9.1.0").knows_index_names());
-        assert!(!ClusterInfo::new(Product::OpenSearch, "3.1.0").unwrap().knows_index_names());
+        assert!(!ClusterInfo::new(Product::OpenSearch, "3.1.0")
+            .unwrap()
+            .knows_index_names());
     }
 
     #[test]
@@ -93,9 +95,13 @@ mod tests {
         assert!(!es("7.13.4").pages_snapshots());
         assert!(es("7.14.0").pages_snapshots());
         assert!(es("8.15.3").pages_snapshots());
-        assert!(!ClusterInfo::new(Product::OpenSearch, "2.11.0").unwrap().pages_snapshots());
+        assert!(!ClusterInfo::new(Product::OpenSearch, "2.11.0")
+            .unwrap()
+            .pages_snapshots());
         // OpenSearch 1.x in compatibility mode reports 7.10.2 and is still OpenSearch.
-        assert!(!ClusterInfo::new(Product::OpenSearch, "7.10.2").unwrap().pages_snapshots());
+        assert!(!ClusterInfo::new(Product::OpenSearch, "7.10.2")
+            .unwrap()
+            .pages_snapshots());
     }
 
     #[test]

@@ -165,7 +165,10 @@ mod tests {
 
     #[test]
     fn other_bodies_are_excerpts() {
-        assert_eq!(ErrorAnswer::read(401, b"Unauthorized").detail, "Unauthorized");
+        assert_eq!(
+            ErrorAnswer::read(401, b"Unauthorized").detail,
+            "Unauthorized"
+        );
         let html = format!("<html><body>{}</body></html>", "x".repeat(500));
         let answer = ErrorAnswer::read(500, html.as_bytes());
         assert_eq!(answer.detail.chars().count(), 200);
@@ -186,23 +189,41 @@ mod tests {
     #[test]
     fn userinfo_is_stripped_from_texts() {
         assert_eq!(
-            strip_userinfo("error sending request for url (http://elastic:secret@127.0.0.1:9200/_snapshot/r)"),
+            strip_userinfo(
+                "error sending request for url (http://elastic:secret@127.0.0.1:9200/_snapshot/r)"
+            ),
             "error sending request for url (http://127.0.0.1:9200/_snapshot/r)"
         );
-        assert_eq!(strip_userinfo("https://h:9200 and mail@x"), "https://h:9200 and mail@x");
+        assert_eq!(
+            strip_userinfo("https://h:9200 and mail@x"),
+            "https://h:9200 and mail@x"
+        );
         assert_eq!(strip_userinfo("a://u@h b://v:w@i/"), "a://h b://i/");
     }
 
     #[test]
     fn missing_names_are_read_from_the_reason() {
         let names = vec!["a_1".to_string(), "b_2".to_string()];
-        assert_eq!(missing_snapshot_name(Some("[repo:b_2] is missing"), "repo", &names), Some(&names[1]));
         assert_eq!(
-            missing_snapshot_name(Some("[repo:b_2/R5_AuiaHSEi4J0X2RvTBSw] is missing"), "repo", &names),
+            missing_snapshot_name(Some("[repo:b_2] is missing"), "repo", &names),
             Some(&names[1])
         );
-        assert_eq!(missing_snapshot_name(Some("[repo:zzz] is missing"), "repo", &names), None);
-        assert_eq!(missing_snapshot_name(Some("[other:a_1] is missing"), "repo", &names), None);
+        assert_eq!(
+            missing_snapshot_name(
+                Some("[repo:b_2/R5_AuiaHSEi4J0X2RvTBSw] is missing"),
+                "repo",
+                &names
+            ),
+            Some(&names[1])
+        );
+        assert_eq!(
+            missing_snapshot_name(Some("[repo:zzz] is missing"), "repo", &names),
+            None
+        );
+        assert_eq!(
+            missing_snapshot_name(Some("[other:a_1] is missing"), "repo", &names),
+            None
+        );
         assert_eq!(missing_snapshot_name(None, "repo", &names), None);
     }
 }

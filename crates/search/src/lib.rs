@@ -60,4 +60,35 @@ mod store;
 
 pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
 pub use dialect::ClusterInfo;
-pub use store::{ElasticsearchStore, ElasticsearchStoreBuilder, OpenSearchStore, OpenSearchStoreBuilder};
+pub use store::{
+    ElasticsearchStore, ElasticsearchStoreBuilder, OpenSearchStore, OpenSearchStoreBuilder,
+};
+
+use backup_actuator_core::SnapshotRecord;
+
+/// Reads one answer of `GET _snapshot/{repo}/{names}`, of any flavor, into
+/// snapshot records: what the stores do with every page they fetch. `None`
+/// if the body is not such an answer.
+///
+/// Useful for tests against recorded cluster answers, and it is what the
+/// list benchmark measures.
+///
+/// ```
+/// let body = br#"{"snapshots":[{"snapshot":"camunda_optimize_1_8.6.0_part_1_of_2",
+///     "uuid":"x","state":"SUCCESS","start_time_in_millis":1731585600123,"failures":[],
+///     "indices":["optimize-a","optimize-b"]}],"total":1,"remaining":0}"#;
+/// let records = backup_actuator_search::read_snapshot_list(body).unwrap();
+/// assert_eq!(records[0].name, "camunda_optimize_1_8.6.0_part_1_of_2");
+/// assert_eq!(records[0].start_time_millis, Some(1731585600123));
+/// assert!(backup_actuator_search::read_snapshot_list(b"{}").is_none());
+/// ```
+pub fn read_snapshot_list(body: &[u8]) -> Option<Vec<SnapshotRecord>> {
+    let answer: model::GetSnapshotsResponse<'_> = serde_json::from_slice(body).ok()?;
+    Some(
+        answer
+            .into_snapshots()?
+            .into_iter()
+            .map(model::SnapshotInfo::into_record)
+            .collect(),
+    )
+}

@@ -325,13 +325,23 @@ mod tests {
 
     #[test]
     fn wrong_shapes_are_not_snapshot_lists() {
-        let other: GetSnapshotsResponse<'_> = serde_json::from_str(r#"{"acknowledged":true}"#).unwrap();
+        let other: GetSnapshotsResponse<'_> =
+            serde_json::from_str(r#"{"acknowledged":true}"#).unwrap();
         assert!(other.into_snapshots().is_none());
         assert!(serde_json::from_str::<GetSnapshotsResponse<'_>>(r#"{"snapshots":{}}"#).is_err());
-        assert!(serde_json::from_str::<GetSnapshotsResponse<'_>>(r#"{"snapshots":[{"state":"SUCCESS"}]}"#).is_err());
-        assert!(serde_json::from_str::<GetSnapshotsResponse<'_>>(r#"{"snapshots":[{"snapshot":"a","start_time_in_millis":"x"}]}"#).is_err());
+        assert!(serde_json::from_str::<GetSnapshotsResponse<'_>>(
+            r#"{"snapshots":[{"state":"SUCCESS"}]}"#
+        )
+        .is_err());
+        assert!(serde_json::from_str::<GetSnapshotsResponse<'_>>(
+            r#"{"snapshots":[{"snapshot":"a","start_time_in_millis":"x"}]}"#
+        )
+        .is_err());
         assert!(serde_json::from_str::<GetSnapshotsResponse<'_>>(r#"[]"#).is_err());
-        assert!(serde_json::from_str::<GetSnapshotsResponse<'_>>(r#"{"snapshots":[{"snapshot":"a""#).is_err());
+        assert!(serde_json::from_str::<GetSnapshotsResponse<'_>>(
+            r#"{"snapshots":[{"snapshot":"a""#
+        )
+        .is_err());
     }
 
     #[test]
@@ -344,7 +354,10 @@ mod tests {
 
         let os = r#"{"name":"n","cluster_name":"c","cluster_uuid":"x","version":{"distribution":"opensearch","number":"2.11.0","build_type":"tar","build_hash":"h","build_date":"d","build_snapshot":false,"lucene_version":"9.7.0","minimum_wire_compatibility_version":"7.10.0","minimum_index_compatibility_version":"7.0.0"},"tagline":"The OpenSearch Project: https://opensearch.org/"}"#;
         let root: RootResponse<'_> = serde_json::from_str(os).unwrap();
-        assert_eq!(root.version.unwrap().distribution.as_deref(), Some("opensearch"));
+        assert_eq!(
+            root.version.unwrap().distribution.as_deref(),
+            Some("opensearch")
+        );
     }
 
     #[test]
@@ -372,7 +385,8 @@ mod tests {
     fn create_and_delete_answers() {
         let accepted: CreateResponse = serde_json::from_str(r#"{"accepted":true}"#).unwrap();
         assert!(accepted.is_accepted());
-        let waited: CreateResponse = serde_json::from_str(r#"{"snapshot":{"snapshot":"a","state":"SUCCESS"}}"#).unwrap();
+        let waited: CreateResponse =
+            serde_json::from_str(r#"{"snapshot":{"snapshot":"a","state":"SUCCESS"}}"#).unwrap();
         assert!(waited.is_accepted());
         let other: CreateResponse = serde_json::from_str(r#"{"acknowledged":true}"#).unwrap();
         assert!(!other.is_accepted());
@@ -398,7 +412,10 @@ mod tests {
         ));
         let aws = r#"{"Message":"User: anonymous is not authorized to perform: es:ESHttpGet"}"#;
         assert_eq!(
-            serde_json::from_str::<ErrorResponse>(aws).unwrap().aws_message.as_deref(),
+            serde_json::from_str::<ErrorResponse>(aws)
+                .unwrap()
+                .aws_message
+                .as_deref(),
             Some("User: anonymous is not authorized to perform: es:ESHttpGet")
         );
     }

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use backup_actuator_core::{BackupId, BackupPlan, Product, ShardFailure, SnapshotPart, SnapshotState};
+use backup_actuator_core::{
+    BackupId, BackupPlan, Product, ShardFailure, SnapshotPart, SnapshotState,
+};
 use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
 use backup_actuator_store::{Operation, SnapshotStore, StoreError};
 use backup_actuator_testkit::{
@@ -46,22 +48,44 @@ fn store(cluster: &EmulatedCluster) -> Arc<dyn SnapshotStore> {
 fn store_at(flavor: Flavor, url: &str) -> Arc<dyn SnapshotStore> {
     let timeout = Duration::from_secs(10);
     if flavor.is_opensearch() {
-        Arc::new(OpenSearchStore::builder(url).request_timeout(timeout).build().unwrap())
+        Arc::new(
+            OpenSearchStore::builder(url)
+                .request_timeout(timeout)
+                .build()
+                .unwrap(),
+        )
     } else {
-        Arc::new(ElasticsearchStore::builder(url).request_timeout(timeout).build().unwrap())
+        Arc::new(
+            ElasticsearchStore::builder(url)
+                .request_timeout(timeout)
+                .build()
+                .unwrap(),
+        )
     }
 }
 
 fn snapshot_requests(cluster: &EmulatedCluster) -> Vec<RecordedRequest> {
-    cluster.requests().into_iter().filter(|r| r.path != "/").collect()
+    cluster
+        .requests()
+        .into_iter()
+        .filter(|r| r.path != "/")
+        .collect()
 }
 
 fn root_requests(cluster: &EmulatedCluster) -> usize {
-    cluster.requests().iter().filter(|r| r.method == Method::GET && r.path == "/").count()
+    cluster
+        .requests()
+        .iter()
+        .filter(|r| r.method == Method::GET && r.path == "/")
+        .count()
 }
 
 fn query(request: &RecordedRequest) -> Vec<(&str, &str)> {
-    request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    request
+        .query
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
 }
 
 /// The query parameters a GET snapshots request may carry on this flavor.
@@ -113,10 +137,18 @@ async fn find_reads_state_start_time_and_shard_failures() {
         assert_eq!(found.len(), 2, "{flavor}: {found:?}");
         assert_eq!(found[0].name, part1, "{flavor}");
         assert_eq!(found[0].state, SnapshotState::Success, "{flavor}");
-        assert_eq!(found[0].start_time_millis, Some(1_731_585_600_123), "{flavor}");
+        assert_eq!(
+            found[0].start_time_millis,
+            Some(1_731_585_600_123),
+            "{flavor}"
+        );
         assert!(found[0].failures.is_empty(), "{flavor}");
         assert_eq!(found[1].state, SnapshotState::Partial, "{flavor}");
-        assert_eq!(found[1].start_time_millis, Some(1_731_585_601_000), "{flavor}");
+        assert_eq!(
+            found[1].start_time_millis,
+            Some(1_731_585_601_000),
+            "{flavor}"
+        );
         assert_eq!(
             found[1].failures,
             vec![
@@ -144,14 +176,19 @@ async fn find_reads_state_start_time_and_shard_failures() {
 async fn find_with_nothing_matched_is_empty_on_every_version() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
-        cluster.insert_snapshot(REPO, SeededSnapshot::new("unrelated", SeededState::Success, 1));
+        cluster.insert_snapshot(
+            REPO,
+            SeededSnapshot::new("unrelated", SeededState::Success, 1),
+        );
         let found = store(&cluster)
             .find_snapshots(REPO, &plan().lookup_pattern(id(42)))
             .await
             .unwrap_or_else(|e| panic!("{flavor}: {e}"));
         assert!(found.is_empty(), "{flavor}: {found:?}");
         // And on an empty repository.
-        let found = store(&cluster).find_snapshots(REPO, "camunda_optimize_*").await;
+        let found = store(&cluster)
+            .find_snapshots(REPO, "camunda_optimize_*")
+            .await;
         assert_eq!(found, Ok(vec![]), "{flavor}");
     }
 }
@@ -160,10 +197,14 @@ async fn find_with_nothing_matched_is_empty_on_every_version() {
 async fn find_in_a_missing_repository_is_repository_missing() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
-        let result = store(&cluster).find_snapshots("nope", "camunda_optimize_1_*").await;
+        let result = store(&cluster)
+            .find_snapshots("nope", "camunda_optimize_1_*")
+            .await;
         assert_eq!(
             result,
-            Err(StoreError::RepositoryMissing { repository: "nope".into() }),
+            Err(StoreError::RepositoryMissing {
+                repository: "nope".into()
+            }),
             "{flavor}"
         );
     }
@@ -173,11 +214,17 @@ async fn find_in_a_missing_repository_is_repository_missing() {
 async fn find_sends_only_parameters_the_version_knows() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
-        store(&cluster).find_snapshots(REPO, "camunda_optimize_1_*").await.unwrap();
+        store(&cluster)
+            .find_snapshots(REPO, "camunda_optimize_1_*")
+            .await
+            .unwrap();
         let sent = snapshot_requests(&cluster);
         assert_eq!(sent.len(), 1, "{flavor}: {sent:?}");
         assert_eq!(sent[0].method, Method::GET, "{flavor}");
-        assert_eq!(sent[0].path, "/_snapshot/camunda_backup/camunda_optimize_1_*", "{flavor}");
+        assert_eq!(
+            sent[0].path, "/_snapshot/camunda_backup/camunda_optimize_1_*",
+            "{flavor}"
+        );
         assert_eq!(query(&sent[0]), expected_find_query(flavor), "{flavor}");
         assert!(sent[0].body.is_empty(), "{flavor}");
     }
@@ -196,9 +243,19 @@ async fn find_follows_pages_on_elasticsearch_7_14_and_later() {
                 .map(|(i, name)| SeededSnapshot::new(name, SeededState::Success, 1000 + i as i64)),
         );
         let store: Arc<dyn SnapshotStore> = if flavor.is_opensearch() {
-            Arc::new(OpenSearchStore::builder(cluster.url()).page_size(2).build().unwrap())
+            Arc::new(
+                OpenSearchStore::builder(cluster.url())
+                    .page_size(2)
+                    .build()
+                    .unwrap(),
+            )
         } else {
-            Arc::new(ElasticsearchStore::builder(cluster.url()).page_size(2).build().unwrap())
+            Arc::new(
+                ElasticsearchStore::builder(cluster.url())
+                    .page_size(2)
+                    .build()
+                    .unwrap(),
+            )
         };
         let mut found: Vec<String> = store
             .find_snapshots(REPO, &plan().list_pattern())
@@ -213,11 +270,17 @@ async fn find_follows_pages_on_elasticsearch_7_14_and_later() {
         let sent = snapshot_requests(&cluster);
         let pages = matches!(
             flavor,
-            Flavor::Elasticsearch7_17 | Flavor::Elasticsearch8_13 | Flavor::Elasticsearch8_15 | Flavor::Elasticsearch9
+            Flavor::Elasticsearch7_17
+                | Flavor::Elasticsearch8_13
+                | Flavor::Elasticsearch8_15
+                | Flavor::Elasticsearch9
         );
         if pages {
             assert_eq!(sent.len(), 3, "{flavor}: {sent:?}");
-            assert!(sent.iter().all(|r| r.query_param("size") == Some("2")), "{flavor}");
+            assert!(
+                sent.iter().all(|r| r.query_param("size") == Some("2")),
+                "{flavor}"
+            );
             assert_eq!(sent[0].query_param("after"), None, "{flavor}");
             assert!(sent[1].query_param("after").is_some(), "{flavor}");
             assert!(sent[2].query_param("after").is_some(), "{flavor}");
@@ -246,22 +309,40 @@ async fn create_is_accepted_and_sends_the_spec_body() {
                 .await
                 .unwrap_or_else(|e| panic!("{flavor}: {e}"));
         }
-        let found = store.find_snapshots(REPO, &plan().lookup_pattern(id(123456))).await.unwrap();
+        let found = store
+            .find_snapshots(REPO, &plan().lookup_pattern(id(123456)))
+            .await
+            .unwrap();
         assert_eq!(found.len(), 2, "{flavor}");
-        assert!(found.iter().all(|r| r.state == SnapshotState::InProgress), "{flavor}: {found:?}");
+        assert!(
+            found.iter().all(|r| r.state == SnapshotState::InProgress),
+            "{flavor}: {found:?}"
+        );
         cluster.clock().advance(Duration::from_secs(61));
-        let found = store.find_snapshots(REPO, &plan().lookup_pattern(id(123456))).await.unwrap();
-        assert!(found.iter().all(|r| r.state == SnapshotState::Success), "{flavor}: {found:?}");
+        let found = store
+            .find_snapshots(REPO, &plan().lookup_pattern(id(123456)))
+            .await
+            .unwrap();
+        assert!(
+            found.iter().all(|r| r.state == SnapshotState::Success),
+            "{flavor}: {found:?}"
+        );
 
-        let puts: Vec<RecordedRequest> =
-            cluster.requests().into_iter().filter(|r| r.method == Method::PUT).collect();
+        let puts: Vec<RecordedRequest> = cluster
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == Method::PUT)
+            .collect();
         assert_eq!(puts.len(), 2, "{flavor}");
         assert_eq!(
-            puts[0].path,
-            "/_snapshot/camunda_backup/camunda_optimize_123456_8.6.0_part_1_of_2",
+            puts[0].path, "/_snapshot/camunda_backup/camunda_optimize_123456_8.6.0_part_1_of_2",
             "{flavor}"
         );
-        assert_eq!(query(&puts[0]), vec![("wait_for_completion", "false")], "{flavor}");
+        assert_eq!(
+            query(&puts[0]),
+            vec![("wait_for_completion", "false")],
+            "{flavor}"
+        );
         assert_eq!(
             puts[0].body_json(),
             Some(json!({
@@ -272,12 +353,18 @@ async fn create_is_accepted_and_sends_the_spec_body() {
             "{flavor}"
         );
         assert_eq!(
-            puts[0].headers.get("content-type").map(|v| v.to_str().unwrap()),
+            puts[0]
+                .headers
+                .get("content-type")
+                .map(|v| v.to_str().unwrap()),
             Some("application/json"),
             "{flavor}"
         );
         assert_eq!(
-            puts[0].headers.get("user-agent").map(|v| v.to_str().unwrap()),
+            puts[0]
+                .headers
+                .get("user-agent")
+                .map(|v| v.to_str().unwrap()),
             Some(concat!("backup-actuator/", env!("CARGO_PKG_VERSION"))),
             "{flavor}"
         );
@@ -296,12 +383,24 @@ async fn create_of_an_existing_or_running_name_is_name_in_use() {
         let store = store(&cluster);
         store.create_snapshot(REPO, &part(1, 1)).await.unwrap();
         let again = store.create_snapshot(REPO, &part(1, 1)).await;
-        assert_eq!(again, Err(StoreError::NameInUse { name: part(1, 1).name }), "{flavor}");
+        assert_eq!(
+            again,
+            Err(StoreError::NameInUse {
+                name: part(1, 1).name
+            }),
+            "{flavor}"
+        );
 
         cluster.set_completion_delay(Duration::from_secs(60));
         store.create_snapshot(REPO, &part(2, 1)).await.unwrap();
         let running = store.create_snapshot(REPO, &part(2, 1)).await;
-        assert_eq!(running, Err(StoreError::NameInUse { name: part(2, 1).name }), "{flavor}");
+        assert_eq!(
+            running,
+            Err(StoreError::NameInUse {
+                name: part(2, 1).name
+            }),
+            "{flavor}"
+        );
     }
 }
 
@@ -346,7 +445,13 @@ async fn create_in_a_missing_repository_is_repository_missing() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
         let result = store(&cluster).create_snapshot("nope", &part(1, 1)).await;
-        assert_eq!(result, Err(StoreError::RepositoryMissing { repository: "nope".into() }), "{flavor}");
+        assert_eq!(
+            result,
+            Err(StoreError::RepositoryMissing {
+                repository: "nope".into()
+            }),
+            "{flavor}"
+        );
     }
 }
 
@@ -356,16 +461,26 @@ async fn create_in_a_missing_repository_is_repository_missing() {
 async fn delete_removes_exactly_the_names_in_one_request() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
-        let names = vec![plan().snapshot_name(id(5), 1), plan().snapshot_name(id(5), 2)];
+        let names = vec![
+            plan().snapshot_name(id(5), 1),
+            plan().snapshot_name(id(5), 2),
+        ];
         for name in &names {
             cluster.insert_snapshot(REPO, SeededSnapshot::new(name, SeededState::Success, 1));
         }
-        cluster.insert_snapshot(REPO, SeededSnapshot::new("camunda_optimize_5_before_upgrade", SeededState::Success, 1));
+        cluster.insert_snapshot(
+            REPO,
+            SeededSnapshot::new("camunda_optimize_5_before_upgrade", SeededState::Success, 1),
+        );
         store(&cluster)
             .delete_snapshots(REPO, &names)
             .await
             .unwrap_or_else(|e| panic!("{flavor}: {e}"));
-        assert_eq!(cluster.snapshot_names(REPO), ["camunda_optimize_5_before_upgrade"], "{flavor}");
+        assert_eq!(
+            cluster.snapshot_names(REPO),
+            ["camunda_optimize_5_before_upgrade"],
+            "{flavor}"
+        );
 
         let sent = snapshot_requests(&cluster);
         assert_eq!(sent.len(), 1, "{flavor}");
@@ -375,7 +490,10 @@ async fn delete_removes_exactly_the_names_in_one_request() {
             "/_snapshot/camunda_backup/camunda_optimize_5_8.6.0_part_1_of_2,camunda_optimize_5_8.6.0_part_2_of_2",
             "{flavor}"
         );
-        assert!(sent[0].query.is_empty(), "{flavor}: no wait_for_completion, the default waits");
+        assert!(
+            sent[0].query.is_empty(),
+            "{flavor}: no wait_for_completion, the default waits"
+        );
     }
 }
 
@@ -386,7 +504,10 @@ async fn delete_aborts_a_running_snapshot() {
         cluster.set_completion_delay(Duration::from_secs(600));
         let store = store(&cluster);
         store.create_snapshot(REPO, &part(6, 1)).await.unwrap();
-        store.delete_snapshots(REPO, &[part(6, 1).name]).await.unwrap_or_else(|e| panic!("{flavor}: {e}"));
+        store
+            .delete_snapshots(REPO, &[part(6, 1).name])
+            .await
+            .unwrap_or_else(|e| panic!("{flavor}: {e}"));
         assert!(cluster.snapshot_names(REPO).is_empty(), "{flavor}");
     }
 }
@@ -398,8 +519,14 @@ async fn delete_of_a_missing_name_is_snapshot_missing_and_deletes_nothing() {
         let present = plan().snapshot_name(id(8), 1);
         let gone = plan().snapshot_name(id(8), 2);
         cluster.insert_snapshot(REPO, SeededSnapshot::new(&present, SeededState::Success, 1));
-        let result = store(&cluster).delete_snapshots(REPO, &[present.clone(), gone.clone()]).await;
-        assert_eq!(result, Err(StoreError::SnapshotMissing { name: gone }), "{flavor}");
+        let result = store(&cluster)
+            .delete_snapshots(REPO, &[present.clone(), gone.clone()])
+            .await;
+        assert_eq!(
+            result,
+            Err(StoreError::SnapshotMissing { name: gone }),
+            "{flavor}"
+        );
         assert_eq!(cluster.snapshot_names(REPO), [present], "{flavor}");
     }
 }
@@ -408,8 +535,16 @@ async fn delete_of_a_missing_name_is_snapshot_missing_and_deletes_nothing() {
 async fn delete_in_a_missing_repository_is_repository_missing() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
-        let result = store(&cluster).delete_snapshots("nope", &[part(1, 1).name]).await;
-        assert_eq!(result, Err(StoreError::RepositoryMissing { repository: "nope".into() }), "{flavor}");
+        let result = store(&cluster)
+            .delete_snapshots("nope", &[part(1, 1).name])
+            .await;
+        assert_eq!(
+            result,
+            Err(StoreError::RepositoryMissing {
+                repository: "nope".into()
+            }),
+            "{flavor}"
+        );
     }
 }
 
@@ -427,13 +562,26 @@ async fn one_root_request_per_store() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
         let store = store(&cluster);
-        store.find_snapshots(REPO, "camunda_optimize_1_*").await.unwrap();
+        store
+            .find_snapshots(REPO, "camunda_optimize_1_*")
+            .await
+            .unwrap();
         store.create_snapshot(REPO, &part(1, 1)).await.unwrap();
-        store.delete_snapshots(REPO, &[part(1, 1).name]).await.unwrap();
-        store.find_snapshots(REPO, "camunda_optimize_1_*").await.unwrap();
+        store
+            .delete_snapshots(REPO, &[part(1, 1).name])
+            .await
+            .unwrap();
+        store
+            .find_snapshots(REPO, "camunda_optimize_1_*")
+            .await
+            .unwrap();
         assert_eq!(root_requests(&cluster), 1, "{flavor}");
         let first = cluster.requests().into_iter().next().unwrap();
-        assert_eq!((first.method, first.path.as_str()), (Method::GET, "/"), "{flavor}");
+        assert_eq!(
+            (first.method, first.path.as_str()),
+            (Method::GET, "/"),
+            "{flavor}"
+        );
     }
 }
 
@@ -459,8 +607,14 @@ async fn a_failed_root_request_is_retried_by_the_next_call() {
             }),
             "{flavor}"
         );
-        store.find_snapshots(REPO, "camunda_optimize_1_*").await.unwrap_or_else(|e| panic!("{flavor}: {e}"));
-        store.find_snapshots(REPO, "camunda_optimize_1_*").await.unwrap();
+        store
+            .find_snapshots(REPO, "camunda_optimize_1_*")
+            .await
+            .unwrap_or_else(|e| panic!("{flavor}: {e}"));
+        store
+            .find_snapshots(REPO, "camunda_optimize_1_*")
+            .await
+            .unwrap();
         assert_eq!(root_requests(&cluster), 2, "{flavor}");
     }
 }
@@ -472,10 +626,20 @@ async fn an_unreachable_root_is_retried_and_reported_as_unreachable() {
     let store = store(&cluster);
     let first = store.find_snapshots(REPO, "camunda_optimize_1_*").await;
     assert!(
-        matches!(&first, Err(StoreError::Unreachable { product: Product::OpenSearch, operation: Operation::ReadClusterInfo, .. })),
+        matches!(
+            &first,
+            Err(StoreError::Unreachable {
+                product: Product::OpenSearch,
+                operation: Operation::ReadClusterInfo,
+                ..
+            })
+        ),
         "{first:?}"
     );
-    store.find_snapshots(REPO, "camunda_optimize_1_*").await.unwrap();
+    store
+        .find_snapshots(REPO, "camunda_optimize_1_*")
+        .await
+        .unwrap();
     assert_eq!(root_requests(&cluster), 2);
 }
 
@@ -483,21 +647,40 @@ async fn an_unreachable_root_is_retried_and_reported_as_unreachable() {
 async fn an_unreadable_root_is_unreadable_and_retried() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
-        cluster.inject_fault(Fault::respond(200, "text/html", "<html>Sign in</html>").path_prefix("/").times(1));
         cluster.inject_fault(
-            Fault::respond(200, "application/json", r#"{"name":"n","version":{"number":"banana"}}"#)
+            Fault::respond(200, "text/html", "<html>Sign in</html>")
                 .path_prefix("/")
                 .times(1),
+        );
+        cluster.inject_fault(
+            Fault::respond(
+                200,
+                "application/json",
+                r#"{"name":"n","version":{"number":"banana"}}"#,
+            )
+            .path_prefix("/")
+            .times(1),
         );
         let store = store(&cluster);
         for _ in 0..2 {
             let result = store.find_snapshots(REPO, "x_*").await;
             assert!(
-                matches!(&result, Err(StoreError::Unreadable { operation: Operation::ReadClusterInfo, status: 200, .. })),
+                matches!(
+                    &result,
+                    Err(StoreError::Unreadable {
+                        operation: Operation::ReadClusterInfo,
+                        status: 200,
+                        ..
+                    })
+                ),
                 "{flavor}: {result:?}"
             );
         }
-        assert_eq!(store.find_snapshots(REPO, "x_*").await, Ok(vec![]), "{flavor}");
+        assert_eq!(
+            store.find_snapshots(REPO, "x_*").await,
+            Ok(vec![]),
+            "{flavor}"
+        );
         assert_eq!(root_requests(&cluster), 3, "{flavor}");
     }
 }
@@ -507,18 +690,32 @@ async fn a_store_of_the_other_product_uses_the_detected_dialect() {
     // ElasticsearchStore at OpenSearch: nothing ES-only is sent.
     let os = cluster(Flavor::OpenSearch2).await;
     let store = ElasticsearchStore::builder(os.url()).build().unwrap();
-    store.find_snapshots(REPO, "camunda_optimize_1_*").await.unwrap();
+    store
+        .find_snapshots(REPO, "camunda_optimize_1_*")
+        .await
+        .unwrap();
     assert!(snapshot_requests(&os)[0].query.is_empty());
     assert_eq!(store.describe(), format!("OpenSearch at {}", os.url()));
-    assert_eq!(store.cluster_info().await.unwrap().product, Product::OpenSearch);
+    assert_eq!(
+        store.cluster_info().await.unwrap().product,
+        Product::OpenSearch
+    );
 
     // OpenSearchStore at ES 8.15: the ES 8.15 parameters are used.
     let es = cluster(Flavor::Elasticsearch8_15).await;
     let store = OpenSearchStore::builder(es.url()).build().unwrap();
     assert_eq!(store.describe(), format!("OpenSearch at {}", es.url()));
     let missing = store.find_snapshots("nope", "x_*").await;
-    assert_eq!(missing, Err(StoreError::RepositoryMissing { repository: "nope".into() }));
-    assert_eq!(query(&snapshot_requests(&es)[0]), expected_find_query(Flavor::Elasticsearch8_15));
+    assert_eq!(
+        missing,
+        Err(StoreError::RepositoryMissing {
+            repository: "nope".into()
+        })
+    );
+    assert_eq!(
+        query(&snapshot_requests(&es)[0]),
+        expected_find_query(Flavor::Elasticsearch8_15)
+    );
     assert_eq!(store.describe(), format!("Elasticsearch at {}", es.url()));
 }
 
@@ -527,9 +724,19 @@ async fn cluster_info_reports_product_and_version() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
         let info = if flavor.is_opensearch() {
-            OpenSearchStore::builder(cluster.url()).build().unwrap().cluster_info().await.unwrap()
+            OpenSearchStore::builder(cluster.url())
+                .build()
+                .unwrap()
+                .cluster_info()
+                .await
+                .unwrap()
         } else {
-            ElasticsearchStore::builder(cluster.url()).build().unwrap().cluster_info().await.unwrap()
+            ElasticsearchStore::builder(cluster.url())
+                .build()
+                .unwrap()
+                .cluster_info()
+                .await
+                .unwrap()
         };
         assert_eq!(info.product, product(flavor), "{flavor}");
         assert_eq!(info.number, flavor.version(), "{flavor}");
@@ -539,13 +746,20 @@ async fn cluster_info_reports_product_and_version() {
 // ---------------------------------------------------------------- errors
 
 fn find_op() -> Operation {
-    Operation::ReadSnapshots { pattern: "camunda_optimize_1_*".into() }
+    Operation::ReadSnapshots {
+        pattern: "camunda_optimize_1_*".into(),
+    }
 }
 
-async fn find_with_fault(flavor: Flavor, fault: Fault) -> Result<Vec<backup_actuator_core::SnapshotRecord>, StoreError> {
+async fn find_with_fault(
+    flavor: Flavor,
+    fault: Fault,
+) -> Result<Vec<backup_actuator_core::SnapshotRecord>, StoreError> {
     let cluster = cluster(flavor).await;
     cluster.inject_fault(fault.path_prefix("/_snapshot/"));
-    store(&cluster).find_snapshots(REPO, "camunda_optimize_1_*").await
+    store(&cluster)
+        .find_snapshots(REPO, "camunda_optimize_1_*")
+        .await
 }
 
 #[tokio::test]
@@ -554,12 +768,28 @@ async fn unauthorized_is_a_cluster_error_with_the_products_body() {
         let cluster = cluster(flavor).await;
         cluster.require_basic_auth("elastic", "right");
         let store = if flavor.is_opensearch() {
-            Arc::new(OpenSearchStore::builder(cluster.url()).basic_auth("elastic", "wrong").build().unwrap()) as Arc<dyn SnapshotStore>
+            Arc::new(
+                OpenSearchStore::builder(cluster.url())
+                    .basic_auth("elastic", "wrong")
+                    .build()
+                    .unwrap(),
+            ) as Arc<dyn SnapshotStore>
         } else {
-            Arc::new(ElasticsearchStore::builder(cluster.url()).basic_auth("elastic", "wrong").build().unwrap())
+            Arc::new(
+                ElasticsearchStore::builder(cluster.url())
+                    .basic_auth("elastic", "wrong")
+                    .build()
+                    .unwrap(),
+            )
         };
         let result = store.find_snapshots(REPO, "camunda_optimize_1_*").await;
-        let Err(StoreError::Cluster { product: p, operation, status: 401, detail }) = &result else {
+        let Err(StoreError::Cluster {
+            product: p,
+            operation,
+            status: 401,
+            detail,
+        }) = &result
+        else {
             panic!("{flavor}: {result:?}");
         };
         assert_eq!(*p, product(flavor), "{flavor}");
@@ -567,9 +797,15 @@ async fn unauthorized_is_a_cluster_error_with_the_products_body() {
         if flavor.is_opensearch() {
             assert_eq!(detail, "Unauthorized", "{flavor}");
         } else {
-            assert!(detail.starts_with("security_exception: unable to authenticate user [elastic]"), "{flavor}: {detail}");
+            assert!(
+                detail.starts_with("security_exception: unable to authenticate user [elastic]"),
+                "{flavor}: {detail}"
+            );
         }
-        assert!(!result.unwrap_err().to_string().contains("wrong"), "{flavor}");
+        assert!(
+            !result.unwrap_err().to_string().contains("wrong"),
+            "{flavor}"
+        );
     }
 }
 
@@ -592,7 +828,10 @@ async fn forbidden_and_server_errors_are_cluster_errors() {
             "{flavor}"
         );
 
-        let html = format!("<html><head><title>500 Internal Server Error</title></head><body>{}</body></html>", "x".repeat(300));
+        let html = format!(
+            "<html><head><title>500 Internal Server Error</title></head><body>{}</body></html>",
+            "x".repeat(300)
+        );
         let proxy = find_with_fault(flavor, Fault::respond(500, "text/html", html.clone())).await;
         assert_eq!(
             proxy,
@@ -617,7 +856,11 @@ async fn forbidden_and_server_errors_are_cluster_errors() {
 
         let aws = find_with_fault(
             flavor,
-            Fault::respond(403, "application/json", r#"{"Message":"User: anonymous is not authorized to perform: es:ESHttpGet"}"#),
+            Fault::respond(
+                403,
+                "application/json",
+                r#"{"Message":"User: anonymous is not authorized to perform: es:ESHttpGet"}"#,
+            ),
         )
         .await;
         assert!(
@@ -627,7 +870,11 @@ async fn forbidden_and_server_errors_are_cluster_errors() {
 
         let not_acceptable = find_with_fault(
             flavor,
-            Fault::respond(406, "application/json", r#"{"error":"Content-Type header [text/plain] is not supported","status":406}"#),
+            Fault::respond(
+                406,
+                "application/json",
+                r#"{"error":"Content-Type header [text/plain] is not supported","status":406}"#,
+            ),
         )
         .await;
         assert!(
@@ -647,13 +894,37 @@ async fn unreadable_complete_answers_are_unreadable() {
         );
         let cut_but_complete = find_with_fault(
             flavor,
-            Fault::respond(200, "application/json", r#"{"snapshots":[{"snapshot":"camunda_optimize_1_8.6.0_part_1_of_2","sta"#),
+            Fault::respond(
+                200,
+                "application/json",
+                r#"{"snapshots":[{"snapshot":"camunda_optimize_1_8.6.0_part_1_of_2","sta"#,
+            ),
         )
         .await;
-        assert!(matches!(&cut_but_complete, Err(StoreError::Unreadable { status: 200, .. })), "{flavor}: {cut_but_complete:?}");
-        let wrong_shape = find_with_fault(flavor, Fault::respond(200, "application/json", r#"{"acknowledged":true}"#)).await;
-        assert!(matches!(&wrong_shape, Err(StoreError::Unreadable { status: 200, .. })), "{flavor}: {wrong_shape:?}");
-        let html = find_with_fault(flavor, Fault::respond(200, "text/html", "<html>login</html>")).await;
+        assert!(
+            matches!(
+                &cut_but_complete,
+                Err(StoreError::Unreadable { status: 200, .. })
+            ),
+            "{flavor}: {cut_but_complete:?}"
+        );
+        let wrong_shape = find_with_fault(
+            flavor,
+            Fault::respond(200, "application/json", r#"{"acknowledged":true}"#),
+        )
+        .await;
+        assert!(
+            matches!(
+                &wrong_shape,
+                Err(StoreError::Unreadable { status: 200, .. })
+            ),
+            "{flavor}: {wrong_shape:?}"
+        );
+        let html = find_with_fault(
+            flavor,
+            Fault::respond(200, "text/html", "<html>login</html>"),
+        )
+        .await;
         assert!(
             matches!(&html, Err(StoreError::Unreadable { detail, .. }) if detail.contains("<html>login</html>")),
             "{flavor}: {html:?}"
@@ -699,13 +970,31 @@ async fn a_refused_connection_is_unreachable_without_credentials() {
         .build()
         .unwrap();
     let result = store.find_snapshots(REPO, "camunda_optimize_1_*").await;
-    let Err(error @ StoreError::Unreachable { product: Product::Elasticsearch, operation: Operation::ReadClusterInfo, .. }) = &result else {
+    let Err(
+        error @ StoreError::Unreachable {
+            product: Product::Elasticsearch,
+            operation: Operation::ReadClusterInfo,
+            ..
+        },
+    ) = &result
+    else {
         panic!("{result:?}");
     };
     let text = error.to_string();
-    assert!(!text.contains("s3cret") && !text.contains("elastic:"), "{text}");
-    assert!(text.starts_with("Encountered an error connecting to Elasticsearch while reading the cluster version: "), "{text}");
-    assert_eq!(store.describe(), format!("Elasticsearch at http://127.0.0.1:{port}"));
+    assert!(
+        !text.contains("s3cret") && !text.contains("elastic:"),
+        "{text}"
+    );
+    assert!(
+        text.starts_with(
+            "Encountered an error connecting to Elasticsearch while reading the cluster version: "
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        store.describe(),
+        format!("Elasticsearch at http://127.0.0.1:{port}")
+    );
     assert!(!format!("{store:?}").contains("s3cret"));
 }
 
@@ -715,16 +1004,29 @@ async fn a_slow_cluster_is_unreachable_within_the_timeout() {
         let cluster = cluster(flavor).await;
         let timeout = Duration::from_millis(300);
         let store: Arc<dyn SnapshotStore> = if flavor.is_opensearch() {
-            Arc::new(OpenSearchStore::builder(cluster.url()).request_timeout(timeout).build().unwrap())
+            Arc::new(
+                OpenSearchStore::builder(cluster.url())
+                    .request_timeout(timeout)
+                    .build()
+                    .unwrap(),
+            )
         } else {
-            Arc::new(ElasticsearchStore::builder(cluster.url()).request_timeout(timeout).build().unwrap())
+            Arc::new(
+                ElasticsearchStore::builder(cluster.url())
+                    .request_timeout(timeout)
+                    .build()
+                    .unwrap(),
+            )
         };
         store.find_snapshots(REPO, "a_*").await.unwrap();
         cluster.inject_fault(Fault::delay(Duration::from_secs(5)).path_prefix("/_snapshot/"));
         let started = Instant::now();
         let result = store.find_snapshots(REPO, "camunda_optimize_1_*").await;
         let took = started.elapsed();
-        assert!(matches!(&result, Err(StoreError::Unreachable { .. })), "{flavor}: {result:?}");
+        assert!(
+            matches!(&result, Err(StoreError::Unreachable { .. })),
+            "{flavor}: {result:?}"
+        );
         assert!(took < Duration::from_secs(2), "{flavor}: took {took:?}");
     }
 }
@@ -733,19 +1035,26 @@ async fn a_slow_cluster_is_unreachable_within_the_timeout() {
 async fn error_answers_to_create_and_delete_carry_their_operation() {
     let cluster = cluster(Flavor::OpenSearch1).await;
     cluster.inject_fault(Fault::respond(502, "text/plain", "Bad Gateway").method(Method::DELETE));
-    let result = store(&cluster).delete_snapshots(REPO, &["a".into(), "b".into()]).await;
+    let result = store(&cluster)
+        .delete_snapshots(REPO, &["a".into(), "b".into()])
+        .await;
     assert_eq!(
         result,
         Err(StoreError::Cluster {
             product: Product::OpenSearch,
-            operation: Operation::DeleteSnapshots { names: vec!["a".into(), "b".into()] },
+            operation: Operation::DeleteSnapshots {
+                names: vec!["a".into(), "b".into()]
+            },
             status: 502,
             detail: "Bad Gateway".into(),
         })
     );
     cluster.inject_fault(Fault::malformed().method(Method::PUT));
     let result = store(&cluster).create_snapshot(REPO, &part(1, 1)).await;
-    assert!(matches!(&result, Err(StoreError::Unreadable { status: 200, .. })), "{result:?}");
+    assert!(
+        matches!(&result, Err(StoreError::Unreadable { status: 200, .. })),
+        "{result:?}"
+    );
 }
 
 // ---------------------------------------------------------------- auth
@@ -754,7 +1063,12 @@ fn authorization(cluster: &EmulatedCluster) -> Vec<String> {
     cluster
         .requests()
         .iter()
-        .map(|r| r.headers.get("authorization").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default())
+        .map(|r| {
+            r.headers
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        })
         .collect()
 }
 
@@ -764,15 +1078,39 @@ async fn basic_auth_is_sent_on_every_request() {
         let cluster = cluster(flavor).await;
         cluster.require_basic_auth("backup", "pa:ss");
         let store: Arc<dyn SnapshotStore> = if flavor.is_opensearch() {
-            Arc::new(OpenSearchStore::builder(cluster.url()).basic_auth("backup", "pa:ss").build().unwrap())
+            Arc::new(
+                OpenSearchStore::builder(cluster.url())
+                    .basic_auth("backup", "pa:ss")
+                    .build()
+                    .unwrap(),
+            )
         } else {
-            Arc::new(ElasticsearchStore::builder(cluster.url()).basic_auth("backup", "pa:ss").build().unwrap())
+            Arc::new(
+                ElasticsearchStore::builder(cluster.url())
+                    .basic_auth("backup", "pa:ss")
+                    .build()
+                    .unwrap(),
+            )
         };
-        store.create_snapshot(REPO, &part(1, 1)).await.unwrap_or_else(|e| panic!("{flavor}: {e}"));
-        assert_eq!(store.find_snapshots(REPO, "camunda_optimize_1_*").await.unwrap().len(), 1, "{flavor}");
+        store
+            .create_snapshot(REPO, &part(1, 1))
+            .await
+            .unwrap_or_else(|e| panic!("{flavor}: {e}"));
+        assert_eq!(
+            store
+                .find_snapshots(REPO, "camunda_optimize_1_*")
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "{flavor}"
+        );
         let sent = authorization(&cluster);
         assert_eq!(sent.len(), 3, "{flavor}");
-        assert!(sent.iter().all(|h| h == "Basic YmFja3VwOnBhOnNz"), "{flavor}: {sent:?}");
+        assert!(
+            sent.iter().all(|h| h == "Basic YmFja3VwOnBhOnNz"),
+            "{flavor}: {sent:?}"
+        );
     }
 }
 
@@ -792,9 +1130,20 @@ async fn api_key_is_sent_to_elasticsearch() {
         let cluster = cluster(flavor).await;
         let key = "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==";
         cluster.require_api_key(key);
-        let store = ElasticsearchStore::builder(cluster.url()).api_key(key).build().unwrap();
-        store.find_snapshots(REPO, "x_*").await.unwrap_or_else(|e| panic!("{flavor}: {e}"));
-        assert!(authorization(&cluster).iter().all(|h| *h == format!("ApiKey {key}")), "{flavor}");
+        let store = ElasticsearchStore::builder(cluster.url())
+            .api_key(key)
+            .build()
+            .unwrap();
+        store
+            .find_snapshots(REPO, "x_*")
+            .await
+            .unwrap_or_else(|e| panic!("{flavor}: {e}"));
+        assert!(
+            authorization(&cluster)
+                .iter()
+                .all(|h| *h == format!("ApiKey {key}")),
+            "{flavor}"
+        );
     }
 }
 
@@ -804,13 +1153,28 @@ async fn bearer_token_is_sent() {
         let cluster = cluster(flavor).await;
         cluster.require_bearer_token("eyJhbGciOiJIUzI1NiJ9.e30.sig");
         let store: Arc<dyn SnapshotStore> = if flavor.is_opensearch() {
-            Arc::new(OpenSearchStore::builder(cluster.url()).bearer_token("eyJhbGciOiJIUzI1NiJ9.e30.sig").build().unwrap())
+            Arc::new(
+                OpenSearchStore::builder(cluster.url())
+                    .bearer_token("eyJhbGciOiJIUzI1NiJ9.e30.sig")
+                    .build()
+                    .unwrap(),
+            )
         } else {
-            Arc::new(ElasticsearchStore::builder(cluster.url()).bearer_token("eyJhbGciOiJIUzI1NiJ9.e30.sig").build().unwrap())
+            Arc::new(
+                ElasticsearchStore::builder(cluster.url())
+                    .bearer_token("eyJhbGciOiJIUzI1NiJ9.e30.sig")
+                    .build()
+                    .unwrap(),
+            )
         };
-        store.find_snapshots(REPO, "x_*").await.unwrap_or_else(|e| panic!("{flavor}: {e}"));
+        store
+            .find_snapshots(REPO, "x_*")
+            .await
+            .unwrap_or_else(|e| panic!("{flavor}: {e}"));
         assert!(
-            authorization(&cluster).iter().all(|h| h == "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"),
+            authorization(&cluster)
+                .iter()
+                .all(|h| h == "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"),
             "{flavor}"
         );
     }
@@ -832,12 +1196,26 @@ async fn repository_names_are_percent_encoded() {
         let repo = "backups é#1";
         cluster.add_repository(repo);
         let store = store(&cluster);
-        store.create_snapshot(repo, &part(1, 1)).await.unwrap_or_else(|e| panic!("{flavor}: {e}"));
-        let found = store.find_snapshots(repo, &plan().lookup_pattern(id(1))).await.unwrap();
+        store
+            .create_snapshot(repo, &part(1, 1))
+            .await
+            .unwrap_or_else(|e| panic!("{flavor}: {e}"));
+        let found = store
+            .find_snapshots(repo, &plan().lookup_pattern(id(1)))
+            .await
+            .unwrap();
         assert_eq!(found.len(), 1, "{flavor}");
         let sent = snapshot_requests(&cluster);
-        assert!(sent.iter().all(|r| r.path.starts_with("/_snapshot/backups%20%C3%A9%231/")), "{flavor}: {sent:?}");
-        assert_eq!(sent[0].decoded_path(), format!("/_snapshot/{repo}/{}", part(1, 1).name), "{flavor}");
+        assert!(
+            sent.iter()
+                .all(|r| r.path.starts_with("/_snapshot/backups%20%C3%A9%231/")),
+            "{flavor}: {sent:?}"
+        );
+        assert_eq!(
+            sent[0].decoded_path(),
+            format!("/_snapshot/{repo}/{}", part(1, 1).name),
+            "{flavor}"
+        );
     }
 }
 
@@ -845,7 +1223,9 @@ async fn repository_names_are_percent_encoded() {
 async fn a_path_prefix_in_the_url_is_kept() {
     // The emulator only serves the root, so a prefix shows up in the recorded path.
     let cluster = cluster(Flavor::OpenSearch2).await;
-    let store = OpenSearchStore::builder(format!("{}/proxy", cluster.url())).build().unwrap();
+    let store = OpenSearchStore::builder(format!("{}/proxy", cluster.url()))
+        .build()
+        .unwrap();
     let _ = store.find_snapshots(REPO, "x_*").await;
     let sent = cluster.requests();
     assert_eq!(sent[0].path, "/proxy/");
@@ -873,11 +1253,22 @@ async fn aws_sigv4_signs_every_request_for_service_es() {
     assert!(!format!("{store:?}").contains("wJalr"));
     store.find_snapshots(REPO, "x_*").await.unwrap();
     for request in cluster.requests() {
-        let auth = request.headers.get("authorization").unwrap().to_str().unwrap();
-        assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "{auth}");
+        let auth = request
+            .headers
+            .get("authorization")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
+            "{auth}"
+        );
         assert!(auth.contains("/eu-west-1/es/aws4_request"), "{auth}");
         assert!(request.headers.contains_key("x-amz-date"));
-        assert_eq!(request.headers.get("x-amz-security-token").unwrap(), "session-token");
+        assert_eq!(
+            request.headers.get("x-amz-security-token").unwrap(),
+            "session-token"
+        );
     }
 }
 
@@ -887,8 +1278,13 @@ fn aws_sigv4_needs_credentials_and_excludes_header_auth() {
     use backup_actuator_search::ConfigError;
 
     if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-        let result = OpenSearchStore::builder("https://search.example:443").aws_sigv4("eu-west-1").build();
-        assert!(matches!(result, Err(ConfigError::Credentials { .. })), "{result:?}");
+        let result = OpenSearchStore::builder("https://search.example:443")
+            .aws_sigv4("eu-west-1")
+            .build();
+        assert!(
+            matches!(result, Err(ConfigError::Credentials { .. })),
+            "{result:?}"
+        );
     }
     let credentials = aws_credential_types::provider::SharedCredentialsProvider::new(
         aws_credential_types::Credentials::new("AKID", "secret", None, None, "test"),
@@ -897,32 +1293,54 @@ fn aws_sigv4_needs_credentials_and_excludes_header_auth() {
         .basic_auth("u", "p")
         .aws_sigv4_with_credentials("eu-west-1", credentials)
         .build();
-    assert!(matches!(both, Err(ConfigError::Credentials { .. })), "{both:?}");
+    assert!(
+        matches!(both, Err(ConfigError::Credentials { .. })),
+        "{both:?}"
+    );
 }
 
 // ---------------------------------------------------------------- size
 
 #[tokio::test]
 async fn twenty_thousand_snapshots_are_read_in_pages_where_the_cluster_pages() {
-    for flavor in [Flavor::Elasticsearch7_10, Flavor::Elasticsearch8_15, Flavor::OpenSearch2] {
+    for flavor in [
+        Flavor::Elasticsearch7_10,
+        Flavor::Elasticsearch8_15,
+        Flavor::OpenSearch2,
+    ] {
         let cluster = cluster(flavor).await;
         cluster.insert_snapshots(
             REPO,
             (0..20_000u64).map(|n| {
-                SeededSnapshot::new(plan().snapshot_name(id(n), 1 + (n % 2) as u32), SeededState::Success, n as i64)
-                    .with_indices(["optimize-report", "optimize-decision-definition"])
+                SeededSnapshot::new(
+                    plan().snapshot_name(id(n), 1 + (n % 2) as u32),
+                    SeededState::Success,
+                    n as i64,
+                )
+                .with_indices(["optimize-report", "optimize-decision-definition"])
             }),
         );
         let started = Instant::now();
-        let found = store(&cluster).find_snapshots(REPO, &plan().list_pattern()).await.unwrap();
+        let found = store(&cluster)
+            .find_snapshots(REPO, &plan().list_pattern())
+            .await
+            .unwrap();
         let took = started.elapsed();
         assert_eq!(found.len(), 20_000, "{flavor}");
         let mut names: Vec<&str> = found.iter().map(|r| r.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 20_000, "{flavor}: no snapshot twice across pages");
+        assert_eq!(
+            names.len(),
+            20_000,
+            "{flavor}: no snapshot twice across pages"
+        );
         let gets = snapshot_requests(&cluster).len();
-        let expected = if flavor == Flavor::Elasticsearch8_15 { 20 } else { 1 };
+        let expected = if flavor == Flavor::Elasticsearch8_15 {
+            20
+        } else {
+            1
+        };
         assert_eq!(gets, expected, "{flavor}");
         println!("{flavor}: 20000 snapshots in {gets} request(s), {took:?}");
     }

@@ -41,11 +41,19 @@ fn live(var: &str) -> Option<Live> {
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "/tmp/backup-actuator-snapshots".to_owned());
     let repository = format!("backup_actuator_live_{}_{}", std::process::id(), unique());
-    Some(Live { url, ca_pem, repository, location })
+    Some(Live {
+        url,
+        ca_pem,
+        repository,
+        location,
+    })
 }
 
 fn unique() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
 
 /// A raw transport for the set-up calls the store does not make.
@@ -53,14 +61,28 @@ fn admin(live: &Live) -> Transport {
     let url = Url::parse(&live.url).unwrap();
     let mut builder = TransportBuilder::new(SingleNodeConnectionPool::new(url));
     if let Some(pem) = &live.ca_pem {
-        builder = builder.cert_validation(CertificateValidation::Full(Certificate::from_pem(pem).unwrap()));
+        builder = builder.cert_validation(CertificateValidation::Full(
+            Certificate::from_pem(pem).unwrap(),
+        ));
     }
     builder.build().unwrap()
 }
 
-async fn admin_call(transport: &Transport, method: Method, path: &str, body: Option<String>) -> (u16, String) {
+async fn admin_call(
+    transport: &Transport,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> (u16, String) {
     let response = transport
-        .send(method, path, HeaderMap::new(), None::<&()>, body.map(String::into_bytes), None)
+        .send(
+            method,
+            path,
+            HeaderMap::new(),
+            None::<&()>,
+            body.map(String::into_bytes),
+            None,
+        )
         .await
         .expect("the live cluster answers");
     let status = response.status_code().as_u16();
@@ -74,7 +96,10 @@ async fn run_scenarios(live: Live, store: &dyn SnapshotStore) {
         &transport,
         Method::Put,
         &format!("_snapshot/{}", live.repository),
-        Some(format!(r#"{{"type":"fs","settings":{{"location":"{}"}}}}"#, live.location)),
+        Some(format!(
+            r#"{{"type":"fs","settings":{{"location":"{}"}}}}"#,
+            live.location
+        )),
     )
     .await;
     assert_eq!(status, 200, "registering the fs repository: {body}");
@@ -84,7 +109,13 @@ async fn run_scenarios(live: Live, store: &dyn SnapshotStore) {
 
     let result = scenarios(&live, store).await;
 
-    let _ = admin_call(&transport, Method::Delete, &format!("_snapshot/{}", live.repository), None).await;
+    let _ = admin_call(
+        &transport,
+        Method::Delete,
+        &format!("_snapshot/{}", live.repository),
+        None,
+    )
+    .await;
     result.unwrap();
 }
 
@@ -100,9 +131,14 @@ async fn scenarios(live: &Live, store: &dyn SnapshotStore) -> Result<(), String>
     let id = BackupId::new(unique()).unwrap();
 
     // Missing repository.
-    let missing = store.find_snapshots("backup_actuator_no_such_repo", "x_*").await;
+    let missing = store
+        .find_snapshots("backup_actuator_no_such_repo", "x_*")
+        .await;
     check(
-        missing == Err(StoreError::RepositoryMissing { repository: "backup_actuator_no_such_repo".into() }),
+        missing
+            == Err(StoreError::RepositoryMissing {
+                repository: "backup_actuator_no_such_repo".into(),
+            }),
         format!("missing repository: {missing:?}"),
     )?;
 
@@ -113,11 +149,17 @@ async fn scenarios(live: &Live, store: &dyn SnapshotStore) -> Result<(), String>
     // Create both parts, then a duplicate.
     let parts = plan.snapshot_parts(id);
     for part in &parts {
-        store.create_snapshot(repo, part).await.map_err(|e| format!("create {}: {e}", part.name))?;
+        store
+            .create_snapshot(repo, part)
+            .await
+            .map_err(|e| format!("create {}: {e}", part.name))?;
     }
     let duplicate = store.create_snapshot(repo, &parts[0]).await;
     check(
-        duplicate == Err(StoreError::NameInUse { name: parts[0].name.clone() }),
+        duplicate
+            == Err(StoreError::NameInUse {
+                name: parts[0].name.clone(),
+            }),
         format!("duplicate: {duplicate:?}"),
     )?;
 
@@ -130,10 +172,16 @@ async fn scenarios(live: &Live, store: &dyn SnapshotStore) -> Result<(), String>
             .map_err(|e| format!("find: {e}"))?;
         check(found.len() == 2, format!("two parts expected: {found:?}"))?;
         if found.iter().all(|r| r.state == SnapshotState::Success) {
-            check(found.iter().all(|r| r.start_time_millis.is_some()), format!("start times: {found:?}"))?;
+            check(
+                found.iter().all(|r| r.start_time_millis.is_some()),
+                format!("start times: {found:?}"),
+            )?;
             break;
         }
-        check(Instant::now() < deadline, format!("snapshots did not finish: {found:?}"))?;
+        check(
+            Instant::now() < deadline,
+            format!("snapshots did not finish: {found:?}"),
+        )?;
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
@@ -142,19 +190,33 @@ async fn scenarios(live: &Live, store: &dyn SnapshotStore) -> Result<(), String>
     let ghost = SnapshotPart {
         name: format!("{}_ghost", names[0]),
         indices: vec![INDEX.into()],
-        metadata: PartMetadata { backup_id: id, version: "1.0.0".into(), part_no: 1, part_count: 2 },
+        metadata: PartMetadata {
+            backup_id: id,
+            version: "1.0.0".into(),
+            part_no: 1,
+            part_count: 2,
+        },
     };
     let with_ghost = vec![names[0].clone(), ghost.name.clone()];
     let result = store.delete_snapshots(repo, &with_ghost).await;
     check(
-        result == Err(StoreError::SnapshotMissing { name: ghost.name.clone() }),
+        result
+            == Err(StoreError::SnapshotMissing {
+                name: ghost.name.clone(),
+            }),
         format!("delete with a missing name: {result:?}"),
     )?;
-    let still = store.find_snapshots(repo, &plan.lookup_pattern(id)).await.map_err(|e| e.to_string())?;
+    let still = store
+        .find_snapshots(repo, &plan.lookup_pattern(id))
+        .await
+        .map_err(|e| e.to_string())?;
     check(still.len() == 2, format!("nothing deleted: {still:?}"))?;
 
     // Delete both.
-    store.delete_snapshots(repo, &names).await.map_err(|e| format!("delete: {e}"))?;
+    store
+        .delete_snapshots(repo, &names)
+        .await
+        .map_err(|e| format!("delete: {e}"))?;
     let gone = store.find_snapshots(repo, &plan.lookup_pattern(id)).await;
     check(gone == Ok(vec![]), format!("after delete: {gone:?}"))?;
     Ok(())
@@ -170,26 +232,37 @@ fn check(ok: bool, what: String) -> Result<(), String> {
 
 #[tokio::test]
 async fn live_elasticsearch() {
-    let Some(live) = live("BACKUP_ACTUATOR_TEST_ES_URL") else { return };
-    let mut builder = ElasticsearchStore::builder(&live.url).request_timeout(Duration::from_secs(60));
+    let Some(live) = live("BACKUP_ACTUATOR_TEST_ES_URL") else {
+        return;
+    };
+    let mut builder =
+        ElasticsearchStore::builder(&live.url).request_timeout(Duration::from_secs(60));
     if let Some(pem) = &live.ca_pem {
         builder = builder.ca_certificate_pem(pem.clone());
     }
     let store = builder.build().unwrap();
-    let info = store.cluster_info().await.expect("the cluster answers GET /");
+    let info = store
+        .cluster_info()
+        .await
+        .expect("the cluster answers GET /");
     println!("live: {info:?}");
     run_scenarios(live, &store).await;
 }
 
 #[tokio::test]
 async fn live_opensearch() {
-    let Some(live) = live("BACKUP_ACTUATOR_TEST_OS_URL") else { return };
+    let Some(live) = live("BACKUP_ACTUATOR_TEST_OS_URL") else {
+        return;
+    };
     let mut builder = OpenSearchStore::builder(&live.url).request_timeout(Duration::from_secs(60));
     if let Some(pem) = &live.ca_pem {
         builder = builder.ca_certificate_pem(pem.clone());
     }
     let store = builder.build().unwrap();
-    let info = store.cluster_info().await.expect("the cluster answers GET /");
+    let info = store
+        .cluster_info()
+        .await
+        .expect("the cluster answers GET /");
     println!("live: {info:?}");
     run_scenarios(live, &store).await;
 }
@@ -209,10 +282,24 @@ async fn live_scenarios_pass_against_the_emulator() {
             location: "/tmp/backup-actuator-snapshots".into(),
         };
         if flavor.is_opensearch() {
-            run_scenarios(live, &OpenSearchStore::builder(cluster.url()).build().unwrap()).await;
+            run_scenarios(
+                live,
+                &OpenSearchStore::builder(cluster.url()).build().unwrap(),
+            )
+            .await;
         } else {
-            run_scenarios(live, &ElasticsearchStore::builder(cluster.url()).build().unwrap()).await;
+            run_scenarios(
+                live,
+                &ElasticsearchStore::builder(cluster.url()).build().unwrap(),
+            )
+            .await;
         }
-        assert!(cluster.requests().iter().any(|r| r.method == http::Method::DELETE), "{flavor}");
+        assert!(
+            cluster
+                .requests()
+                .iter()
+                .any(|r| r.method == http::Method::DELETE),
+            "{flavor}"
+        );
     }
 }

@@ -28,8 +28,9 @@ type Seen = Arc<Mutex<Vec<(String, bool)>>>;
 
 /// Serves `GET /` and an empty snapshot list over TLS on 127.0.0.1.
 async fn tls_server(require_client_cert: bool) -> (u16, Seen) {
-    let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_slice_iter(SERVER_CERT).collect::<Result<_, _>>().unwrap();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(SERVER_CERT)
+        .collect::<Result<_, _>>()
+        .unwrap();
     let key = PrivateKeyDer::from_pem_slice(SERVER_KEY).unwrap();
     let builder = ServerConfig::builder();
     let config = if require_client_cert {
@@ -37,10 +38,18 @@ async fn tls_server(require_client_cert: bool) -> (u16, Seen) {
         for ca in CertificateDer::pem_slice_iter(CA) {
             roots.add(ca.unwrap()).unwrap();
         }
-        let verifier = WebPkiClientVerifier::builder(Arc::new(roots)).build().unwrap();
-        builder.with_client_cert_verifier(verifier).with_single_cert(certs, key).unwrap()
+        let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
+            .build()
+            .unwrap();
+        builder
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(certs, key)
+            .unwrap()
     } else {
-        builder.with_no_client_auth().with_single_cert(certs, key).unwrap()
+        builder
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap()
     };
     let acceptor = TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -49,12 +58,20 @@ async fn tls_server(require_client_cert: bool) -> (u16, Seen) {
     let record = seen.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((tcp, _)) = listener.accept().await else { return };
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
             let acceptor = acceptor.clone();
             let record = record.clone();
             tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
-                let client_cert = tls.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let client_cert = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .is_some_and(|c| !c.is_empty());
                 let mut request = Vec::new();
                 let mut buf = [0u8; 4096];
                 while !request.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -65,7 +82,11 @@ async fn tls_server(require_client_cert: bool) -> (u16, Seen) {
                 }
                 let text = String::from_utf8_lossy(&request);
                 let line = text.lines().next().unwrap_or_default().to_owned();
-                let body = if line.starts_with("GET / ") { ROOT } else { r#"{"snapshots":[],"total":0,"remaining":0}"# };
+                let body = if line.starts_with("GET / ") {
+                    ROOT
+                } else {
+                    r#"{"snapshots":[],"total":0,"remaining":0}"#
+                };
                 record.lock().unwrap().push((line, client_cert));
                 let answer = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-elastic-product: Elasticsearch\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -88,7 +109,10 @@ async fn a_custom_ca_is_trusted() {
             .build()
             .unwrap();
         assert_eq!(store.find_snapshots("r", "x_*").await, Ok(vec![]), "{host}");
-        assert_eq!(store.describe(), format!("Elasticsearch at https://{host}:{port}"));
+        assert_eq!(
+            store.describe(),
+            format!("Elasticsearch at https://{host}:{port}")
+        );
     }
     assert_eq!(seen.lock().unwrap().len(), 4);
 }
@@ -96,10 +120,19 @@ async fn a_custom_ca_is_trusted() {
 #[tokio::test]
 async fn an_untrusted_certificate_is_unreachable() {
     let (port, seen) = tls_server(false).await;
-    let store = OpenSearchStore::builder(format!("https://localhost:{port}")).build().unwrap();
+    let store = OpenSearchStore::builder(format!("https://localhost:{port}"))
+        .build()
+        .unwrap();
     let result = store.find_snapshots("r", "x_*").await;
     assert!(
-        matches!(&result, Err(StoreError::Unreachable { product: Product::OpenSearch, operation: Operation::ReadClusterInfo, .. })),
+        matches!(
+            &result,
+            Err(StoreError::Unreachable {
+                product: Product::OpenSearch,
+                operation: Operation::ReadClusterInfo,
+                ..
+            })
+        ),
         "{result:?}"
     );
     assert!(seen.lock().unwrap().is_empty());
@@ -113,7 +146,10 @@ async fn plain_http_to_a_tls_port_is_unreachable() {
         .build()
         .unwrap();
     let result = store.find_snapshots("r", "x_*").await;
-    assert!(matches!(&result, Err(StoreError::Unreachable { .. })), "{result:?}");
+    assert!(
+        matches!(&result, Err(StoreError::Unreachable { .. })),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
@@ -140,32 +176,61 @@ async fn without_the_required_client_certificate_it_is_unreachable() {
         .build()
         .unwrap();
     let result = store.find_snapshots("r", "x_*").await;
-    assert!(matches!(&result, Err(StoreError::Unreachable { .. })), "{result:?}");
+    assert!(
+        matches!(&result, Err(StoreError::Unreachable { .. })),
+        "{result:?}"
+    );
 }
 
 #[test]
 fn unreadable_certificates_are_config_errors() {
-    let bad_ca = ElasticsearchStore::builder("https://localhost:9200").ca_certificate_pem(&b"not a pem"[..]).build();
+    let bad_ca = ElasticsearchStore::builder("https://localhost:9200")
+        .ca_certificate_pem(&b"not a pem"[..])
+        .build();
     assert!(
-        matches!(&bad_ca, Err(ConfigError::Certificate { what: "CA certificate", .. })),
+        matches!(
+            &bad_ca,
+            Err(ConfigError::Certificate {
+                what: "CA certificate",
+                ..
+            })
+        ),
         "{bad_ca:?}"
     );
     let garbage_ca = OpenSearchStore::builder("https://localhost:9200")
         .ca_certificate_pem(&b"-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n"[..])
         .build();
-    assert!(matches!(&garbage_ca, Err(ConfigError::Certificate { .. })), "{garbage_ca:?}");
-    // A certificate without its key is no client identity.
-    let no_key = ElasticsearchStore::builder("https://localhost:9200").client_certificate_pem(SERVER_CERT).build();
     assert!(
-        matches!(&no_key, Err(ConfigError::Certificate { what: "client certificate", .. })),
+        matches!(&garbage_ca, Err(ConfigError::Certificate { .. })),
+        "{garbage_ca:?}"
+    );
+    // A certificate without its key is no client identity.
+    let no_key = ElasticsearchStore::builder("https://localhost:9200")
+        .client_certificate_pem(SERVER_CERT)
+        .build();
+    assert!(
+        matches!(
+            &no_key,
+            Err(ConfigError::Certificate {
+                what: "client certificate",
+                ..
+            })
+        ),
         "{no_key:?}"
     );
     let broken_key = ElasticsearchStore::builder("https://localhost:9200")
         .client_certificate_pem(
-            [&b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"[..], SERVER_CERT].concat(),
+            [
+                &b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"[..],
+                SERVER_CERT,
+            ]
+            .concat(),
         )
         .build();
-    assert!(matches!(&broken_key, Err(ConfigError::Certificate { .. })), "{broken_key:?}");
+    assert!(
+        matches!(&broken_key, Err(ConfigError::Certificate { .. })),
+        "{broken_key:?}"
+    );
     let message = broken_key.unwrap_err().to_string();
     assert!(!message.contains("AAAA"), "{message}");
 }
