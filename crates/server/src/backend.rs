@@ -1,33 +1,485 @@
 //! The one place the server turns `--backend` into a [`SnapshotStore`].
 //!
 //! Adding a backend means adding a match arm to [`build_store`]; nothing
-//! else in the server knows which store it runs on.
+//! else in the server knows which store it runs on. Every option is
+//! checked and every file read here, before the port is bound.
 
 use std::sync::Arc;
 
+use backup_actuator_search::{ConfigError, ElasticsearchStore, OpenSearchStore};
 use backup_actuator_store::{MemoryStore, SnapshotStore};
 
-use crate::cli::{Backend, ServeArgs};
+use crate::cli::{Backend, Secret, ServeArgs, PASSWORD_ENV};
+use crate::files::{read_pem, read_secret, FileError};
 
-/// Why no store could be built.
+/// Why no store could be built. Never contains a credential.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
-    /// The backend is not wired into the server yet.
-    #[error("the {0} backend is not available yet in this build; use --backend memory")]
-    NotAvailable(&'static str),
+    /// A cluster backend without `--url`.
+    #[error("--backend {backend} needs --url (or BACKUP_ACTUATOR_URL), e.g. --url https://localhost:9200")]
+    MissingUrl {
+        /// The backend asked for.
+        backend: &'static str,
+    },
+    /// Cluster options given to the memory backend, which would silently
+    /// ignore them.
+    #[error("{option} only applies to --backend elasticsearch or opensearch, not memory")]
+    NotForMemory {
+        /// The first such option.
+        option: &'static str,
+    },
+    /// One credential given two ways.
+    #[error("the {what} is given twice, by {first} and by {second}; give it once")]
+    GivenTwice {
+        /// Which credential.
+        what: &'static str,
+        /// One source.
+        first: &'static str,
+        /// The other.
+        second: &'static str,
+    },
+    /// A user without a password or a password without a user.
+    #[error("basic authentication needs both --username and a password ({PASSWORD_ENV} or --password-file); only {given} is set")]
+    IncompleteBasicAuth {
+        /// The half that is there.
+        given: &'static str,
+    },
+    /// Two authentication schemes at once; the cluster would see only one.
+    #[error("conflicting cluster authentication: {first} and {second}; configure one")]
+    ConflictingAuth {
+        /// One scheme, with its option.
+        first: &'static str,
+        /// The other.
+        second: &'static str,
+    },
+    /// API keys are an Elasticsearch feature.
+    #[error("--api-key is an Elasticsearch API key; OpenSearch has none (use basic auth, a bearer token, a client certificate or --aws-region)")]
+    ApiKeyOnOpenSearch,
+    /// `--aws-region` in a binary built without SigV4 support.
+    #[error("--aws-region needs AWS SigV4 signing, but this backup-actuator was built without the aws-auth feature (cargo build --features aws-auth)")]
+    AwsAuthNotBuilt,
+    /// A credential or certificate file.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The password environment variable is not UTF-8.
+    #[error("{PASSWORD_ENV} is not UTF-8 text")]
+    PasswordNotText,
+    /// The store refused the settings (URL, certificate, credentials).
+    #[error("cannot configure the {backend} backend: {source}")]
+    Config {
+        /// The backend asked for.
+        backend: &'static str,
+        /// The store's reason (never a credential).
+        source: ConfigError,
+    },
 }
 
-/// The store `args` asks for.
-pub fn build_store(args: &ServeArgs) -> Result<Arc<dyn SnapshotStore>, BackendError> {
+/// How the server authenticates to the cluster; at most one scheme.
+#[derive(Debug)]
+enum ClusterAuth {
+    Basic {
+        user: String,
+        password: Secret,
+    },
+    ApiKey(Secret),
+    Bearer(Secret),
+    // Without the feature the region is checked for but never sent.
+    #[cfg_attr(not(feature = "aws-auth"), allow(dead_code))]
+    AwsSigV4 {
+        region: String,
+    },
+}
+
+/// Timeout and certificates, which both builders take alike. A macro,
+/// because the two builders share method names but no trait.
+macro_rules! configure {
+    ($builder:expr, $args:expr) => {{
+        let mut builder = $builder.request_timeout($args.request_timeout);
+        if let Some(path) = &$args.ca_cert {
+            builder = builder.ca_certificate_pem(read_pem(path, "CA certificate")?);
+        }
+        if let Some(path) = &$args.client_cert {
+            builder = builder.client_certificate_pem(read_pem(path, "client certificate")?);
+        }
+        builder
+    }};
+}
+
+/// The header and SigV4 schemes both builders take; the API key is
+/// handled by the caller, as only Elasticsearch has one.
+macro_rules! with_auth {
+    ($builder:expr, $auth:expr) => {
+        match $auth {
+            None => $builder,
+            Some(ClusterAuth::Basic { user, password }) => {
+                $builder.basic_auth(user, password.expose())
+            }
+            Some(ClusterAuth::Bearer(token)) => $builder.bearer_token(token.expose()),
+            #[cfg(feature = "aws-auth")]
+            Some(ClusterAuth::AwsSigV4 { region }) => $builder.aws_sigv4(region),
+            #[cfg(not(feature = "aws-auth"))]
+            Some(ClusterAuth::AwsSigV4 { .. }) => return Err(BackendError::AwsAuthNotBuilt),
+            Some(ClusterAuth::ApiKey(_)) => unreachable!("handled by the caller"),
+        }
+    };
+}
+
+/// The password as the environment holds it, read by `main` so that
+/// [`build_store`] stays testable without touching the process environment.
+pub fn password_from_env() -> Result<Option<Secret>, BackendError> {
+    match std::env::var(PASSWORD_ENV) {
+        Ok(value) if value.is_empty() => Ok(None),
+        Ok(value) => Ok(Some(Secret::from(value))),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(BackendError::PasswordNotText),
+    }
+}
+
+/// The store `args` asks for. `password_env` is the value of
+/// `BACKUP_ACTUATOR_PASSWORD` (see [`password_from_env`]).
+pub fn build_store(
+    args: &ServeArgs,
+    password_env: Option<Secret>,
+) -> Result<Arc<dyn SnapshotStore>, BackendError> {
     match args.backend {
-        Backend::Memory => Ok(Arc::new(
-            MemoryStore::builder()
-                .complete_after(args.memory_complete_after)
-                .build(),
+        Backend::Memory => {
+            if let Some(option) = first_cluster_option(args, password_env.is_some()) {
+                return Err(BackendError::NotForMemory { option });
+            }
+            Ok(Arc::new(
+                MemoryStore::builder()
+                    .complete_after(args.memory_complete_after)
+                    .build(),
+            ))
+        }
+        Backend::Elasticsearch => {
+            let backend = "elasticsearch";
+            let url = args
+                .url
+                .as_deref()
+                .ok_or(BackendError::MissingUrl { backend })?;
+            let auth = cluster_auth(args, password_env)?;
+            let mut builder = configure!(ElasticsearchStore::builder(url), args);
+            builder = match auth {
+                Some(ClusterAuth::ApiKey(key)) => builder.api_key(key.expose()),
+                other => with_auth!(builder, other),
+            };
+            let store = builder
+                .build()
+                .map_err(|source| BackendError::Config { backend, source })?;
+            Ok(Arc::new(store))
+        }
+        Backend::Opensearch => {
+            let backend = "opensearch";
+            let url = args
+                .url
+                .as_deref()
+                .ok_or(BackendError::MissingUrl { backend })?;
+            let auth = cluster_auth(args, password_env)?;
+            let mut builder = configure!(OpenSearchStore::builder(url), args);
+            builder = match auth {
+                Some(ClusterAuth::ApiKey(_)) => return Err(BackendError::ApiKeyOnOpenSearch),
+                other => with_auth!(builder, other),
+            };
+            let store = builder
+                .build()
+                .map_err(|source| BackendError::Config { backend, source })?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// The first option given that only a cluster backend uses.
+fn first_cluster_option(args: &ServeArgs, password_env: bool) -> Option<&'static str> {
+    [
+        (args.url.is_some(), "--url"),
+        (args.username.is_some(), "--username"),
+        (password_env, PASSWORD_ENV),
+        (args.password_file.is_some(), "--password-file"),
+        (args.api_key.is_some(), "--api-key"),
+        (args.api_key_file.is_some(), "--api-key-file"),
+        (args.bearer_token.is_some(), "--bearer-token"),
+        (args.bearer_token_file.is_some(), "--bearer-token-file"),
+        (args.ca_cert.is_some(), "--ca-cert"),
+        (args.client_cert.is_some(), "--client-cert"),
+        (args.aws_region.is_some(), "--aws-region"),
+    ]
+    .into_iter()
+    .find_map(|(given, option)| given.then_some(option))
+}
+
+/// The one authentication scheme the options ask for, with every file read.
+fn cluster_auth(
+    args: &ServeArgs,
+    password_env: Option<Secret>,
+) -> Result<Option<ClusterAuth>, BackendError> {
+    let password = one_of(
+        "password",
+        (password_env, PASSWORD_ENV),
+        args.password_file.as_deref(),
+        "--password-file",
+    )?;
+    let api_key = one_of(
+        "API key",
+        (args.api_key.clone(), "--api-key"),
+        args.api_key_file.as_deref(),
+        "--api-key-file",
+    )?;
+    let bearer = one_of(
+        "bearer token",
+        (args.bearer_token.clone(), "--bearer-token"),
+        args.bearer_token_file.as_deref(),
+        "--bearer-token-file",
+    )?;
+
+    let mut schemes: Vec<(&'static str, ClusterAuth)> = Vec::new();
+    match (args.username.clone(), password) {
+        (Some(user), Some(password)) => schemes.push((
+            "basic auth (--username)",
+            ClusterAuth::Basic { user, password },
         )),
-        // To be filled in with backup-actuator-search's stores, using
-        // `args.url` and `args.request_timeout`.
-        Backend::Elasticsearch => Err(BackendError::NotAvailable("elasticsearch")),
-        Backend::Opensearch => Err(BackendError::NotAvailable("opensearch")),
+        (Some(_), None) => {
+            return Err(BackendError::IncompleteBasicAuth {
+                given: "--username",
+            })
+        }
+        (None, Some(_)) => {
+            return Err(BackendError::IncompleteBasicAuth {
+                given: "the password",
+            })
+        }
+        (None, None) => {}
+    }
+    if let Some(key) = api_key {
+        schemes.push(("an API key (--api-key)", ClusterAuth::ApiKey(key)));
+    }
+    if let Some(token) = bearer {
+        schemes.push((
+            "a bearer token (--bearer-token)",
+            ClusterAuth::Bearer(token),
+        ));
+    }
+    if let Some(region) = &args.aws_region {
+        if cfg!(not(feature = "aws-auth")) {
+            return Err(BackendError::AwsAuthNotBuilt);
+        }
+        if args.client_cert.is_some() {
+            // The transport has one credentials slot: SigV4 would replace
+            // the certificate without a word.
+            return Err(BackendError::ConflictingAuth {
+                first: "a client certificate (--client-cert)",
+                second: "AWS SigV4 (--aws-region)",
+            });
+        }
+        schemes.push((
+            "AWS SigV4 (--aws-region)",
+            ClusterAuth::AwsSigV4 {
+                region: region.clone(),
+            },
+        ));
+    }
+    match schemes.len() {
+        0 | 1 => Ok(schemes.pop().map(|(_, auth)| auth)),
+        _ => Err(BackendError::ConflictingAuth {
+            first: schemes[0].0,
+            second: schemes[1].0,
+        }),
+    }
+}
+
+/// A credential that may come from a value or a file, but not both.
+fn one_of(
+    what: &'static str,
+    (value, value_source): (Option<Secret>, &'static str),
+    file: Option<&std::path::Path>,
+    file_option: &'static str,
+) -> Result<Option<Secret>, BackendError> {
+    match (value, file) {
+        (Some(_), Some(_)) => Err(BackendError::GivenTwice {
+            what,
+            first: value_source,
+            second: file_option,
+        }),
+        (Some(value), None) => Ok(Some(value)),
+        (None, Some(path)) => Ok(Some(read_secret(path, what)?)),
+        (None, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn args(list: &[&str]) -> ServeArgs {
+        let argv = ["backup-actuator", "serve"].iter().chain(list);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Serve(args) => args,
+        }
+    }
+
+    fn build(list: &[&str], password: Option<&str>) -> Result<String, String> {
+        build_store(&args(list), password.map(|p| Secret::from(p.to_owned())))
+            .map(|store| store.describe())
+            .map_err(|err| err.to_string())
+    }
+
+    const ES: [&str; 4] = [
+        "--backend",
+        "elasticsearch",
+        "--url",
+        "http://es.example:9200",
+    ];
+    const OS: [&str; 4] = ["--backend", "opensearch", "--url", "http://os.example:9200"];
+
+    fn with<'a>(base: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
+        base.iter().chain(more).copied().collect()
+    }
+
+    #[test]
+    fn cluster_backends_are_built_from_the_url() {
+        assert_eq!(
+            build(&ES, None).unwrap(),
+            "Elasticsearch at http://es.example:9200"
+        );
+        assert_eq!(
+            build(&OS, None).unwrap(),
+            "OpenSearch at http://os.example:9200"
+        );
+    }
+
+    #[test]
+    fn missing_url_is_a_clear_error() {
+        let err = build(&["--backend", "opensearch"], None).unwrap_err();
+        assert!(err.starts_with("--backend opensearch needs --url"), "{err}");
+    }
+
+    #[test]
+    fn every_scheme_alone_is_accepted() {
+        assert!(build(&with(&ES, &["--username", "elastic"]), Some("pw")).is_ok());
+        assert!(build(&with(&ES, &["--api-key", "a2V5"]), None).is_ok());
+        assert!(build(&with(&OS, &["--bearer-token", "tok"]), None).is_ok());
+    }
+
+    #[test]
+    fn two_schemes_conflict() {
+        let err = build(
+            &with(&ES, &["--username", "u", "--api-key", "k"]),
+            Some("pw"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "conflicting cluster authentication: basic auth (--username) and an API key (--api-key); configure one"
+        );
+        let err = build(&with(&OS, &["--bearer-token", "t"]), Some("pw")).unwrap_err();
+        assert!(err.contains("only the password is set"), "{err}");
+        let err = build(&with(&ES, &["--api-key", "k", "--bearer-token", "t"]), None).unwrap_err();
+        assert!(
+            err.starts_with("conflicting cluster authentication"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn half_of_basic_auth_is_an_error() {
+        let err = build(&with(&ES, &["--username", "elastic"]), None).unwrap_err();
+        assert!(err.contains("only --username is set"), "{err}");
+    }
+
+    #[test]
+    fn api_key_on_opensearch_is_an_error() {
+        let err = build(&with(&OS, &["--api-key", "k"]), None).unwrap_err();
+        assert!(
+            err.starts_with("--api-key is an Elasticsearch API key"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_credential_given_twice_is_an_error() {
+        let err = build(
+            &with(&ES, &["--username", "u", "--password-file", "/nonexistent"]),
+            Some("pw"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "the password is given twice, by BACKUP_ACTUATOR_PASSWORD and by --password-file; give it once"
+        );
+    }
+
+    #[test]
+    fn unreadable_credential_file_names_the_path() {
+        let err = build(&with(&ES, &["--api-key-file", "/nonexistent/key"]), None).unwrap_err();
+        assert!(
+            err.starts_with("cannot read the API key file /nonexistent/key: "),
+            "{err}"
+        );
+        let err = build(&with(&ES, &["--ca-cert", "/nonexistent/ca.pem"]), None).unwrap_err();
+        assert!(
+            err.starts_with("cannot read the CA certificate file /nonexistent/ca.pem: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn cluster_options_with_the_memory_backend_are_an_error() {
+        let err = build(&["--username", "u"], None).unwrap_err();
+        assert_eq!(
+            err,
+            "--username only applies to --backend elasticsearch or opensearch, not memory"
+        );
+        assert!(build(&[], Some("pw")).is_err());
+        assert_eq!(build(&[], None).unwrap().split(' ').next(), Some("memory"));
+    }
+
+    #[cfg(not(feature = "aws-auth"))]
+    #[test]
+    fn aws_region_without_the_feature_says_so() {
+        let err = build(&with(&OS, &["--aws-region", "eu-west-1"]), None).unwrap_err();
+        assert!(err.contains("built without the aws-auth feature"), "{err}");
+    }
+
+    #[cfg(feature = "aws-auth")]
+    #[test]
+    fn aws_region_conflicts_with_header_auth_and_client_certificates() {
+        let err = build(
+            &with(&OS, &["--aws-region", "eu-west-1", "--bearer-token", "t"]),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("conflicting cluster authentication"),
+            "{err}"
+        );
+        let err = build(
+            &with(
+                &OS,
+                &["--aws-region", "eu-west-1", "--client-cert", "/x.pem"],
+            ),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("conflicting cluster authentication"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn url_userinfo_never_appears_in_the_description() {
+        let described = build(
+            &[
+                "--backend",
+                "elasticsearch",
+                "--url",
+                "https://elastic:s3cr3t@es.example:9200",
+            ],
+            None,
+        )
+        .unwrap();
+        assert_eq!(described, "Elasticsearch at https://es.example:9200");
     }
 }

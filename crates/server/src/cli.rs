@@ -1,7 +1,9 @@
 //! The command line: `backup-actuator serve …`, every flag also an
 //! environment variable `BACKUP_ACTUATOR_<FLAG>`.
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use backup_actuator_core::{BackupPlan, Compatibility, OutputZone, PlanError, DEFAULT_PREFIX};
@@ -59,6 +61,35 @@ impl From<Compat> for Compatibility {
     }
 }
 
+/// A credential given on the command line or in the environment. `Debug`
+/// shows `[redacted]`, so printing the arguments never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the one place that has to send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Secret {
+        Secret(value)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The environment variable the cluster password is read from. There is
+/// deliberately no `--password VALUE`: a value on the command line is
+/// visible to every user of the machine in the process list.
+pub const PASSWORD_ENV: &str = "BACKUP_ACTUATOR_PASSWORD";
+
 /// `backup-actuator serve`.
 #[derive(Clone, Debug, Args)]
 pub struct ServeArgs {
@@ -75,6 +106,105 @@ pub struct ServeArgs {
     /// Its value is never echoed by `--help`, as it may carry credentials.
     #[arg(long, env = "BACKUP_ACTUATOR_URL", hide_env_values = true)]
     pub url: Option<String>,
+
+    /// The cluster user for basic authentication. The password comes from
+    /// the environment variable BACKUP_ACTUATOR_PASSWORD or from
+    /// `--password-file`, never from the command line.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_USERNAME",
+        help_heading = "Cluster authentication"
+    )]
+    pub username: Option<String>,
+
+    /// A file holding the cluster password (a trailing newline is dropped).
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_PASSWORD_FILE",
+        help_heading = "Cluster authentication"
+    )]
+    pub password_file: Option<PathBuf>,
+
+    /// An Elasticsearch API key (the `encoded` value of the create-API-key
+    /// answer). Prefer the environment variable or `--api-key-file`: a value
+    /// on the command line shows in the process list.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_API_KEY",
+        hide_env_values = true,
+        help_heading = "Cluster authentication"
+    )]
+    pub api_key: Option<Secret>,
+
+    /// A file holding the Elasticsearch API key.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_API_KEY_FILE",
+        help_heading = "Cluster authentication"
+    )]
+    pub api_key_file: Option<PathBuf>,
+
+    /// A bearer token for the cluster (OAuth2, service account, JWT).
+    /// Prefer the environment variable or `--bearer-token-file`.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_BEARER_TOKEN",
+        hide_env_values = true,
+        help_heading = "Cluster authentication"
+    )]
+    pub bearer_token: Option<Secret>,
+
+    /// A file holding the cluster bearer token.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_BEARER_TOKEN_FILE",
+        help_heading = "Cluster authentication"
+    )]
+    pub bearer_token_file: Option<PathBuf>,
+
+    /// A PEM file of CA certificates to trust for the cluster's TLS, in
+    /// addition to the system roots.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_CA_CERT",
+        help_heading = "Cluster authentication"
+    )]
+    pub ca_cert: Option<PathBuf>,
+
+    /// A PEM file with the client certificate chain and its private key,
+    /// for clusters that authenticate clients by certificate.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_CLIENT_CERT",
+        help_heading = "Cluster authentication"
+    )]
+    pub client_cert: Option<PathBuf>,
+
+    /// Sign cluster requests with AWS SigV4 for this region (Amazon
+    /// OpenSearch Service); credentials from AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. Needs a build with the
+    /// `aws-auth` feature.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_AWS_REGION",
+        help_heading = "Cluster authentication"
+    )]
+    pub aws_region: Option<String>,
+
+    /// A file holding the token every request to this server must carry
+    /// as `Authorization: Bearer <token>`. Without it the API is open to
+    /// whoever can reach `--listen`.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_AUTH_TOKEN_FILE",
+        help_heading = "Server security"
+    )]
+    pub auth_token_file: Option<PathBuf>,
+
+    /// How long a client may take to send its request headers before the
+    /// connection is closed (`30s`, `500ms`).
+    #[arg(long, env = "BACKUP_ACTUATOR_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, help_heading = "Server security")]
+    pub header_read_timeout: Duration,
 
     /// The snapshot repository. Without one every backup route answers 400.
     #[arg(long, env = "BACKUP_ACTUATOR_REPOSITORY")]
@@ -157,6 +287,9 @@ mod tests {
         assert_eq!(args.memory_complete_after, Duration::from_secs(2));
         assert_eq!(args.base_path, "/actuator");
         assert_eq!(args.time_zone.name(), "UTC");
+        assert_eq!(args.header_read_timeout, Duration::from_secs(30));
+        assert_eq!(args.auth_token_file, None);
+        assert_eq!(args.username, None);
         // The optimize plan under the defaults is the core's.
         assert_eq!(
             args.plan().unwrap(),
@@ -207,6 +340,29 @@ mod tests {
         assert_eq!(args.compat, Compat::OptimizeServer);
         let plan = args.plan().unwrap();
         assert_eq!((plan.prefix(), plan.version()), ("orders", "8.6.0"));
+    }
+
+    #[test]
+    fn there_is_no_password_flag() {
+        let err = serve(&["--password", "hunter2"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let args = serve(&[
+            "--backend",
+            "elasticsearch",
+            "--api-key",
+            "s3cr3t-API-KEY",
+            "--bearer-token",
+            "s3cr3t-BEARER",
+        ])
+        .unwrap();
+        assert_eq!(args.api_key.as_ref().unwrap().expose(), "s3cr3t-API-KEY");
+        let printed = format!("{args:?}");
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert!(printed.contains("[redacted]"), "{printed}");
     }
 
     #[test]

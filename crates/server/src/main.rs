@@ -8,8 +8,10 @@
 //! See `backup-actuator serve --help` for every flag; each is also an
 //! environment variable `BACKUP_ACTUATOR_<FLAG>`.
 
+mod auth;
 mod backend;
 mod cli;
+mod files;
 mod serve;
 
 use std::io::IsTerminal;
@@ -20,8 +22,12 @@ use backup_actuator_service::BackupService;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::backend::{build_store, BackendError};
+use tower_layer::Layer;
+
+use crate::auth::{AccessToken, RequireBearerLayer, TokenError};
+use crate::backend::{build_store, password_from_env, BackendError};
 use crate::cli::{Cli, Command, ServeArgs};
+use crate::serve::ServeOptions;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +36,8 @@ enum StartError {
     Plan(#[from] PlanError),
     #[error("{0}")]
     Backend(#[from] BackendError),
+    #[error("{0}")]
+    Token(#[from] TokenError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -68,7 +76,12 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
     // Everything that can be wrong with the configuration is found before
     // the port is bound.
     let plan = args.plan()?;
-    let store = build_store(&args)?;
+    let store = build_store(&args, password_from_env()?)?;
+    let token = args
+        .auth_token_file
+        .as_deref()
+        .map(AccessToken::from_file)
+        .transpose()?;
     let mut builder = BackupService::builder(store, plan)
         .base_path(&args.base_path)
         .compatibility(args.compat.into())
@@ -105,7 +118,25 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
                 "no --repository configured: every backup route answers 400 until one is set"
             );
         }
-        serve::serve(listener, service, serve::shutdown_signal()).await;
+        if token.is_none() && local.ip().is_unspecified() {
+            tracing::warn!(
+                "listening on {local} without --auth-token-file: the backup API is reachable \
+                 from the network without authentication; anyone who can connect can create \
+                 and delete backups"
+            );
+        }
+        let options = ServeOptions {
+            header_read_timeout: args.header_read_timeout,
+        };
+        let shutdown = serve::shutdown_signal();
+        match token {
+            Some(token) => {
+                tracing::info!("every request must carry Authorization: Bearer <token>");
+                let layer = RequireBearerLayer::new(token, service.compatibility());
+                serve::serve(listener, layer.layer(service), options, shutdown).await;
+            }
+            None => serve::serve(listener, service, options, shutdown).await,
+        }
         Ok(())
     })
 }

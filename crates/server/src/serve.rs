@@ -1,37 +1,63 @@
 //! The HTTP listener: hyper 1 over the backup service, with graceful
-//! shutdown.
+//! shutdown and limits against slow or oversized requests.
+//!
+//! Only HTTP/1.1 is served. An auto-detecting (HTTP/1 + h2c) connection
+//! first waits for enough bytes to tell the versions apart, with no
+//! timeout, so a client that connects and sends nothing would hold its
+//! connection for ever; a management API has no use for h2 that would pay
+//! for that.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
 
-use backup_actuator_service::BackupService;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use backup_actuator_service::BackupBody;
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower_service::Service;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How long a client may take to send its request headers; a connection
-/// that dawdles longer is closed, so idle or slow clients cannot hold
-/// connections open for ever.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most a request line plus headers may take, in bytes (64 KiB).
+/// hyper answers a longer head with 431 Request Header Fields Too Large
+/// and closes the connection, so nobody can make the server buffer more.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// How the listener treats connections.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// How long a client may take to send its request headers, from the
+    /// moment the server starts waiting for them (a new connection, or
+    /// the next request on a kept-alive one); a connection that dawdles
+    /// longer is closed, so idle or slow clients cannot pin connections.
+    pub header_read_timeout: Duration,
+}
 
 /// Serves `service` on `listener` until `shutdown` completes, then stops
 /// accepting, lets in-flight requests finish (up to 30 s), and returns.
-pub async fn serve(
+pub async fn serve<S>(
     listener: TcpListener,
-    service: BackupService,
+    service: S,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()>,
-) {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+) where
+    S: Service<Request<Incoming>, Response = Response<BackupBody>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    builder.http2().timer(TokioTimer::new());
+        .header_read_timeout(options.header_read_timeout)
+        .max_buf_size(MAX_HEAD_BYTES);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
 
@@ -48,8 +74,7 @@ pub async fn serve(
                     }
                 };
                 let connection = builder
-                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()))
-                    .into_owned();
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()));
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     if let Err(err) = connection.await {

@@ -2,132 +2,17 @@
 //! port 0, read the bound address from the startup log line, run the tour,
 //! and stop it with SIGTERM.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{run, Server, BIN};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_backup-actuator");
-
-/// A running server; killed if a test fails before stopping it.
-struct Server {
-    child: Child,
-    addr: String,
-    /// Every stderr line after the startup line.
-    log: mpsc::Receiver<String>,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .env_remove("RUST_LOG")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the binary");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let addr = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(left)
-                .expect("the server logs where it listens within 20 s");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        };
-        Server {
-            child,
-            addr,
-            log: rx,
-        }
-    }
-
-    /// One request on its own connection; (status, body).
-    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").expect("a complete answer");
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        (status, body.to_owned())
-    }
-
-    fn json(&self, path: &str) -> Value {
-        let (status, body) = self.request("GET", path, "");
-        assert_eq!(status, 200, "{body}");
-        serde_json::from_str(&body).unwrap()
-    }
-
-    /// Sends SIGTERM and waits for the exit code.
-    fn terminate(self) -> i32 {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(sent.success());
-        self.terminate_wait()
-    }
-
-    /// Waits for the exit code after a signal was sent.
-    fn terminate_wait(mut self) -> i32 {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code().expect("exited, not killed by a signal");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not stop after SIGTERM"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn logged(&self, needle: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while let Ok(line) = self
-            .log
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            if line.contains(needle) {
-                return true;
-            }
-        }
-        false
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn serve_runs_the_tour_and_stops_on_sigterm() {
@@ -269,6 +154,7 @@ fn environment_variables_configure_the_server() {
         child,
         addr: addr.to_owned(),
         log,
+        stderr: Arc::new(Mutex::new(Vec::new())),
     };
     assert_eq!(
         server
@@ -282,20 +168,6 @@ fn environment_variables_configure_the_server() {
         .unwrap()
         .ends_with("+0100"));
     assert_eq!(server.terminate(), 0);
-}
-
-/// Runs the binary to completion; (exit code, stderr).
-fn run(args: &[&str]) -> (i32, String) {
-    let output = Command::new(BIN)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[test]
@@ -340,15 +212,6 @@ fn invalid_time_zone_exits_non_zero_before_binding() {
         stderr.contains("unknown time zone [Mars/Olympus]"),
         "{stderr}"
     );
-}
-
-#[test]
-fn cluster_backends_are_not_available_yet() {
-    for backend in ["elasticsearch", "opensearch"] {
-        let (code, stderr) = run(&["serve", "--listen", "127.0.0.1:0", "--backend", backend]);
-        assert_ne!(code, 0);
-        assert!(stderr.contains("not available yet"), "{stderr}");
-    }
 }
 
 #[test]
