@@ -26,7 +26,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The most a request line plus headers may take, in bytes (64 KiB).
 /// hyper answers a longer head with 431 Request Header Fields Too Large
-/// and closes the connection, so nobody can make the server buffer more.
+/// and closes the connection. It is also the read buffer's cap, which
+/// alone is not exact (the buffer grows in steps that can overshoot it),
+/// hence both settings.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// How the listener treats connections.
@@ -57,6 +59,7 @@ pub async fn serve<S>(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(options.header_read_timeout)
+        .max_header_size(MAX_HEAD_BYTES)
         .max_buf_size(MAX_HEAD_BYTES);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);

@@ -56,10 +56,15 @@ impl Server {
     /// Starts `backup-actuator serve --listen 127.0.0.1:0 ARGS` with `env`
     /// added to a copy of this process's environment less `RUST_LOG`.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_on("127.0.0.1:0", args, env)
+    }
+
+    /// Starts `backup-actuator serve --listen LISTEN ARGS` with `env` added.
+    pub fn start_on(listen: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(BIN);
         command
             .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .args(args)
             .env_remove("RUST_LOG")
             .env("NO_COLOR", "1")
@@ -288,8 +293,8 @@ pub fn unreachable_url() -> String {
     format!("http://{addr}")
 }
 
-/// A file under a directory of this test process, removed with it never
-/// (the OS temp dir is cleaned by the OS); named so parallel tests differ.
+/// A file `name` in a temporary directory of this test process (one per
+/// process, so parallel test binaries do not collide).
 pub fn temp_file(name: &str, content: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("backup-actuator-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
