@@ -48,7 +48,11 @@ fn seed(cluster: &EmulatedCluster, backups: u64, indices: usize) {
         let id = 20_240_000_000_000 + i;
         (1..=2).map(move |part| {
             let names = (0..indices).map(move |n| {
-                format!("optimize-process-instance-{:04}-part{part}_v{}", (i as usize * 7 + n) % 5000, n % 9)
+                format!(
+                    "optimize-process-instance-{:04}-part{part}_v{}",
+                    (i as usize * 7 + n) % 5000,
+                    n % 9
+                )
             });
             SeededSnapshot::new(
                 format!("camunda_optimize_{id}_8.6.0_part_{part}_of_2"),
@@ -68,9 +72,16 @@ async fn timed(http: &HttpClient, url: &str, runs: usize) -> (Duration, usize) {
     // One warm-up run (connection set-up, caches), not counted.
     for run in 0..=runs {
         let started = Instant::now();
-        let (status, body) = send(http, Method::GET, url, None).await.expect("request failed");
+        let (status, body) = send(http, Method::GET, url, None)
+            .await
+            .expect("request failed");
         let took = started.elapsed();
-        assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(&body[..body.len().min(300)]));
+        assert_eq!(
+            status,
+            200,
+            "{url}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        );
         size = body.len();
         if run > 0 {
             samples.push(took);
@@ -80,7 +91,13 @@ async fn timed(http: &HttpClient, url: &str, runs: usize) -> (Duration, usize) {
 }
 
 /// Cluster requests one route makes (the `GET /` version probe excluded).
-async fn round_trips(cluster: &EmulatedCluster, http: &HttpClient, method: Method, url: &str, body: Option<&str>) -> usize {
+async fn round_trips(
+    cluster: &EmulatedCluster,
+    http: &HttpClient,
+    method: Method,
+    url: &str,
+    body: Option<&str>,
+) -> usize {
     cluster.clear_requests();
     let _ = send(http, method, url, body).await;
     cluster.requests().iter().filter(|r| r.path != "/").count()
@@ -98,10 +115,18 @@ async fn main() {
     );
     println!("| flavor | raw verbose answer | raw download (median) | GET /actuator/backups (median) | list ÷ raw | server answer | server peak RSS | peak RSS ÷ raw answer | round trips GET one / POST / DELETE / list |");
     println!("|---|---|---|---|---|---|---|---|---|");
-    for flavor in [Flavor::Elasticsearch8_15, Flavor::Elasticsearch7_10, Flavor::OpenSearch2] {
+    for flavor in [
+        Flavor::Elasticsearch8_15,
+        Flavor::Elasticsearch7_10,
+        Flavor::OpenSearch2,
+    ] {
         let cluster = EmulatedCluster::start(flavor).await.expect("emulator");
         seed(&cluster, args.backups, args.indices);
-        let backend = if flavor.is_opensearch() { "opensearch" } else { "elasticsearch" };
+        let backend = if flavor.is_opensearch() {
+            "opensearch"
+        } else {
+            "elasticsearch"
+        };
         let server = ServerProcess::start(
             &args.server_bin,
             &[
@@ -123,12 +148,29 @@ async fn main() {
 
         let (raw, raw_size) = timed(&http, &raw_url, args.runs).await;
         let (list, list_size) = timed(&http, &list_url, args.runs).await;
-        let peak_kib = server.pid().and_then(memory_kib).map_or(0, |(_, peak)| peak);
+        let peak_kib = server
+            .pid()
+            .and_then(memory_kib)
+            .map_or(0, |(_, peak)| peak);
 
         let one = format!("{}/actuator/backups/20240000000001", server.url());
         let get_one = round_trips(&cluster, &http, Method::GET, &one, None).await;
-        let post = round_trips(&cluster, &http, Method::POST, &list_url, Some(r#"{"backupId": 7}"#)).await;
-        let delete = round_trips(&cluster, &http, Method::DELETE, &format!("{}/actuator/backups/7", server.url()), None).await;
+        let post = round_trips(
+            &cluster,
+            &http,
+            Method::POST,
+            &list_url,
+            Some(r#"{"backupId": 7}"#),
+        )
+        .await;
+        let delete = round_trips(
+            &cluster,
+            &http,
+            Method::DELETE,
+            &format!("{}/actuator/backups/7", server.url()),
+            None,
+        )
+        .await;
         let list_trips = round_trips(&cluster, &http, Method::GET, &list_url, None).await;
 
         println!(

@@ -8,8 +8,8 @@
 //! ```
 //!
 //! The mix per ten requests: 4 GET one, 2 GET list, 2 POST (new ids),
-//! 2 DELETE (the id `window` behind the newest), so the number of live
-//! backups stays near `window` and memory should stay flat.
+//! 2 DELETE (each id once, `window` behind the newest), so the number of
+//! live backups stays near `window` and memory should stay flat.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -70,6 +70,9 @@ async fn main() {
     };
     let base = format!("{}/actuator", server.url());
     let next_id = Arc::new(AtomicU64::new(1));
+    // Deletes walk behind creations with their own counter, so every id is
+    // deleted exactly once and the live set stays at `window` backups.
+    let next_delete = Arc::new(AtomicU64::new(1));
     let tally = Arc::new(Mutex::new(Tally::default()));
     let measuring = Arc::new(std::sync::atomic::AtomicBool::new(false));
 
@@ -77,9 +80,10 @@ async fn main() {
     let deadline = started + args.warmup + args.duration;
     let mut workers = Vec::new();
     for worker in 0..args.concurrency {
-        let (base, next_id, tally, measuring) = (
+        let (base, next_id, next_delete, tally, measuring) = (
             base.clone(),
             next_id.clone(),
+            next_delete.clone(),
             tally.clone(),
             measuring.clone(),
         );
@@ -90,28 +94,43 @@ async fn main() {
             while Instant::now() < deadline {
                 step += 1;
                 let newest = next_id.load(Ordering::Relaxed);
-                let (method, url, body, ok): (Method, String, Option<String>, &[u16]) =
-                    match step % 10 {
-                        0..=3 => {
-                            let id = newest.saturating_sub(1 + step % window.max(1));
-                            (
+                let (method, url, body, ok): (Method, String, Option<String>, &[u16]) = match step
+                    % 10
+                {
+                    0..=3 => {
+                        let id = newest.saturating_sub(1 + step % window.max(1));
+                        (
+                            Method::GET,
+                            format!("{base}/backups/{id}"),
+                            None,
+                            &[200, 404],
+                        )
+                    }
+                    4 | 5 => (Method::GET, format!("{base}/backups"), None, &[200]),
+                    6 | 7 => {
+                        let id = next_id.fetch_add(1, Ordering::Relaxed);
+                        let body = format!(r#"{{"backupId":{id}}}"#);
+                        (Method::POST, format!("{base}/backups"), Some(body), &[202])
+                    }
+                    _ => {
+                        let claimed =
+                            next_delete.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| {
+                                (d + window < newest).then_some(d + 1)
+                            });
+                        match claimed {
+                            Ok(id) => {
+                                (Method::DELETE, format!("{base}/backups/{id}"), None, &[204])
+                            }
+                            // Not enough backups yet: read one instead.
+                            Err(_) => (
                                 Method::GET,
-                                format!("{base}/backups/{id}"),
+                                format!("{base}/backups/{}", newest.saturating_sub(1)),
                                 None,
                                 &[200, 404],
-                            )
+                            ),
                         }
-                        4 | 5 => (Method::GET, format!("{base}/backups"), None, &[200]),
-                        6 | 7 => {
-                            let id = next_id.fetch_add(1, Ordering::Relaxed);
-                            let body = format!(r#"{{"backupId":{id}}}"#);
-                            (Method::POST, format!("{base}/backups"), Some(body), &[202])
-                        }
-                        _ => {
-                            let id = newest.saturating_sub(window);
-                            (Method::DELETE, format!("{base}/backups/{id}"), None, &[204])
-                        }
-                    };
+                    }
+                };
                 let sent = Instant::now();
                 let result = send(&client, method.clone(), &url, body.as_deref()).await;
                 let took = sent.elapsed();
