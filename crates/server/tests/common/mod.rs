@@ -257,7 +257,8 @@ pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> ((i32, String), Stri
 /// tests themselves are synchronous). Dropped before its runtime.
 pub struct Cluster {
     pub cluster: EmulatedCluster,
-    _runtime: tokio::runtime::Runtime,
+    /// The runtime the emulator runs on; tests may spawn helpers on it.
+    pub runtime: tokio::runtime::Runtime,
 }
 
 impl std::ops::Deref for Cluster {
@@ -278,10 +279,7 @@ impl Cluster {
             .unwrap();
         let cluster = runtime.block_on(EmulatedCluster::start(flavor)).unwrap();
         cluster.add_repository("backups");
-        Cluster {
-            cluster,
-            _runtime: runtime,
-        }
+        Cluster { cluster, runtime }
     }
 }
 
