@@ -108,11 +108,9 @@ fn bearer_credentials(value: &HeaderValue) -> Option<&[u8]> {
     Some(rest.trim_ascii())
 }
 
-/// A [`Layer`] that puts [`RequireBearer`] in front of a service.
-///
-/// ```ignore
-/// let service = RequireBearerLayer::new(token, Compatibility::Documented).layer(backups);
-/// ```
+/// A [`Layer`] that puts [`RequireBearer`] in front of a service, e.g.
+/// `RequireBearerLayer::new(token, compat).layer(backup_service)` (see
+/// `main.rs`; the unit tests below drive it with `tower::ServiceExt`).
 #[derive(Clone, Debug)]
 pub struct RequireBearerLayer {
     token: Arc<AccessToken>,

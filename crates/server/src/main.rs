@@ -96,6 +96,9 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         .build()
         .map_err(StartError::Runtime)?;
     runtime.block_on(async move {
+        // Installed before the listener is announced, so a signal sent as
+        // soon as the startup line appears is handled (see shutdown_signal).
+        let shutdown = serve::shutdown_signal();
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|source| StartError::Bind {
@@ -128,7 +131,6 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         let options = ServeOptions {
             header_read_timeout: args.header_read_timeout,
         };
-        let shutdown = serve::shutdown_signal();
         match token {
             Some(token) => {
                 tracing::info!("every request must carry Authorization: Bearer <token>");

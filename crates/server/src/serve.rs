@@ -100,30 +100,55 @@ pub async fn serve<S>(
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+///
+/// The handlers are installed when this is called, not when the future is
+/// first polled: otherwise a SIGTERM that arrives between the startup log
+/// line and the first poll would kill the process with the default action
+/// instead of shutting down gracefully. Call it inside the runtime, before
+/// announcing the listener.
+pub fn shutdown_signal() -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        let (interrupt, terminate) = (
+            wait_for(interrupt, "SIGINT"),
+            wait_for(terminate, "SIGTERM"),
+        );
+        #[cfg(not(unix))]
+        let (interrupt, terminate) = (
+            async {
+                if let Err(err) = tokio::signal::ctrl_c().await {
+                    tracing::error!(error = %err, "cannot listen for Ctrl-C");
+                    std::future::pending::<()>().await;
+                }
+            },
+            std::future::pending::<()>(),
+        );
+        tokio::select! {
+            () = interrupt => tracing::info!("received SIGINT"),
+            () = terminate => tracing::info!("received SIGTERM"),
+        }
+    }
+}
+
+/// Waits for one signal; never completes if its handler could not be
+/// installed (which is logged), so the other signal still works.
+#[cfg(unix)]
+async fn wait_for(installed: std::io::Result<tokio::signal::unix::Signal>, name: &'static str) {
+    match installed {
+        Ok(mut signal) => {
+            signal.recv().await;
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "cannot listen for {name}");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-
-    tokio::select! {
-        () = ctrl_c => tracing::info!("received SIGINT"),
-        () = terminate => tracing::info!("received SIGTERM"),
     }
 }

@@ -259,3 +259,14 @@ fn sigterm_lets_an_in_flight_request_finish() {
     assert!(response.starts_with("HTTP/1.1 202"), "{response}");
     assert_eq!(server.terminate_wait(), 0);
 }
+
+/// The signal handlers are in place before the startup line is written,
+/// so a supervisor that stops the server as soon as it is up gets a
+/// graceful exit 0, not a death by signal.
+#[test]
+fn sigterm_right_after_the_startup_line_is_graceful() {
+    for _ in 0..5 {
+        let server = Server::start(&[]);
+        assert_eq!(server.terminate(), 0);
+    }
+}

@@ -170,6 +170,30 @@ fn a_client_that_stalls_mid_request_line_is_disconnected_after_the_header_read_t
 }
 
 #[test]
+fn the_header_read_timeout_also_closes_an_idle_kept_alive_connection() {
+    let server = Server::start(&["--header-read-timeout", "300ms"]);
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    // A complete request on a kept-alive connection is answered...
+    stream
+        .write_all(b"GET /actuator/backups HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let started = Instant::now();
+    // ...then the client goes quiet, and the connection is closed.
+    let answer = read_until_closed(&mut stream);
+    let waited = started.elapsed();
+    let answer = parse_answer(&answer);
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "closed after {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(3), "closed after {waited:?}");
+}
+
+#[test]
 fn oversized_headers_are_431_and_the_connection_closed() {
     let server = Server::start(&["--repository", "backups"]);
     for kib in [65, 100] {
