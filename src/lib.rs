@@ -7,6 +7,11 @@
 //! - [`store`]: the [`SnapshotStore`] trait and the in-memory store.
 //! - [`service`]: the tower [`BackupService`] and [`BackupLayer`] that answer
 //!   the HTTP routes.
+//! - `search` (feature `search`, on by default): `ElasticsearchStore` and
+//!   `OpenSearchStore`; feature `aws-auth` adds SigV4 for Amazon OpenSearch
+//!   Service.
+//! - `testkit` (feature `testkit`): an in-process emulator of the ES/OS
+//!   snapshot API to test an integration without a cluster.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -28,6 +33,13 @@
 pub use backup_actuator_core as core;
 pub use backup_actuator_service as service;
 pub use backup_actuator_store as store;
+
+#[cfg(feature = "search")]
+pub use backup_actuator_search as search;
+#[cfg(feature = "search")]
+pub use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+#[cfg(feature = "testkit")]
+pub use backup_actuator_testkit as testkit;
 
 pub use backup_actuator_core::{
     BackupId, BackupInfo, BackupPlan, BackupState, Compatibility, OutputZone, SnapshotState,
