@@ -77,8 +77,11 @@ fn seed(cluster: &EmulatedCluster, id: u64, parts: &[(&str, SnapshotState)]) {
     }
 }
 
+/// A request as the cluster saw it: method, decoded path, query pairs.
+type Sent = (Method, String, Vec<(String, String)>);
+
 /// Requests that reach the cluster, without the one-time `GET /`.
-fn snapshot_requests(cluster: &EmulatedCluster) -> Vec<(Method, String, Vec<(String, String)>)> {
+fn snapshot_requests(cluster: &EmulatedCluster) -> Vec<Sent> {
     cluster
         .requests()
         .into_iter()
