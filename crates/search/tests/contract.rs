@@ -92,9 +92,9 @@ fn query(request: &RecordedRequest) -> Vec<(&str, &str)> {
 fn expected_find_query(flavor: Flavor) -> Vec<(&'static str, &'static str)> {
     match flavor {
         Flavor::Elasticsearch7_10 => vec![],
-        Flavor::Elasticsearch7_17 => vec![("size", "1000")],
+        Flavor::Elasticsearch7_17 => vec![("size", "5000")],
         Flavor::Elasticsearch8_13 | Flavor::Elasticsearch8_15 | Flavor::Elasticsearch9 => {
-            vec![("index_names", "false"), ("size", "1000")]
+            vec![("index_names", "false"), ("size", "5000")]
         }
         _ => vec![],
     }
@@ -1337,7 +1337,7 @@ async fn twenty_thousand_snapshots_are_read_in_pages_where_the_cluster_pages() {
         );
         let gets = snapshot_requests(&cluster).len();
         let expected = if flavor == Flavor::Elasticsearch8_15 {
-            20
+            20_000 / backup_actuator_search::DEFAULT_PAGE_SIZE as usize
         } else {
             1
         };
