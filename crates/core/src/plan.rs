@@ -311,7 +311,7 @@ pub enum PlanError {
     },
     /// No version was given.
     MissingVersion,
-    /// The version has fewer than three numbers in it.
+    /// The version has fewer than three numbers in it, or one too large.
     InvalidVersion {
         /// The version as configured.
         version: String,
@@ -334,7 +334,7 @@ impl fmt::Display for PlanError {
             PlanError::MissingVersion => f.write_str("no application version configured"),
             PlanError::InvalidVersion { version } => write!(
                 f,
-                "invalid application version [{version}]: expected at least three numbers, as in 8.6.0"
+                "invalid application version [{version}]: expected three numbers, as in 8.6.0, none above 18446744073709551615"
             ),
             PlanError::NoParts => f.write_str("a backup plan needs at least one part"),
             PlanError::EmptyIndexExpression { part_no } => {

@@ -132,18 +132,20 @@ impl fmt::Display for ShardFailure {
         if let Some(shard) = self.shard_id {
             write!(f, "{shard}")?;
         }
-        write!(
-            f,
-            "] {}",
-            self.reason.as_deref().unwrap_or("no reason given")
-        )?;
-        match (&self.node_id, &self.status) {
+        write!(f, "] {}", given(&self.reason).unwrap_or("no reason given"))?;
+        match (given(&self.node_id), given(&self.status)) {
             (Some(node), Some(status)) => write!(f, " (node: {node}, status: {status})"),
             (Some(node), None) => write!(f, " (node: {node})"),
             (None, Some(status)) => write!(f, " (status: {status})"),
             (None, None) => Ok(()),
         }
     }
+}
+
+/// A value that says something: an empty or blank string says as little as
+/// a missing one.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.trim().is_empty())
 }
 
 /// One snapshot as a store reports it: all the aggregation needs.

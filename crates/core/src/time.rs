@@ -73,7 +73,7 @@ impl OutputZone {
     }
 }
 
-/// `+HH`, `+HHMM` or `+HH:MM` (and `-`), hours up to 25 as jiff allows.
+/// `+HH`, `+HHMM` or `+HH:MM` (and `-`), at most 18 hours.
 fn parse_offset(text: &str) -> Option<Offset> {
     let (sign, rest) = text.split_at(1);
     let digits: String = rest.chars().filter(|c| *c != ':').collect();
@@ -89,7 +89,8 @@ fn parse_offset(text: &str) -> Option<Offset> {
         .get(2..)
         .filter(|m| !m.is_empty())
         .map_or(Some(0), |m| m.parse().ok())?;
-    if minutes >= 60 {
+    // Java's (and so Optimize's) limit: offsets within ±18:00.
+    if minutes >= 60 || hours * 60 + minutes > 18 * 60 {
         return None;
     }
     let seconds = (hours * 3600 + minutes * 60) * if sign == "-" { -1 } else { 1 };

@@ -25,8 +25,7 @@ pub enum Compatibility {
     Documented,
     /// What the shipped Optimize server does, for existing clients:
     /// `COMPLETED`, a missing repository is 500 `serverError`, error bodies
-    /// carry `"reportDefinition": null`, and the 202 body is spaced as
-    /// Optimize writes it.
+    /// carry `"reportDefinition": null`.
     OptimizeServer,
 }
 
@@ -112,11 +111,11 @@ impl Serialize for SnapshotDetail {
 /// The 202 answer to a trigger.
 ///
 /// ```
-/// use backup_actuator_core::{BackupId, Compatibility, TriggerAccepted};
+/// use backup_actuator_core::{BackupId, TriggerAccepted};
 ///
 /// let accepted = TriggerAccepted { backup_id: BackupId::new(5).unwrap() };
 /// assert_eq!(
-///     accepted.to_json(Compatibility::Documented),
+///     accepted.to_json(),
 ///     r#"{"message":"Backup creation for ID 5 has been scheduled. Use the GET API to monitor completion of backup process"}"#
 /// );
 /// ```
@@ -135,14 +134,12 @@ impl TriggerAccepted {
         )
     }
 
-    /// The body. Optimize writes it by hand with `" : "`; under
-    /// [`Compatibility::OptimizeServer`] the bytes are the same as Optimize's.
-    pub fn to_json(&self, compat: Compatibility) -> String {
+    /// The body, `{"message":"…"}` in every dialect. (Optimize writes it by
+    /// hand as `{"message" : "…"}`; the JSON is the same, and SPEC §1 gives
+    /// the compact form.)
+    pub fn to_json(&self) -> String {
         // The message holds only digits and fixed text: no escaping needed.
-        match compat {
-            Compatibility::Documented => format!(r#"{{"message":"{}"}}"#, self.message()),
-            Compatibility::OptimizeServer => format!(r#"{{"message" : "{}"}}"#, self.message()),
-        }
+        format!(r#"{{"message":"{}"}}"#, self.message())
     }
 }
 

@@ -270,6 +270,9 @@ fn start_time_is_null_when_the_cluster_did_not_report_it() {
 fn unknown_zone_is_refused() {
     assert!(OutputZone::parse("Mars/Olympus").is_err());
     assert!(OutputZone::parse("+25:99").is_err());
+    assert!(OutputZone::parse("+18:01").is_err());
+    assert!(OutputZone::parse("+23:59").is_err());
+    assert!(OutputZone::parse("-18:00").is_ok());
     assert!(OutputZone::parse("+1").is_err());
 }
 
@@ -302,6 +305,13 @@ fn failures_are_readable_lines_with_node_and_status() {
         no_status.to_string(),
         "[optimize-report][3] aborted by snapshot deletion (node: n1)"
     );
+    let blank = ShardFailure {
+        reason: Some(String::new()),
+        node_id: Some(" ".into()),
+        status: Some(String::new()),
+        ..full.clone()
+    };
+    assert_eq!(blank.to_string(), "[optimize-report][3] no reason given");
     let neither = ShardFailure {
         node_id: None,
         status: None,
@@ -368,8 +378,7 @@ fn trigger_message_names_the_id() {
     let accepted = TriggerAccepted {
         backup_id: BackupId::new(20260220181029).unwrap(),
     };
-    let json: serde_json::Value =
-        serde_json::from_str(&accepted.to_json(Compatibility::OptimizeServer)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&accepted.to_json()).unwrap();
     assert_eq!(
         json["message"],
         "Backup creation for ID 20260220181029 has been scheduled. Use the GET API to monitor completion of backup process"

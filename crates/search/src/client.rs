@@ -354,7 +354,10 @@ impl Client {
         if error.is(404, "snapshot_missing_exception") {
             let name = missing_snapshot_name(error.reason.as_deref(), repository, names)
                 .unwrap_or(&names[0]);
-            return Err(StoreError::SnapshotMissing { name: name.clone() });
+            return Err(StoreError::SnapshotMissing {
+                name: name.clone(),
+                detail: error.into_store_error(product, operation()).to_string(),
+            });
         }
         if error.is(404, "repository_missing_exception") {
             return Err(StoreError::RepositoryMissing {

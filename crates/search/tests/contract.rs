@@ -522,11 +522,17 @@ async fn delete_of_a_missing_name_is_snapshot_missing_and_deletes_nothing() {
         let result = store(&cluster)
             .delete_snapshots(REPO, &[present.clone(), gone.clone()])
             .await;
-        assert_eq!(
-            result,
-            Err(StoreError::SnapshotMissing { name: gone }),
-            "{flavor}"
-        );
+        match result {
+            Err(StoreError::SnapshotMissing { name, detail }) => {
+                assert_eq!(name, gone, "{flavor}");
+                assert!(
+                    detail.contains("answered HTTP 404 while deleting snapshots")
+                        && detail.contains("snapshot_missing_exception: "),
+                    "{flavor}: {detail}"
+                );
+            }
+            other => panic!("{flavor}: {other:?}"),
+        }
         assert_eq!(cluster.snapshot_names(REPO), [present], "{flavor}");
     }
 }

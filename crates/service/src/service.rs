@@ -47,9 +47,10 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// ```
 pub const DEFAULT_BASE_PATH: &str = "/actuator";
 
-/// How many times DELETE looks up and deletes when the cluster reports a
-/// name missing (deleted meanwhile).
-const DELETE_ATTEMPTS: usize = 3;
+/// How many times DELETE looks up and tries again when the cluster reports
+/// a name missing (deleted meanwhile): SPEC §6 "at most 3 times", after the
+/// first try.
+const DELETE_RETRIES: usize = 3;
 
 /// The backup API of SPEC §1 as a [`tower_service::Service`].
 ///
@@ -431,7 +432,7 @@ impl Shared {
             created.push(part.name);
         }
         tracing::info!(snapshots = ?created, "backup triggered");
-        let body = TriggerAccepted { backup_id: id }.to_json(self.compat);
+        let body = TriggerAccepted { backup_id: id }.to_json();
         Ok(json_response(StatusCode::ACCEPTED, body.into_bytes()))
     }
 
@@ -474,7 +475,7 @@ impl Shared {
                     tracing::info!(snapshots = ?names, "backup deleted");
                     return Ok(no_content());
                 }
-                Err(StoreError::SnapshotMissing { name }) if attempt < DELETE_ATTEMPTS => {
+                Err(StoreError::SnapshotMissing { name, .. }) if attempt <= DELETE_RETRIES => {
                     tracing::info!(snapshot = %name, attempt, "snapshot vanished meanwhile; looking up again");
                     attempt += 1;
                 }

@@ -529,7 +529,7 @@ mod state {
         let accepted = post(&service, r#"{"backupId": 2}"#).await;
         assert_eq!(
             accepted.body,
-            r#"{"message" : "Backup creation for ID 2 has been scheduled. Use the GET API to monitor completion of backup process"}"#
+            r#"{"message":"Backup creation for ID 2 has been scheduled. Use the GET API to monitor completion of backup process"}"#
         );
         clock.advance(Duration::from_secs(2));
         let json = get(&service, "/actuator/backups/2").await.assert_json(200);

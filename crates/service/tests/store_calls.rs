@@ -216,11 +216,11 @@ async fn delete_retries_after_snapshot_missing_and_succeeds() {
 }
 
 #[tokio::test]
-async fn delete_gives_up_after_three_attempts_with_500() {
+async fn delete_gives_up_after_three_retries_with_500() {
     let (service, store) = recording();
     post(&service, r#"{"backupId": 5}"#).await;
     store.take_calls();
-    store.fail_deletes(3);
+    store.fail_deletes(4);
     delete(&service, "/actuator/backups/5").await.assert_error(
         500,
         "serverError",
@@ -229,14 +229,14 @@ async fn delete_gives_up_after_three_attempts_with_500() {
     let calls = store.take_calls();
     assert_eq!(
         calls.iter().filter(|c| matches!(c, Call::Find(_))).count(),
-        3
+        4
     );
     assert_eq!(
         calls
             .iter()
             .filter(|c| matches!(c, Call::Delete(_)))
             .count(),
-        3
+        4
     );
 }
 

@@ -75,10 +75,15 @@ pub enum StoreError {
         name: String,
     },
     /// An exact snapshot name does not exist (e.g. deleted meanwhile).
-    #[error("snapshot [{name}] is missing")]
+    #[error("{detail}")]
     SnapshotMissing {
         /// The missing name.
         name: String,
+        /// How the store reported it, as for [`StoreError::Cluster`]
+        /// (`Elasticsearch answered HTTP 404 while deleting snapshots […]:
+        /// snapshot_missing_exception: …`): the message a client gets if
+        /// the service gives up.
+        detail: String,
     },
     /// The cluster could not be reached or the connection broke: refused,
     /// reset, closed mid-answer, DNS, TLS, timeout.
@@ -115,6 +120,22 @@ pub enum StoreError {
         /// What was wrong, with the start of the body.
         detail: String,
     },
+}
+
+impl StoreError {
+    /// [`StoreError::SnapshotMissing`] for a store without HTTP answers.
+    ///
+    /// ```
+    /// let err = backup_actuator_store::StoreError::snapshot_missing("s1");
+    /// assert_eq!(err.to_string(), "snapshot [s1] is missing");
+    /// ```
+    pub fn snapshot_missing(name: impl Into<String>) -> StoreError {
+        let name = name.into();
+        StoreError::SnapshotMissing {
+            detail: format!("snapshot [{name}] is missing"),
+            name,
+        }
+    }
 }
 
 /// The first `max` characters of a body, for messages: never the whole of a

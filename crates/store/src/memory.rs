@@ -229,15 +229,13 @@ impl SnapshotStore for MemoryStore {
         let mut state = self.lock();
         let Some(stored) = state.snapshots.get_mut(repository) else {
             return match names.first() {
-                Some(name) => Err(StoreError::SnapshotMissing { name: name.clone() }),
+                Some(name) => Err(StoreError::snapshot_missing(name.clone())),
                 None => Ok(()),
             };
         };
         // Like the cluster: one missing name and nothing is deleted.
         if let Some(missing) = names.iter().find(|n| !stored.contains_key(*n)) {
-            return Err(StoreError::SnapshotMissing {
-                name: missing.clone(),
-            });
+            return Err(StoreError::snapshot_missing(missing.clone()));
         }
         for name in names {
             stored.remove(name);

@@ -198,9 +198,7 @@ async fn delete_removes_exactly_the_names_and_is_all_or_nothing() {
     let with_missing = vec![names[0].clone(), "camunda_optimize_1_gone".to_owned()];
     assert_eq!(
         store.delete_snapshots("repo", &with_missing).await,
-        Err(StoreError::SnapshotMissing {
-            name: "camunda_optimize_1_gone".into()
-        })
+        Err(StoreError::snapshot_missing("camunda_optimize_1_gone"))
     );
     assert_eq!(store.snapshot_names("repo").len(), 2, "nothing deleted");
     store.delete_snapshots("repo", &names[..1]).await.unwrap();

@@ -207,9 +207,7 @@ impl SnapshotStore for RecordingStore {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
         if fail {
-            return Err(StoreError::SnapshotMissing {
-                name: names[0].clone(),
-            });
+            return Err(StoreError::snapshot_missing(names[0].clone()));
         }
         self.inner.delete_snapshots(repository, names).await
     }
