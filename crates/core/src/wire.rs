@@ -250,6 +250,11 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A POST body that did not arrive in time (a stalled client).
+    BodyTimeout {
+        /// The time allowed, in milliseconds.
+        limit_ms: u64,
+    },
     /// The service has no repository name configured.
     NoRepositoryConfigured,
     /// The cluster has no repository of that name.
@@ -303,6 +308,7 @@ impl ApiError {
                 Compatibility::OptimizeServer => 500,
             },
             ApiError::BodyTooLarge { .. } => 413,
+            ApiError::BodyTimeout { .. } => 408,
             ApiError::Unauthorized => 401,
             ApiError::BackupNotFound(_) | ApiError::UnknownPath => 404,
             ApiError::MethodNotAllowed { .. } => 405,
@@ -318,6 +324,7 @@ impl ApiError {
             ApiError::InvalidBackupId(_)
             | ApiError::InvalidRequest(_)
             | ApiError::BodyTooLarge { .. }
+            | ApiError::BodyTimeout { .. }
             | ApiError::NoRepositoryConfigured => ErrorCode::BadRequest,
             ApiError::RepositoryMissing { .. } => match compat {
                 Compatibility::Documented => ErrorCode::BadRequest,
@@ -358,6 +365,9 @@ impl fmt::Display for ApiError {
             ApiError::InvalidRequest(err) => err.fmt(f),
             ApiError::BodyTooLarge { limit } => {
                 write!(f, "Request body is larger than {limit} bytes")
+            }
+            ApiError::BodyTimeout { limit_ms } => {
+                write!(f, "Request body was not received within {limit_ms} ms")
             }
             ApiError::NoRepositoryConfigured => f.write_str(
                 "Cannot execute backup request because no snapshot repository name found in the configuration.",

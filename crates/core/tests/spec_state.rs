@@ -432,6 +432,15 @@ fn error_table_rows_have_their_status_code_and_message() {
             (413, "badRequestError", "The server was unable to process the request.", "Request body is larger than 65536 bytes"),
         ),
         (
+            ApiError::BodyTimeout { limit_ms: 30000 },
+            (
+                408,
+                "badRequestError",
+                "The server was unable to process the request.",
+                "Request body was not received within 30000 ms",
+            ),
+        ),
+        (
             ApiError::Cluster { detail: "Elasticsearch answered HTTP 500 while x: t: r".into() },
             (500, "serverError", "An internal server error occurred.", "Elasticsearch answered HTTP 500 while x: t: r"),
         ),

@@ -4,7 +4,7 @@
 
 use backup_actuator_core::{ApiError, BackupId, Compatibility};
 use backup_actuator_store::StoreError;
-use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_TYPE};
 use http::{Response, StatusCode};
 
 use crate::body::BackupBody;
@@ -61,7 +61,8 @@ pub fn api_error(err: StoreError, backup_id: Option<BackupId>) -> ApiError {
 
 /// The HTTP response for an API error: status from
 /// [`ApiError::status`], body from [`ApiError::to_json`],
-/// `Content-Type: application/json`, and `Allow` on a 405.
+/// `Content-Type: application/json`, `Allow` on a 405, and
+/// `Connection: close` when the request body was left unread (413, 408).
 ///
 /// ```
 /// use backup_actuator_core::{ApiError, Compatibility};
@@ -77,10 +78,20 @@ pub fn error_response(err: &ApiError, compat: Compatibility) -> Response<BackupB
     let status =
         StatusCode::from_u16(err.status(compat)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = json_response(status, err.to_json(compat).into_bytes());
-    if let ApiError::MethodNotAllowed { allowed, .. } = err {
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static(allowed));
+    match err {
+        ApiError::MethodNotAllowed { allowed, .. } => {
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static(allowed));
+        }
+        // The rest of the body was never read, so the connection cannot
+        // carry another request: say so instead of just closing it.
+        ApiError::BodyTooLarge { .. } | ApiError::BodyTimeout { .. } => {
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        _ => {}
     }
     response
 }

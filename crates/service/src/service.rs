@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use backup_actuator_core::{
     ApiError, BackupId, BackupPlan, BackupRequest, BackupRequestError, Backups, Compatibility,
@@ -94,6 +94,8 @@ pub struct BackupService {
     shared: Arc<Shared>,
 }
 
+/// The configuration and the trigger lock, shared by clones; the builder
+/// fills one in place.
 struct Shared {
     store: Arc<dyn SnapshotStore>,
     plan: BackupPlan,
@@ -101,21 +103,28 @@ struct Shared {
     base_path: String,
     compat: Compatibility,
     zone: OutputZone,
+    body_read_timeout: Option<Duration>,
     /// Serialises triggers inside this process (SPEC §6).
     trigger_lock: tokio::sync::Mutex<()>,
 }
 
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackupService")
+            .field("store", &self.store.describe())
+            .field("plan", &self.plan)
+            .field("repository", &self.repository)
+            .field("base_path", &self.base_path)
+            .field("compat", &self.compat)
+            .field("zone", &self.zone.name())
+            .field("body_read_timeout", &self.body_read_timeout)
+            .finish()
+    }
+}
+
 impl fmt::Debug for BackupService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = &self.shared;
-        f.debug_struct("BackupService")
-            .field("store", &s.store.describe())
-            .field("plan", &s.plan)
-            .field("repository", &s.repository)
-            .field("base_path", &s.base_path)
-            .field("compat", &s.compat)
-            .field("zone", &s.zone.name())
-            .finish()
+        self.shared.fmt(f)
     }
 }
 
@@ -124,12 +133,16 @@ impl BackupService {
     /// backups by `plan`.
     pub fn builder(store: Arc<dyn SnapshotStore>, plan: BackupPlan) -> BackupServiceBuilder {
         BackupServiceBuilder {
-            store,
-            plan,
-            repository: None,
-            base_path: DEFAULT_BASE_PATH.to_owned(),
-            compat: Compatibility::default(),
-            zone: OutputZone::utc(),
+            shared: Shared {
+                store,
+                plan,
+                repository: None,
+                base_path: DEFAULT_BASE_PATH.to_owned(),
+                compat: Compatibility::default(),
+                zone: OutputZone::utc(),
+                body_read_timeout: None,
+                trigger_lock: tokio::sync::Mutex::new(()),
+            },
         }
     }
 
@@ -185,24 +198,12 @@ impl BackupService {
 /// ```
 #[must_use]
 pub struct BackupServiceBuilder {
-    store: Arc<dyn SnapshotStore>,
-    plan: BackupPlan,
-    repository: Option<String>,
-    base_path: String,
-    compat: Compatibility,
-    zone: OutputZone,
+    shared: Shared,
 }
 
 impl fmt::Debug for BackupServiceBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BackupServiceBuilder")
-            .field("store", &self.store.describe())
-            .field("plan", &self.plan)
-            .field("repository", &self.repository)
-            .field("base_path", &self.base_path)
-            .field("compat", &self.compat)
-            .field("zone", &self.zone.name())
-            .finish()
+        self.shared.fmt(f)
     }
 }
 
@@ -211,7 +212,7 @@ impl BackupServiceBuilder {
     /// every backup route answers 400 (SPEC §7). An empty name counts as none.
     pub fn repository(mut self, name: impl Into<String>) -> Self {
         let name = name.into();
-        self.repository = (!name.is_empty()).then_some(name);
+        self.shared.repository = (!name.is_empty()).then_some(name);
         self
     }
 
@@ -222,34 +223,37 @@ impl BackupServiceBuilder {
     /// `Router::nest_service("/actuator", service)` does. A missing leading
     /// `/` is added and trailing `/` are dropped.
     pub fn base_path(mut self, base_path: impl AsRef<str>) -> Self {
-        self.base_path = normalize_base(base_path.as_ref());
+        self.shared.base_path = normalize_base(base_path.as_ref());
         self
     }
 
     /// The API dialect (default [`Compatibility::Documented`]).
     pub fn compatibility(mut self, compat: Compatibility) -> Self {
-        self.compat = compat;
+        self.shared.compat = compat;
         self
     }
 
     /// The zone `startTime` is written in (default UTC).
     pub fn time_zone(mut self, zone: OutputZone) -> Self {
-        self.zone = zone;
+        self.shared.zone = zone;
+        self
+    }
+
+    /// How long a POST body may take to arrive, in full (default: no limit).
+    ///
+    /// A client that sends headers and then stalls holds its request open
+    /// until this passes; it then gets 408 and the connection is closed.
+    /// Needs a tokio runtime with its timer enabled, which is why it is off
+    /// unless asked for; the stand-alone server sets it.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.shared.body_read_timeout = Some(timeout);
         self
     }
 
     /// Builds the stand-alone service.
     pub fn build(self) -> BackupService {
         BackupService {
-            shared: Arc::new(Shared {
-                store: self.store,
-                plan: self.plan,
-                repository: self.repository,
-                base_path: self.base_path,
-                compat: self.compat,
-                zone: self.zone,
-                trigger_lock: tokio::sync::Mutex::new(()),
-            }),
+            shared: Arc::new(self.shared),
         }
     }
 
@@ -360,7 +364,7 @@ impl Shared {
                 self.delete(id).await
             }
             Action::Trigger => {
-                let body = read_body(body).await?;
+                let body = read_body(body, self.body_read_timeout).await?;
                 let id = BackupRequest::from_json(&body)?.backup_id;
                 tracing::Span::current().record("backup_id", id.get());
                 self.trigger(id).await
@@ -492,7 +496,7 @@ fn path_id(segment: &str) -> Result<BackupId, ApiError> {
 }
 
 /// Reads the whole body, at most [`BODY_LIMIT`] bytes.
-async fn read_body<B>(body: B) -> Result<Bytes, ApiError>
+async fn read_body<B>(body: B, timeout: Option<Duration>) -> Result<Bytes, ApiError>
 where
     B: Body,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
@@ -501,7 +505,18 @@ where
     if body.size_hint().lower() > BODY_LIMIT as u64 {
         return Err(too_large);
     }
-    match Limited::new(body, BODY_LIMIT).collect().await {
+    let collect = Limited::new(body, BODY_LIMIT).collect();
+    let collected = match timeout {
+        None => collect.await,
+        Some(limit) => {
+            tokio::time::timeout(limit, collect)
+                .await
+                .map_err(|_| ApiError::BodyTimeout {
+                    limit_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+                })?
+        }
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<LengthLimitError>() => Err(too_large),
         Err(err) => {

@@ -447,6 +447,48 @@ mod request_body {
     }
 
     #[tokio::test]
+    async fn post_body_over_64_kib_closes_the_connection() {
+        let (service, _, _) = service();
+        let body = format!(r#"{{"backupId": 1}}{}"#, " ".repeat(64 * 1024));
+        let answer = post(&service, &body).await;
+        assert_eq!(answer.status, 413);
+        assert_eq!(answer.headers["connection"], "close");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn post_body_that_stalls_past_the_read_timeout_is_408() {
+        let (store, _) = memory();
+        let service = builder(store)
+            .body_read_timeout(Duration::from_secs(5))
+            .build();
+        let request = http::Request::post("/actuator/backups")
+            .body(StalledBody)
+            .unwrap();
+        let answer = send_request(&service, request).await;
+        answer.assert_error(
+            408,
+            "badRequestError",
+            "Request body was not received within 5000 ms",
+        );
+        assert_eq!(answer.headers["connection"], "close");
+    }
+
+    /// A body whose first frame never comes.
+    struct StalledBody;
+
+    impl http_body::Body for StalledBody {
+        type Data = bytes::Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+            std::task::Poll::Pending
+        }
+    }
+
+    #[tokio::test]
     async fn post_body_read_error_is_400_not_an_object() {
         let (service, _, _) = service();
         let request = http::Request::post("/actuator/backups")
