@@ -28,6 +28,9 @@ pub enum BackendError {
         /// The first such option.
         option: &'static str,
     },
+    /// `--memory-outcome` given to a cluster backend, which would ignore it.
+    #[error("--memory-outcome only applies to --backend memory")]
+    OnlyForMemory,
     /// One credential given two ways.
     #[error("the {what} is given twice, by {first} and by {second}; give it once")]
     GivenTwice {
@@ -141,16 +144,21 @@ pub fn build_store(
     args: &ServeArgs,
     password_env: Option<Secret>,
 ) -> Result<Arc<dyn SnapshotStore>, BackendError> {
+    if args.backend != Backend::Memory && !args.memory_outcomes.is_empty() {
+        return Err(BackendError::OnlyForMemory);
+    }
     match args.backend {
         Backend::Memory => {
             if let Some(option) = first_cluster_option(args, password_env.is_some()) {
                 return Err(BackendError::NotForMemory { option });
             }
-            Ok(Arc::new(
-                MemoryStore::builder()
-                    .complete_after(args.memory_complete_after)
-                    .build(),
-            ))
+            let store = MemoryStore::builder()
+                .complete_after(args.memory_complete_after)
+                .build();
+            for rule in &args.memory_outcomes {
+                store.set_outcome(&rule.glob, rule.outcome.clone());
+            }
+            Ok(Arc::new(store))
         }
         Backend::Elasticsearch => {
             let backend = "elasticsearch";

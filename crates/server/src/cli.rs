@@ -6,7 +6,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use backup_actuator_core::{BackupPlan, Compatibility, OutputZone, PlanError, DEFAULT_PREFIX};
+use backup_actuator_core::{
+    BackupPlan, Compatibility, OutputZone, PlanError, ShardFailure, DEFAULT_PREFIX,
+};
+use backup_actuator_store::PartOutcome;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The Camunda-Optimize-style backup API for Elasticsearch and OpenSearch.
@@ -206,8 +209,20 @@ pub struct ServeArgs {
     #[arg(long, env = "BACKUP_ACTUATOR_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, help_heading = "Server security")]
     pub header_read_timeout: Duration,
 
+    /// How long a client may take to send a POST body, in full, before it
+    /// gets 408 and the connection is closed.
+    #[arg(long, env = "BACKUP_ACTUATOR_BODY_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, help_heading = "Server security")]
+    pub body_read_timeout: Duration,
+
+    /// The most connections served at once; further clients wait in the
+    /// listen queue until one closes.
+    #[arg(long, env = "BACKUP_ACTUATOR_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Server security")]
+    pub max_connections: u32,
+
     /// The snapshot repository. Without one every backup route answers 400.
-    #[arg(long, env = "BACKUP_ACTUATOR_REPOSITORY")]
+    /// Checked at start: a name with wildcards or commas would widen every
+    /// cluster request.
+    #[arg(long, env = "BACKUP_ACTUATOR_REPOSITORY", value_parser = parse_repository)]
     pub repository: Option<String>,
 
     /// The snapshot name prefix: lowercase, no `\ / * ? " < > | , #` or
@@ -233,12 +248,90 @@ pub struct ServeArgs {
     pub memory_complete_after: Duration,
 
     /// The path the backup routes sit under (`""` or `/` for the root).
-    #[arg(long, env = "BACKUP_ACTUATOR_BASE_PATH", default_value = "/actuator")]
+    #[arg(long, env = "BACKUP_ACTUATOR_BASE_PATH", default_value = "/actuator", value_parser = parse_base_path)]
     pub base_path: String,
+
+    /// Makes memory snapshots whose names match GLOB (`*` wildcards) end
+    /// as OUTCOME: `failed`, `partial`, `incompatible` or `hang` (never
+    /// ends), so every backup state can be shown without a cluster.
+    /// Repeatable; the last matching rule wins.
+    #[arg(long = "memory-outcome", value_name = "GLOB=OUTCOME", env = "BACKUP_ACTUATOR_MEMORY_OUTCOME", value_delimiter = ';', value_parser = parse_memory_outcome)]
+    pub memory_outcomes: Vec<MemoryOutcome>,
 
     /// The zone `startTime` is written in: an IANA name or an offset such as `+01:00`.
     #[arg(long, env = "BACKUP_ACTUATOR_TIME_ZONE", default_value = "UTC", value_parser = parse_zone)]
     pub time_zone: OutputZone,
+}
+
+/// A `--memory-outcome` rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryOutcome {
+    /// The snapshot names it applies to.
+    pub glob: String,
+    /// How they end.
+    pub outcome: PartOutcome,
+}
+
+fn parse_memory_outcome(rule: &str) -> Result<MemoryOutcome, String> {
+    let (glob, outcome) = rule.rsplit_once('=').ok_or_else(|| {
+        format!("expected GLOB=OUTCOME, e.g. '*_part_2_of_2=failed', got [{rule}]")
+    })?;
+    if glob.is_empty() {
+        return Err("the GLOB of GLOB=OUTCOME is empty; use * for every snapshot".to_owned());
+    }
+    let outcome = match outcome.to_ascii_lowercase().as_str() {
+        "failed" => PartOutcome::Failed,
+        "partial" => PartOutcome::Partial(vec![ShardFailure {
+            index: Some("optimize-simulated".to_owned()),
+            shard_id: Some(0),
+            reason: Some("simulated by --memory-outcome".to_owned()),
+            node_id: None,
+            status: Some("INTERNAL_SERVER_ERROR".to_owned()),
+        }]),
+        "incompatible" => PartOutcome::Incompatible,
+        "hang" => PartOutcome::Hang,
+        other => {
+            return Err(format!(
+                "unknown outcome [{other}]: use failed, partial, incompatible or hang"
+            ))
+        }
+    };
+    Ok(MemoryOutcome {
+        glob: glob.to_owned(),
+        outcome,
+    })
+}
+
+/// A repository name the cluster would take literally: Elasticsearch's
+/// own rules, which also keep wildcards and lists out of every request.
+fn parse_repository(name: &str) -> Result<String, String> {
+    let bad = if name.is_empty() {
+        Some("must not be empty (leave the option out instead)")
+    } else if name.starts_with('_') {
+        Some("must not start with '_'")
+    } else if name.chars().any(char::is_whitespace) {
+        Some("must not contain whitespace")
+    } else if name.contains(['\\', '/', '*', '?', '"', '<', '>', '|', ',', '#']) {
+        Some(r#"must not contain any of \ / * ? " < > | , #"#)
+    } else {
+        None
+    };
+    match bad {
+        Some(reason) => Err(format!("invalid repository name [{name}]: {reason}")),
+        None => Ok(name.to_owned()),
+    }
+}
+
+/// A base path made only of characters a request path carries as they
+/// are, so that the routes can match at all.
+fn parse_base_path(path: &str) -> Result<String, String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~!$&'()+,;=:@".contains(c);
+    match path.chars().find(|c| !allowed(*c)) {
+        Some(c) => Err(format!(
+            "invalid base path [{path}]: [{c}] cannot appear in a request path as is"
+        )),
+        None => Ok(path.to_owned()),
+    }
 }
 
 fn parse_zone(name: &str) -> Result<OutputZone, String> {

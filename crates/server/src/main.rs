@@ -85,7 +85,8 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
     let mut builder = BackupService::builder(store, plan)
         .base_path(&args.base_path)
         .compatibility(args.compat.into())
-        .time_zone(args.time_zone.clone());
+        .time_zone(args.time_zone.clone())
+        .body_read_timeout(args.body_read_timeout);
     if let Some(repository) = &args.repository {
         builder = builder.repository(repository);
     }
@@ -130,6 +131,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         }
         let options = ServeOptions {
             header_read_timeout: args.header_read_timeout,
+            max_connections: args.max_connections as usize,
         };
         match token {
             Some(token) => {

@@ -9,6 +9,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use backup_actuator_service::BackupBody;
@@ -19,6 +20,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower_service::Service;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
@@ -39,6 +41,10 @@ pub struct ServeOptions {
     /// the next request on a kept-alive one); a connection that dawdles
     /// longer is closed, so idle or slow clients cannot pin connections.
     pub header_read_timeout: Duration,
+    /// The most connections served at once. At the cap the listener stops
+    /// accepting until one closes, so clients queue in the kernel's backlog
+    /// instead of each costing a task and buffers.
+    pub max_connections: usize,
 }
 
 /// Serves `service` on `listener` until `shutdown` completes, then stops
@@ -63,8 +69,17 @@ pub async fn serve<S>(
         .max_buf_size(MAX_HEAD_BYTES);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let slots = Arc::new(Semaphore::new(options.max_connections));
 
     loop {
+        // A free slot first, then a connection; both give way to shutdown.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -83,6 +98,7 @@ pub async fn serve<S>(
                     if let Err(err) = connection.await {
                         tracing::debug!(%peer, error = %err, "connection ended with an error");
                     }
+                    drop(slot);
                 });
             }
             () = &mut shutdown => break,

@@ -270,3 +270,97 @@ fn sigterm_right_after_the_startup_line_is_graceful() {
         assert_eq!(server.terminate(), 0);
     }
 }
+
+#[test]
+fn memory_outcomes_show_failed_partial_and_incompatible_backups() {
+    let server = Server::start(&[
+        "--repository",
+        "backups",
+        "--memory-complete-after",
+        "0s",
+        "--memory-outcome",
+        "camunda_optimize_1_*_part_2_of_2=failed",
+        "--memory-outcome",
+        "camunda_optimize_2_*=partial",
+        "--memory-outcome",
+        "camunda_optimize_3_*=incompatible",
+        "--memory-outcome",
+        "camunda_optimize_4_*=hang",
+    ]);
+    for id in 1..=4 {
+        let (status, _) = server.request(
+            "POST",
+            "/actuator/backups",
+            &format!(r#"{{"backupId":{id}}}"#),
+        );
+        assert_eq!(status, 202);
+    }
+    let state = |id: u32| server.json(&format!("/actuator/backups/{id}"));
+    assert_eq!(state(1)["state"], "FAILED");
+    assert_eq!(state(2)["state"], "FAILED");
+    assert_eq!(
+        state(2)["details"][0]["failures"][0],
+        "[optimize-simulated][0] simulated by --memory-outcome (status: INTERNAL_SERVER_ERROR)"
+    );
+    assert_eq!(state(3)["state"], "INCOMPATIBLE");
+    assert_eq!(state(4)["state"], "IN_PROGRESS");
+    assert_eq!(server.terminate(), 0);
+}
+
+#[test]
+fn invalid_memory_outcome_exits_non_zero() {
+    let (code, stderr) = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--memory-outcome",
+        "*=exploded",
+    ]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("unknown outcome [exploded]"), "{stderr}");
+}
+
+#[test]
+fn repository_names_with_wildcards_or_lists_exit_non_zero_before_binding() {
+    for name in ["*", "a,b", "_all", "a/b", "with space"] {
+        let (code, stderr) = run(&["serve", "--listen", "127.0.0.1:0", "--repository", name]);
+        assert_ne!(code, 0, "{name}");
+        assert!(
+            stderr.contains(&format!("invalid repository name [{name}]")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("listening on"), "{stderr}");
+    }
+}
+
+#[test]
+fn base_paths_that_cannot_match_a_request_exit_non_zero() {
+    for path in ["/a b", "/a?x", "/a#b", "/ä"] {
+        let (code, stderr) = run(&["serve", "--listen", "127.0.0.1:0", "--base-path", path]);
+        assert_ne!(code, 0, "{path}");
+        assert!(
+            stderr.contains(&format!("invalid base path [{path}]")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn memory_outcome_with_a_cluster_backend_exits_non_zero() {
+    let (code, stderr) = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--backend",
+        "elasticsearch",
+        "--url",
+        "http://127.0.0.1:9",
+        "--memory-outcome",
+        "*=failed",
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("--memory-outcome only applies to --backend memory"),
+        "{stderr}"
+    );
+}

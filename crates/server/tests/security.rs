@@ -492,3 +492,59 @@ fn no_secret_reaches_a_log_line_a_response_or_help() {
     assert!(help.contains("BACKUP_ACTUATOR_PASSWORD"), "{help}");
     assert_no_secret("--help", &help);
 }
+
+#[test]
+fn a_post_body_that_stalls_is_408_after_the_body_read_timeout() {
+    let server = Server::start(&["--repository", "backups", "--body-read-timeout", "300ms"]);
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    // Promises 100 bytes, sends 4, then goes quiet.
+    stream
+        .write_all(
+            b"POST /actuator/backups HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"ba",
+        )
+        .unwrap();
+    let started = Instant::now();
+    let answer = parse_answer(&read_until_closed(&mut stream));
+    let waited = started.elapsed();
+    assert_eq!(answer.status, 408, "{answer:?}");
+    assert_eq!(answer.header("connection"), Some("close"));
+    assert_eq!(
+        answer.json()["detailedMessage"],
+        "Request body was not received within 300 ms"
+    );
+    assert!(
+        waited >= Duration::from_millis(250),
+        "answered after {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(3), "answered after {waited:?}");
+    assert_eq!(server.json("/actuator/backups"), serde_json::json!([]));
+}
+
+#[test]
+fn at_max_connections_a_new_client_waits_until_one_closes() {
+    let server = Server::start(&["--repository", "backups", "--max-connections", "2"]);
+    // Two clients hold both slots without sending anything.
+    let idle: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(&server.addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut third = TcpStream::connect(&server.addr).unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    third
+        .write_all(b"GET /actuator/backups HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 1];
+    let early = std::io::Read::read(&mut third, &mut buf);
+    assert!(early.is_err(), "answered while both slots were taken");
+    drop(idle);
+    third
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let answer = parse_answer(&read_until_closed(&mut third));
+    assert_eq!(answer.status, 200, "{answer:?}");
+}
