@@ -37,6 +37,8 @@ pub(crate) struct Client {
     url: Url,
     page_size: u32,
     info: OnceCell<ClusterInfo>,
+    /// Redacted from error answers before they can reach a message.
+    secrets: Vec<String>,
 }
 
 impl fmt::Debug for Client {
@@ -60,6 +62,7 @@ impl Client {
     pub(crate) fn new(settings: Settings) -> Result<Client, ConfigError> {
         let nominal = settings.product;
         let page_size = settings.page_size.max(1);
+        let secrets = settings.secrets();
         let (transport, url) = settings.build_transport()?;
         Ok(Client {
             nominal,
@@ -67,6 +70,7 @@ impl Client {
             url,
             page_size,
             info: OnceCell::new(),
+            secrets,
         })
     }
 
@@ -81,6 +85,20 @@ impl Client {
             self.product(),
             self.url.as_str().trim_end_matches('/')
         )
+    }
+
+    /// An error answer with every configured credential replaced by
+    /// `[redacted]`: its text ends up in API error messages and logs.
+    fn redact(&self, body: bytes::Bytes) -> bytes::Bytes {
+        let text = String::from_utf8_lossy(&body);
+        if !self.secrets.iter().any(|s| text.contains(s.as_str())) {
+            return body;
+        }
+        let mut text = text.into_owned();
+        for secret in &self.secrets {
+            text = text.replace(secret.as_str(), "[redacted]");
+        }
+        bytes::Bytes::from(text)
     }
 
     /// One request, its answer read to the end. Anything that stops a
@@ -111,6 +129,11 @@ impl Client {
         match response.bytes().await {
             Ok(body) => {
                 tracing::debug!(?method, path, status, bytes = body.len(), "answered");
+                let body = if is_success(status) {
+                    body
+                } else {
+                    self.redact(body)
+                };
                 Ok(Answer { status, body })
             }
             Err(error) => {

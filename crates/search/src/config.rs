@@ -124,6 +124,27 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
+    /// Every form in which a credential could come back in an answer (a
+    /// proxy or cluster that echoes the request's headers): the secrets
+    /// themselves and the encoded `Authorization` value.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let mut secrets = Vec::new();
+        if let Some(auth) = &self.auth {
+            match auth {
+                HeaderAuth::Basic { user, password } => {
+                    secrets.push(password.0.clone());
+                    secrets.push(BASE64_STANDARD.encode(format!("{user}:{}", password.0)));
+                }
+                HeaderAuth::ApiKey(secret) | HeaderAuth::Bearer(secret) => {
+                    secrets.push(secret.0.trim().to_owned());
+                }
+            }
+        }
+        // Too short to redact without mangling ordinary text.
+        secrets.retain(|s| s.len() >= 4);
+        secrets
+    }
+
     pub(crate) fn new(product: Product, url: String) -> Settings {
         Settings {
             product,

@@ -42,6 +42,9 @@ impl ErrorAnswer {
                 aws_message: Some(message),
                 ..
             }) => (None, None, cap(&message)),
+            _ if body.iter().all(u8::is_ascii_whitespace) => {
+                (None, None, "(empty body)".to_owned())
+            }
             _ => (None, None, excerpt(body, EXCERPT_CHARS)),
         };
         ErrorAnswer {

@@ -1351,3 +1351,33 @@ async fn twenty_thousand_snapshots_are_read_in_pages_where_the_cluster_pages() {
         println!("{flavor}: 20000 snapshots in {gets} request(s), {took:?}");
     }
 }
+
+#[tokio::test]
+async fn credentials_echoed_in_an_error_answer_are_redacted() {
+    let cluster = cluster(Flavor::Elasticsearch8_15).await;
+    let store = ElasticsearchStore::builder(cluster.url())
+        .basic_auth("elastic", "s3cr3t-PASSWORD-xyz")
+        .build()
+        .unwrap();
+    // A proxy that echoes the request's headers and more into its error page.
+    let echoed = "<html>denied: Authorization: Basic ZWxhc3RpYzpzM2NyM3QtUEFTU1dPUkQteHl6 password=s3cr3t-PASSWORD-xyz</html>";
+    cluster.inject_fault(Fault::respond(502, "text/html", echoed).path_prefix("/_snapshot/"));
+    let err = store
+        .find_snapshots(REPO, "camunda_optimize_*")
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, StoreError::Cluster { status: 502, .. }),
+        "{err:?}"
+    );
+    assert!(!message.contains("s3cr3t-PASSWORD-xyz"), "{message}");
+    assert!(
+        !message.contains("ZWxhc3RpYzpzM2NyM3QtUEFTU1dPUkQteHl6"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Basic [redacted] password=[redacted]"),
+        "{message}"
+    );
+}
