@@ -186,7 +186,8 @@ mod tests {
             ErrorAnswer::read(403, aws).detail,
             "User: anonymous is not authorized to perform: es:ESHttpGet"
         );
-        assert_eq!(ErrorAnswer::read(502, b"").detail, "");
+        assert_eq!(ErrorAnswer::read(502, b"").detail, "(empty body)");
+        assert_eq!(ErrorAnswer::read(502, b" \r\n").detail, "(empty body)");
     }
 
     #[test]
