@@ -799,37 +799,29 @@ fn root(core: &Core, head: bool) -> Reply {
 // ---------------------------------------------------------------------------------------------
 // Repositories (§2)
 
-fn get_repositories(
-    flavor: Flavor,
-    state: &State,
-    expr: &str,
-    p: &mut Params<'_>,
-    path: &str,
-) -> R<Reply> {
-    p.bool("local", false)?;
-    p.master_timeout()?;
-    p.finish(path)?;
+/// The repositories a comma list of names and `*` patterns selects (`_all`,
+/// `*` or nothing: all), in the order given; any exact name that does not
+/// exist is `repository_missing_exception` (§2.1).
+fn resolve_repositories<'s>(flavor: Flavor, state: &'s State, expr: &'s str) -> R<Vec<&'s str>> {
     let parts: Vec<&str> = expr.split(',').filter(|s| !s.is_empty()).collect();
-    let all = parts.is_empty() || parts == ["_all"] || parts == ["*"];
+    if parts.is_empty() || parts == ["_all"] || parts == ["*"] {
+        return Ok(state.repos.iter().map(|r| r.name.as_str()).collect());
+    }
     let mut selected: Vec<&str> = Vec::new();
     let mut missing: Vec<&str> = Vec::new();
-    if all {
-        selected = state.repos.iter().map(|r| r.name.as_str()).collect();
-    } else {
-        for part in &parts {
-            if glob::is_pattern(part) {
-                selected.extend(
-                    state
-                        .repos
-                        .iter()
-                        .filter(|r| glob::matches(part, &r.name))
-                        .map(|r| r.name.as_str()),
-                );
-            } else if state.repo(part).is_some() {
-                selected.push(part);
-            } else {
-                missing.push(part);
-            }
+    for part in parts {
+        if glob::is_pattern(part) {
+            selected.extend(
+                state
+                    .repos
+                    .iter()
+                    .filter(|r| glob::matches(part, &r.name))
+                    .map(|r| r.name.as_str()),
+            );
+        } else if state.repo(part).is_some() {
+            selected.push(part);
+        } else {
+            missing.push(part);
         }
     }
     if !missing.is_empty() {
@@ -841,6 +833,20 @@ fn get_repositories(
         };
         return Err(repo_missing(&name));
     }
+    Ok(selected)
+}
+
+fn get_repositories(
+    flavor: Flavor,
+    state: &State,
+    expr: &str,
+    p: &mut Params<'_>,
+    path: &str,
+) -> R<Reply> {
+    p.bool("local", false)?;
+    p.master_timeout()?;
+    p.finish(path)?;
+    let selected = resolve_repositories(flavor, state, expr)?;
     let mut out = obj();
     for repo in &state.repos {
         if !selected.contains(&repo.name.as_str()) {
@@ -1650,38 +1656,12 @@ fn get_snapshots(
 
     // Repositories: one exact name on ES ≤ 7.13 and OpenSearch; lists and wildcards from 7.14.
     let repo_names: Vec<String> = if flavor.es_at_least(7, 14) {
-        let parts: Vec<&str> = repo_expr.split(',').filter(|s| !s.is_empty()).collect();
-        if parts.is_empty() || parts == ["_all"] || parts == ["*"] {
-            state.repos.iter().map(|r| r.name.clone()).collect()
-        } else {
-            let mut out = Vec::new();
-            let mut missing = Vec::new();
-            for part in &parts {
-                if glob::is_pattern(part) {
-                    out.extend(
-                        state
-                            .repos
-                            .iter()
-                            .filter(|r| glob::matches(part, &r.name))
-                            .map(|r| r.name.clone()),
-                    );
-                } else if state.repo(part).is_some() {
-                    out.push(part.to_string());
-                } else {
-                    missing.push(*part);
-                }
-            }
-            if !missing.is_empty() {
-                let name = if flavor.es_at_least(8, 7) {
-                    missing.join(", ")
-                } else {
-                    missing[0].to_string()
-                };
-                return Err(repo_missing(&name));
-            }
-            out.dedup();
-            out
-        }
+        let mut names: Vec<String> = resolve_repositories(flavor, state, repo_expr)?
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        names.dedup();
+        names
     } else {
         if state.repo(repo_expr).is_none() {
             // §2.1: 7.10 and OpenSearch never look the repository up for `_current`.
