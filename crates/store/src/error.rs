@@ -5,7 +5,7 @@ use std::fmt;
 use backup_actuator_core::Product;
 
 /// What a store was doing when it failed; completes error messages such as
-/// "… while reading snapshots [camunda_optimize_1_*]".
+/// `… while reading snapshots [camunda_optimize_1_*]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Operation {
     /// Reading the cluster's product and version.
