@@ -191,3 +191,37 @@ async fn get_and_delete_interleaved_with_creation_never_see_a_500() {
         cluster.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_whose_create_answer_is_lost_leaves_no_snapshot_behind() {
+    for flavor in [Flavor::Elasticsearch8_15, Flavor::OpenSearch2] {
+        let cluster = EmulatedCluster::start(flavor).await.unwrap();
+        cluster.add_repository(REPO);
+        let service = instance(flavor, &cluster.url());
+        // The second create is carried out, but its answer never arrives.
+        cluster.inject_fault(
+            backup_actuator_testkit::Fault::close_after_handling()
+                .method(Method::PUT)
+                .path_prefix(&format!(
+                    "/_snapshot/{REPO}/camunda_optimize_9_8.6.0_part_2_of_2"
+                )),
+        );
+        let (response, body) = call(
+            &service,
+            req(Method::POST, "/actuator/backups", r#"{"backupId": 9}"#),
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            502,
+            "{flavor}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        assert!(
+            cluster.snapshot_names(REPO).is_empty(),
+            "{flavor}: both parts are rolled back: {:?}",
+            cluster.snapshot_names(REPO)
+        );
+        cluster.shutdown().await;
+    }
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use backup_actuator_core::{
     ApiError, BackupId, BackupPlan, BackupRequest, BackupRequestError, Backups, Compatibility,
-    OutputZone, TriggerAccepted,
+    OutputZone, SnapshotRecord, TriggerAccepted,
 };
 use backup_actuator_store::{SnapshotStore, StoreError};
 use bytes::Bytes;
@@ -379,7 +379,7 @@ impl Shared {
     }
 
     /// Aggregates snapshots, logging the names the plan cannot read.
-    fn aggregate(&self, found: Vec<backup_actuator_core::SnapshotRecord>) -> Backups {
+    fn aggregate(&self, found: Vec<SnapshotRecord>) -> Backups {
         let backups = Backups::from_snapshots(&self.plan, found, &self.zone);
         for name in backups.ignored() {
             tracing::warn!(snapshot = %name, "ignoring a snapshot whose name is not part of a backup");
@@ -420,17 +420,29 @@ impl Shared {
             .find_snapshots(repository, &self.plan.lookup_pattern(id))
             .await
             .map_err(|e| api_error(e, Some(id)))?;
-        if !found.is_empty() {
+        // Any part of this id, of any version or state, is a conflict; a
+        // hand-made name that merely matches the wildcard is not (SPEC §3,
+        // §5), and could never collide with the names about to be created.
+        let existing = self.parts_of(id, found);
+        if !existing.is_empty() {
             return Err(ApiError::BackupExists {
                 backup_id: id,
-                snapshots: found.into_iter().map(|s| s.name).collect(),
+                snapshots: existing,
             });
         }
         let mut created: Vec<String> = Vec::new();
         for part in self.plan.snapshot_parts(id) {
             if let Err(err) = self.store.create_snapshot(repository, &part).await {
-                tracing::warn!(snapshot = %part.name, error = %err, "snapshot refused; rolling back");
-                self.roll_back(repository, &created).await;
+                tracing::warn!(snapshot = %part.name, error = %err, "snapshot not created; rolling back");
+                // After a timeout or a broken answer the cluster may have
+                // created the part all the same.
+                let maybe_created = matches!(
+                    err,
+                    StoreError::Unreachable { .. } | StoreError::Unreadable { .. }
+                )
+                .then_some(part.name.as_str());
+                self.roll_back(repository, id, &created, maybe_created)
+                    .await;
                 return Err(api_error(err, Some(id)));
             }
             created.push(part.name);
@@ -440,11 +452,44 @@ impl Shared {
         Ok(json_response(StatusCode::ACCEPTED, body.into_bytes()))
     }
 
-    /// Deletes the parts a refused trigger had created; best effort.
-    async fn roll_back(&self, repository: &str, created: &[String]) {
-        if created.is_empty() {
+    /// The names among `found` that are parts of backup `id` under any
+    /// plan: what POST conflicts with and what DELETE removes.
+    fn parts_of(&self, id: BackupId, found: Vec<SnapshotRecord>) -> Vec<String> {
+        found
+            .into_iter()
+            .map(|s| s.name)
+            .filter(|name| self.plan.parse_snapshot_name(name).map(|p| p.backup_id) == Some(id))
+            .collect()
+    }
+
+    /// Deletes the parts a failed trigger created; best effort. A part whose
+    /// creation had an unknown outcome is deleted only if a fresh look-up
+    /// finds it, since deleting a name that does not exist deletes nothing.
+    async fn roll_back(
+        &self,
+        repository: &str,
+        id: BackupId,
+        created: &[String],
+        maybe_created: Option<&str>,
+    ) {
+        let mut doomed = created.to_vec();
+        if let Some(name) = maybe_created {
+            match self
+                .store
+                .find_snapshots(repository, &self.plan.lookup_pattern(id))
+                .await
+            {
+                Ok(found) if found.iter().any(|s| s.name == name) => doomed.push(name.to_owned()),
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(snapshot = %name, error = %err, "cannot tell whether the part was created");
+                }
+            }
+        }
+        if doomed.is_empty() {
             return;
         }
+        let created = &doomed;
         if let Err(err) = self.store.delete_snapshots(repository, created).await {
             tracing::error!(
                 snapshots = ?created,
@@ -466,11 +511,7 @@ impl Shared {
                 .map_err(|e| api_error(e, Some(id)))?;
             // Only names that are parts of this backup: a hand-made
             // `{prefix}_{id}_before_upgrade` matches the pattern but is kept.
-            let names: Vec<String> = found
-                .into_iter()
-                .map(|s| s.name)
-                .filter(|name| self.plan.parse_snapshot_name(name).map(|p| p.backup_id) == Some(id))
-                .collect();
+            let names = self.parts_of(id, found);
             if names.is_empty() {
                 return Ok(no_content());
             }

@@ -742,14 +742,20 @@ mod errors {
     }
 
     #[tokio::test]
-    async fn post_with_any_snapshot_matching_the_id_pattern_is_409() {
-        // As Optimize does: the one lookup decides, whatever it found.
+    async fn post_is_not_blocked_by_a_hand_made_snapshot_that_only_matches_the_wildcard() {
+        // SPEC §3/§5: only a snapshot *of that id* conflicts; a foreign name
+        // is ignored here as GET ignores it (404) and DELETE keeps it.
         let (service, store, _) = service();
         put_snapshot(&store, "camunda_optimize_15_before_upgrade").await;
-        post(&service, r#"{"backupId": 15}"#).await.assert_error(
-            409,
-            "conflict",
-            "A backup with ID [15] already exists. Found snapshots: [camunda_optimize_15_before_upgrade]",
+        assert_eq!(get(&service, "/actuator/backups/15").await.status, 404);
+        assert_eq!(post(&service, r#"{"backupId": 15}"#).await.status, 202);
+        assert_eq!(
+            store.snapshot_names(REPO),
+            [
+                "camunda_optimize_15_8.6.0_part_1_of_2",
+                "camunda_optimize_15_8.6.0_part_2_of_2",
+                "camunda_optimize_15_before_upgrade"
+            ]
         );
     }
 
