@@ -257,6 +257,14 @@ impl BackupPlanBuilder {
     /// `optimize-*` index. Combine with [`BackupPlanBuilder::prefix`] to
     /// keep Optimize's layout under another name.
     ///
+    /// Part 1 names the import indices by their aliases
+    /// (`optimize-timestamp-based-import-index`), which the cluster resolves
+    /// to the versioned index (`…_v5`). Part 2 excludes them with trailing
+    /// wildcards (`-optimize-timestamp-based-import-index*`): a plain
+    /// `-alias` after `optimize-*` removes only the alias name from the
+    /// expansion, not the concrete `…_v5` index, so the import indices would
+    /// be in both parts and a restore of both would collide.
+    ///
     /// ```
     /// use backup_actuator_core::BackupPlan;
     ///
@@ -267,7 +275,7 @@ impl BackupPlanBuilder {
     pub fn optimize_parts(self) -> Self {
         self.part(OPTIMIZE_IMPORT_INDICES).part(
             std::iter::once("optimize-*".to_owned())
-                .chain(OPTIMIZE_IMPORT_INDICES.iter().map(|i| format!("-{i}"))),
+                .chain(OPTIMIZE_IMPORT_INDICES.iter().map(|i| format!("-{i}*"))),
         )
     }
 
