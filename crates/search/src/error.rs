@@ -85,7 +85,16 @@ pub(crate) fn unreadable(
         product,
         operation,
         status,
-        detail: format!("{what}; body starts with: {}", excerpt(body, EXCERPT_CHARS)),
+        detail: {
+            // What exactly was wrong goes to the log; the message carries
+            // the start of the body, as for any other unreadable answer.
+            tracing::warn!(product = %product, status, "unreadable answer: {what}");
+            if body.iter().all(u8::is_ascii_whitespace) {
+                "(empty body)".to_owned()
+            } else {
+                excerpt(body, EXCERPT_CHARS)
+            }
+        },
     }
 }
 

@@ -109,7 +109,9 @@ pub enum StoreError {
         detail: String,
     },
     /// The cluster answered, completely, with something that cannot be read.
-    #[error("{product} answered HTTP {status} while {operation} with a body that cannot be read: {detail}")]
+    /// The message has the same form as [`StoreError::Cluster`]'s for a body
+    /// that is not an error envelope (SPEC §5): the start of the body.
+    #[error("{product} answered HTTP {status} while {operation}: {detail}")]
     Unreadable {
         /// The product.
         product: Product,
@@ -117,7 +119,7 @@ pub enum StoreError {
         operation: Operation,
         /// The HTTP status.
         status: u16,
-        /// What was wrong, with the start of the body.
+        /// The first 200 characters of the body.
         detail: String,
     },
 }
