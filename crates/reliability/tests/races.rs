@@ -202,7 +202,7 @@ async fn post_whose_create_answer_is_lost_leaves_no_snapshot_behind() {
         cluster.inject_fault(
             backup_actuator_testkit::Fault::close_after_handling()
                 .method(Method::PUT)
-                .path_prefix(&format!(
+                .path_prefix(format!(
                     "/_snapshot/{REPO}/camunda_optimize_9_8.6.0_part_2_of_2"
                 )),
         );
