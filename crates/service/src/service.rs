@@ -441,8 +441,7 @@ impl Shared {
                     StoreError::Unreachable { .. } | StoreError::Unreadable { .. }
                 )
                 .then_some(part.name.as_str());
-                self.roll_back(repository, id, &created, maybe_created)
-                    .await;
+                self.roll_back(repository, id, created, maybe_created).await;
                 return Err(api_error(err, Some(id)));
             }
             created.push(part.name);
@@ -469,28 +468,26 @@ impl Shared {
         &self,
         repository: &str,
         id: BackupId,
-        created: &[String],
+        mut created: Vec<String>,
         maybe_created: Option<&str>,
     ) {
-        let mut doomed = created.to_vec();
         if let Some(name) = maybe_created {
             match self
                 .store
                 .find_snapshots(repository, &self.plan.lookup_pattern(id))
                 .await
             {
-                Ok(found) if found.iter().any(|s| s.name == name) => doomed.push(name.to_owned()),
+                Ok(found) if found.iter().any(|s| s.name == name) => created.push(name.to_owned()),
                 Ok(_) => {}
                 Err(err) => {
                     tracing::warn!(snapshot = %name, error = %err, "cannot tell whether the part was created");
                 }
             }
         }
-        if doomed.is_empty() {
+        if created.is_empty() {
             return;
         }
-        let created = &doomed;
-        if let Err(err) = self.store.delete_snapshots(repository, created).await {
+        if let Err(err) = self.store.delete_snapshots(repository, &created).await {
             tracing::error!(
                 snapshots = ?created,
                 error = %err,
