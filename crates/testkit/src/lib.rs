@@ -33,6 +33,7 @@ mod flavor;
 mod glob;
 mod http;
 mod json;
+pub mod live;
 mod model;
 mod state;
 
