@@ -126,7 +126,13 @@ public final class RealCluster {
      * (Elasticsearch 7, OpenSearch 2) or plugin descriptors (OpenSearch 3).
      */
     private static List<Object> plugins(String pkg, Constructor<?> constructor) throws Exception {
-        Class<?> netty = Class.forName(pkg + ".transport.Netty4Plugin");
+        Class<?> netty;
+        try {
+            netty = Class.forName(pkg + ".transport.Netty4Plugin");
+        } catch (ClassNotFoundException e) {
+            // OpenSearch 3.9 renamed it.
+            netty = Class.forName(pkg + ".transport.Netty4ModulePlugin");
+        }
         List<Object> plugins = new ArrayList<>();
         Type pluginsType = constructor.getGenericParameterTypes()[1];
         Type element = ((ParameterizedType) pluginsType).getActualTypeArguments()[0];
