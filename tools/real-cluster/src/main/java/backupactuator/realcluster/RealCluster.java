@@ -11,6 +11,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -38,6 +39,12 @@ public final class RealCluster {
 
     private RealCluster() {}
 
+    /**
+     * Starts the node and blocks until the JVM is told to stop.
+     *
+     * @param args FAMILY HOME HTTP_PORT TRANSPORT_PORT REPO_DIR (see the class comment)
+     * @throws Exception when the launcher itself cannot run (bad arguments exit with 2)
+     */
     public static void main(String[] args) throws Exception {
         if (args.length != 5) {
             System.err.println(
@@ -73,6 +80,7 @@ public final class RealCluster {
         }
     }
 
+    /** Builds the node's settings and environment, constructs the node and starts it. */
     private static Object start(String family, Path home, String httpPort, String transportPort, Path repo)
             throws Exception {
         String pkg = "org." + family;
@@ -86,7 +94,7 @@ public final class RealCluster {
         Class<?> settingsClass = Class.forName(pkg + ".common.settings.Settings");
         Object builder = settingsClass.getMethod("builder").invoke(null);
         Method put = builder.getClass().getMethod("put", String.class, String.class);
-        Map<String, String> settings = new java.util.LinkedHashMap<>();
+        Map<String, String> settings = new LinkedHashMap<>();
         settings.put("cluster.name", "backup-actuator-real-cluster");
         settings.put("node.name", "real-cluster");
         settings.put("path.home", home.toString());
