@@ -36,6 +36,10 @@ enum Step {
     /// Polls `GET _snapshot/{repo}/{prefix}_*` on both sides until nothing
     /// is IN_PROGRESS (the emulator finishes at once, a real engine soon).
     Settle,
+    /// Removes the named snapshot's `snap-{uuid}.dat`: from the repository
+    /// directory on a real engine, with `remove_snapshot_blob` on the
+    /// emulator.
+    RemoveBlob(&'static str),
 }
 
 const fn send(
@@ -234,6 +238,51 @@ fn steps() -> Vec<Step> {
             "find after the refused delete",
             "GET",
             "_snapshot/{repo}/{prefix}_1_*",
+            None,
+        ),
+        // One snapshot whose blob is removed from the repository on disk.
+        send(
+            "create a third snapshot",
+            "PUT",
+            "_snapshot/{repo}/{prefix}_3_8.6.0_part_1_of_1?wait_for_completion=false",
+            Some(CREATE_BODY_1),
+        ),
+        Step::Settle,
+        Step::RemoveBlob("{prefix}_3_8.6.0_part_1_of_1"),
+        send(
+            "list with a removed blob",
+            "GET",
+            "_snapshot/{repo}/{prefix}_*",
+            None,
+        ),
+        send(
+            "list with a removed blob, ignore_unavailable",
+            "GET",
+            "_snapshot/{repo}/{prefix}_*?ignore_unavailable=true",
+            None,
+        ),
+        send(
+            "list with a removed blob, verbose=false",
+            "GET",
+            "_snapshot/{repo}/{prefix}_*?verbose=false",
+            None,
+        ),
+        send(
+            "exact name with a removed blob",
+            "GET",
+            "_snapshot/{repo}/{prefix}_3_8.6.0_part_1_of_1",
+            None,
+        ),
+        send(
+            "delete the snapshot with a removed blob",
+            "DELETE",
+            "_snapshot/{repo}/{prefix}_3_8.6.0_part_1_of_1",
+            None,
+        ),
+        send(
+            "list after deleting it",
+            "GET",
+            "_snapshot/{repo}/{prefix}_*",
             None,
         ),
         send(
@@ -537,6 +586,9 @@ impl Names {
 /// One side of the comparison.
 struct Side<'a> {
     engine: &'a LiveCluster,
+    /// Set when this side is an emulator (steered directly for
+    /// [`Step::RemoveBlob`]).
+    emulator: Option<&'a EmulatedCluster>,
     /// `next` of the last paged answer, for `{next}`.
     next: String,
 }
@@ -558,6 +610,31 @@ impl Side<'_> {
             self.next = next.to_owned();
         }
         answer
+    }
+
+    fn remove_blob(&mut self, names: &Names, name: &str) {
+        let name = names.fill(name, "", "");
+        if let Some(emulator) = self.emulator {
+            assert!(emulator.remove_snapshot_blob(&names.repo, &name), "{name}");
+            return;
+        }
+        let answer = self.engine.must(
+            "GET",
+            &format!("_snapshot/{}/{name}", names.repo),
+            None,
+            &[200],
+        );
+        let uuid = answer.json()["snapshots"][0]["uuid"]
+            .as_str()
+            .expect("a uuid")
+            .to_owned();
+        let blob = format!(
+            "{}/{}/snap-{uuid}.dat",
+            self.engine.repo_location.trim_end_matches('/'),
+            names.repo
+        );
+        std::fs::remove_file(&blob)
+            .unwrap_or_else(|e| panic!("removing {blob} (is the engine on this machine?): {e}"));
     }
 
     fn settle(&mut self, names: &Names) {
@@ -588,14 +665,17 @@ fn replay(
     real: &LiveCluster,
     real_is_emulated: Option<&EmulatedCluster>,
     emulated: &LiveCluster,
+    emulated_cluster: &EmulatedCluster,
     flavor: Flavor,
 ) -> Vec<String> {
     let mut real_side = Side {
         engine: real,
+        emulator: real_is_emulated,
         next: String::new(),
     };
     let mut emulated_side = Side {
         engine: emulated,
+        emulator: Some(emulated_cluster),
         next: String::new(),
     };
     // Index set-up is not part of the comparison.
@@ -620,6 +700,11 @@ fn replay(
             Step::Settle => {
                 real_side.settle(names);
                 emulated_side.settle(names);
+                continue;
+            }
+            Step::RemoveBlob(name) => {
+                real_side.remove_blob(names, name);
+                emulated_side.remove_blob(names, name);
                 continue;
             }
             Step::Send { only, .. } if only.is_some_and(|applies| !applies(flavor)) => continue,
@@ -691,7 +776,7 @@ fn differential(product: LiveProduct) {
         url: cluster.url(),
         repo_location: real.repo_location.clone(),
     };
-    let failures = replay(&names, &real, None, &emulated, flavor);
+    let failures = replay(&names, &real, None, &emulated, &cluster, flavor);
     drop(cluster);
     drop(runtime);
     assert!(
@@ -734,7 +819,7 @@ fn the_replay_agrees_with_itself_and_tells_versions_apart() {
             url: b.url(),
             repo_location: location.into(),
         };
-        let failures = replay(&names, &real, Some(&a), &emulated, flavor);
+        let failures = replay(&names, &real, Some(&a), &emulated, &b, flavor);
         assert!(failures.is_empty(), "{flavor}: {failures:#?}");
     }
 
@@ -755,6 +840,7 @@ fn the_replay_agrees_with_itself_and_tells_versions_apart() {
         &real,
         Some(&a),
         &emulated,
+        &b,
         Flavor::Elasticsearch7_10,
     );
     for expected in [
