@@ -1,18 +1,23 @@
-//! The core store scenarios against a real cluster.
+//! The core store scenarios against a real cluster (OpenSearch 2.19 / 3.x
+//! and Elasticsearch 7.10.2 in CI, started by `scripts/real-cluster`).
 //!
-//! Runs when `BACKUP_ACTUATOR_TEST_ES_URL` (Elasticsearch) and/or
-//! `BACKUP_ACTUATOR_TEST_OS_URL` (OpenSearch) are set, e.g.
-//! `http://elastic:changeme@localhost:9200`; otherwise each test prints
-//! `skipped: … not set` and passes. The cluster must allow `fs` repositories
-//! under `BACKUP_ACTUATOR_TEST_REPO_LOCATION` (default
+//! The engine comes from `backup_actuator_testkit::live::cluster`: its URL
+//! from `BACKUP_ACTUATOR_TEST_ES_URL` / `BACKUP_ACTUATOR_TEST_OS_URL`
+//! (e.g. `http://elastic:changeme@localhost:9200`); without one a test
+//! prints `skipped: …` and passes, except under `CI=true`, where it fails.
+//! The cluster must allow `fs` repositories under
+//! `BACKUP_ACTUATOR_TEST_REPO_LOCATION` (default
 //! `/tmp/backup-actuator-snapshots`, which must be in `path.repo`).
 //! `BACKUP_ACTUATOR_TEST_CA_PEM` may name a CA certificate file for HTTPS.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use backup_actuator_core::{BackupId, BackupPlan, PartMetadata, SnapshotPart, SnapshotState};
+use backup_actuator_core::{
+    BackupId, BackupPlan, PartMetadata, Product, SnapshotPart, SnapshotState,
+};
 use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
 use backup_actuator_store::{SnapshotStore, StoreError};
+use backup_actuator_testkit::live::{self, LiveProduct};
 use opensearch::cert::{Certificate, CertificateValidation};
 use opensearch::http::headers::HeaderMap;
 use opensearch::http::transport::{SingleNodeConnectionPool, Transport, TransportBuilder};
@@ -27,28 +32,19 @@ struct Live {
     location: String,
 }
 
-fn live(var: &str) -> Option<Live> {
-    let Some(url) = std::env::var(var).ok().filter(|v| !v.is_empty()) else {
-        // Written to the process's stderr directly, past the test
-        // harness's capture, so a CI log shows that the live suite skipped.
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: {var} not set (live cluster suite; see docker-compose.yml)"
-        );
-        return None;
-    };
+fn live(product: LiveProduct) -> Option<Live> {
+    let engine = live::cluster(product)?;
     let ca_pem = std::env::var("BACKUP_ACTUATOR_TEST_CA_PEM")
         .ok()
         .filter(|v| !v.is_empty())
         .map(|path| std::fs::read(path).expect("BACKUP_ACTUATOR_TEST_CA_PEM is readable"));
-    let location = std::env::var("BACKUP_ACTUATOR_TEST_REPO_LOCATION")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "/tmp/backup-actuator-snapshots".to_owned());
     let repository = format!("backup_actuator_live_{}_{}", std::process::id(), unique());
+    let location = format!(
+        "{}/{repository}",
+        engine.repo_location.trim_end_matches('/')
+    );
     Some(Live {
-        url,
+        url: engine.url,
         ca_pem,
         repository,
         location,
@@ -235,7 +231,7 @@ fn check(ok: bool, what: String) -> Result<(), String> {
 
 #[tokio::test]
 async fn live_elasticsearch() {
-    let Some(live) = live("BACKUP_ACTUATOR_TEST_ES_URL") else {
+    let Some(live) = live(LiveProduct::Elasticsearch) else {
         return;
     };
     let mut builder =
@@ -249,12 +245,13 @@ async fn live_elasticsearch() {
         .await
         .expect("the cluster answers GET /");
     println!("live: {info:?}");
+    assert_eq!(info.product, Product::Elasticsearch);
     run_scenarios(live, &store).await;
 }
 
 #[tokio::test]
 async fn live_opensearch() {
-    let Some(live) = live("BACKUP_ACTUATOR_TEST_OS_URL") else {
+    let Some(live) = live(LiveProduct::OpenSearch) else {
         return;
     };
     let mut builder = OpenSearchStore::builder(&live.url).request_timeout(Duration::from_secs(60));
@@ -267,6 +264,7 @@ async fn live_opensearch() {
         .await
         .expect("the cluster answers GET /");
     println!("live: {info:?}");
+    assert_eq!(info.product, Product::OpenSearch);
     run_scenarios(live, &store).await;
 }
 
@@ -304,5 +302,80 @@ async fn live_scenarios_pass_against_the_emulator() {
                 .any(|r| r.method == http::Method::DELETE),
             "{flavor}"
         );
+    }
+}
+
+/// SPEC §6: one snapshot whose blob (`snap-<uuid>.dat`) is gone from the
+/// repository must not hide the others: a lookup over all of them still
+/// returns every readable snapshot (the unreadable one is left out).
+async fn removed_blob(live: Live, store: &dyn SnapshotStore) {
+    let transport = admin(&live);
+    let repo = live.repository.as_str();
+    let (status, body) = admin_call(
+        &transport,
+        Method::Put,
+        &format!("_snapshot/{repo}"),
+        Some(format!(
+            r#"{{"type":"fs","settings":{{"location":"{}"}}}}"#,
+            live.location
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "registering the fs repository: {body}");
+    let _ = admin_call(&transport, Method::Put, INDEX, None).await;
+    let plan = BackupPlan::builder()
+        .prefix("backup_actuator_blob")
+        .version("1.0.0")
+        .part([INDEX])
+        .build()
+        .unwrap();
+    let (kept, damaged) = (BackupId::new(1).unwrap(), BackupId::new(2).unwrap());
+    for id in [kept, damaged] {
+        let part = &plan.snapshot_parts(id)[0];
+        let (status, body) = admin_call(
+            &transport,
+            Method::Put,
+            &format!("_snapshot/{repo}/{}?wait_for_completion=true", part.name),
+            Some(format!(
+                r#"{{"indices":"{INDEX}","include_global_state":false}}"#
+            )),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        if id == damaged {
+            let info: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let uuid = info["snapshot"]["uuid"].as_str().unwrap();
+            let blob = format!("{}/snap-{uuid}.dat", live.location);
+            std::fs::remove_file(&blob).unwrap_or_else(|e| {
+                panic!("removing {blob} (is the engine on this machine?): {e}")
+            });
+        }
+    }
+
+    let found = store.find_snapshots(repo, &plan.list_pattern()).await;
+    let _ = admin_call(
+        &transport,
+        Method::Delete,
+        &format!("_snapshot/{repo}"),
+        None,
+    )
+    .await;
+    let names: Vec<String> = found
+        .expect("one unreadable blob does not fail the lookup")
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(names, [plan.snapshot_name(kept, 1)]);
+}
+
+#[tokio::test]
+async fn live_a_removed_snapshot_blob_hides_only_that_snapshot() {
+    if let Some(live) = live(LiveProduct::OpenSearch) {
+        let store = OpenSearchStore::builder(&live.url).build().unwrap();
+        removed_blob(live, &store).await;
+    }
+    if let Some(live) = live(LiveProduct::Elasticsearch) {
+        let store = ElasticsearchStore::builder(&live.url).build().unwrap();
+        removed_blob(live, &store).await;
     }
 }

@@ -11,7 +11,7 @@ use crate::cluster::Core;
 use crate::glob;
 use crate::json::{filter_path, obj, J};
 use crate::model::{RuleOutcome, ShardFailure, SnapshotState};
-use crate::state::{render_snapshot, Credential, RenderOpts, Snap, State};
+use crate::state::{render_snapshot, Credential, RenderOpts, Repo, Snap, State};
 use crate::Flavor;
 
 /// A request as the handlers see it.
@@ -41,6 +41,10 @@ pub(crate) struct EsErr {
     pub extra: Vec<(String, J)>,
     pub cause: Option<Box<EsErr>>,
     pub headers: Vec<(String, String)>,
+    /// A Java exception that is not the engine's own (`NoSuchFileException`):
+    /// printed in `caused_by`, but never chosen as the `root_cause`, which
+    /// is the innermost *engine* exception.
+    pub foreign: bool,
 }
 
 impl EsErr {
@@ -52,6 +56,7 @@ impl EsErr {
             extra: Vec::new(),
             cause: None,
             headers: Vec::new(),
+            foreign: false,
         }
     }
 
@@ -78,7 +83,7 @@ impl EsErr {
     /// `{"error":{"root_cause":[…],"type":…,"reason":…,"caused_by"?:…},"status":N}`
     pub fn envelope(&self) -> J {
         let mut root = self;
-        while let Some(c) = &root.cause {
+        while let Some(c) = root.cause.as_ref().filter(|c| !c.foreign) {
             root = c;
         }
         let mut error = obj().f("root_cause", J::Arr(vec![root.fields(false)]));
@@ -113,6 +118,30 @@ fn repo_missing(name: &str) -> EsErr {
         "repository_missing_exception",
         format!("[{name}] missing"),
     )
+}
+
+/// What a verbose read of a snapshot whose `snap-{uuid}.dat` is gone
+/// answers: 404 `snapshot_missing_exception` `[repo:name/uuid] is missing`,
+/// caused by `no_such_file_exception` naming the blob's path.
+fn missing_blob(repo: &Repo, snap: &Snap) -> EsErr {
+    let location = repo
+        .settings
+        .iter()
+        .find(|(k, _)| k == "location")
+        .map_or("", |(_, v)| v.as_str());
+    EsErr::new(
+        404,
+        "snapshot_missing_exception",
+        format!("[{}:{}/{}] is missing", repo.name, snap.name, snap.uuid),
+    )
+    .caused_by(EsErr {
+        foreign: true,
+        ..EsErr::new(
+            404,
+            "no_such_file_exception",
+            format!("{}/snap-{}.dat", location.trim_end_matches('/'), snap.uuid),
+        )
+    })
 }
 
 fn snapshot_missing(repo: &str, name: &str) -> EsErr {
@@ -1315,6 +1344,7 @@ fn create_snapshot(
         total_shards: total,
         successful_shards: total.saturating_sub(failed),
         unreadable: false,
+        blob_missing: false,
     };
     let completes_at = snap.end;
     let r = state.repo_mut(repo).ok_or_else(|| repo_missing(repo))?;
@@ -1703,6 +1733,16 @@ fn get_snapshots(
         let selected = selected.and_then(|list| {
             let mut kept = Vec::with_capacity(list.len());
             for s in list {
+                // A blob removed from the repository: the read fails with
+                // NoSuchFileException, which the engine reports as the
+                // snapshot missing, name *and uuid* in the reason (seen on
+                // OpenSearch 2.19/3.x and Elasticsearch 7.10).
+                if verbose && s.blob_missing && !s.is_running(now) {
+                    if ignore_unavailable {
+                        continue;
+                    }
+                    return Err(missing_blob(repo, s));
+                }
                 if verbose && s.unreadable && !s.is_running(now) {
                     if ignore_unavailable {
                         continue;

@@ -216,6 +216,38 @@ impl EmulatedCluster {
         self.state().requests.clear();
     }
 
+    /// Removes the snapshot's blob (`snap-{uuid}.dat`) from `repo`, as if
+    /// deleted from the repository on disk: a verbose GET that selects it
+    /// is then 404 `snapshot_missing_exception` `[repo:name/uuid] is
+    /// missing` (caused by `no_such_file_exception`), unless
+    /// `ignore_unavailable=true`, which skips it; `verbose=false` still
+    /// lists it. Returns whether the snapshot exists.
+    ///
+    /// ```
+    /// use backup_actuator_testkit::{EmulatedCluster, Flavor, SeededSnapshot, SnapshotState};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await?;
+    /// cluster.add_repository("backups");
+    /// cluster.insert_snapshot(
+    ///     "backups",
+    ///     SeededSnapshot::new("snap_1", SnapshotState::Success, 1_731_585_600_000),
+    /// );
+    /// assert!(cluster.remove_snapshot_blob("backups", "snap_1"));
+    /// assert!(!cluster.remove_snapshot_blob("backups", "snap_2"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn remove_snapshot_blob(&self, repo: &str, name: &str) -> bool {
+        let mut st = self.state();
+        let Some(snap) = st.repo_mut(repo).and_then(|r| r.snapshots.get_mut(name)) else {
+            return false;
+        };
+        snap.blob_missing = true;
+        true
+    }
+
     /// The snapshot names in `repo` (running ones included), in the default GET order:
     /// start time, then name. Empty if the repository does not exist.
     pub fn snapshot_names(&self, repo: &str) -> Vec<String> {

@@ -34,6 +34,7 @@ mod glob;
 mod http;
 mod json;
 pub mod live;
+mod live_admin;
 mod model;
 mod state;
 

@@ -27,6 +27,8 @@
 
 use std::io::Write as _;
 
+pub use crate::live_admin::LiveAnswer;
+
 /// The engine family a live test needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiveProduct {

@@ -69,6 +69,9 @@ pub(crate) struct Snap {
     pub total_shards: u32,
     pub successful_shards: u32,
     pub unreadable: bool,
+    /// Its `snap-{uuid}.dat` is gone from the repository (removed on disk):
+    /// a verbose GET that selects it is 404 `snapshot_missing_exception`.
+    pub blob_missing: bool,
 }
 
 impl Snap {
@@ -188,6 +191,7 @@ impl State {
             total_shards: total,
             successful_shards: successful,
             unreadable: s.unreadable,
+            blob_missing: false,
         };
         let r = self.repo_mut(repo).expect("repository just ensured");
         r.uuid_known = true;
