@@ -216,16 +216,21 @@ pub(crate) fn filter_path(v: &J, spec: &str) -> J {
             None => include.push(p.split('.').collect()),
         }
     }
-    let mut kept = v.clone();
-    if !exclude.is_empty() {
+    // No copy of the whole answer unless an exclusion needs one: a large
+    // listing filtered down is the common case.
+    let excluded;
+    let kept = if exclude.is_empty() {
+        v
+    } else {
         let refs: Vec<&[&str]> = exclude.iter().map(|p| p.as_slice()).collect();
-        kept = exclude_node(&kept, &refs).unwrap_or_else(obj);
-    }
+        excluded = exclude_node(v, &refs).unwrap_or_else(obj);
+        &excluded
+    };
     if include.is_empty() {
-        return kept;
+        return kept.clone();
     }
     let refs: Vec<&[&str]> = include.iter().map(|p| p.as_slice()).collect();
-    filter_node(&kept, &refs).unwrap_or_else(obj)
+    filter_node(kept, &refs).unwrap_or_else(obj)
 }
 
 /// The paths that continue below field `k` of an object reached by `paths`.
