@@ -64,15 +64,35 @@ impl ServerProcess {
     /// Starts `binary serve --listen <free port> <args…>` and waits until it
     /// accepts connections (at most 30 s).
     pub async fn start(binary: &str, args: &[String]) -> Result<ServerProcess, String> {
+        Self::start_logging(binary, args, "warn", None).await
+    }
+
+    /// [`ServerProcess::start`] with the `RUST_LOG` filter `log` and, when
+    /// `log_file` is given, the server's log written there instead of to
+    /// this process's stderr (to count the cluster requests it logs).
+    pub async fn start_logging(
+        binary: &str,
+        args: &[String],
+        log: &str,
+        log_file: Option<&std::path::Path>,
+    ) -> Result<ServerProcess, String> {
         let addr = free_loopback_addr().map_err(|e| e.to_string())?;
+        let stderr = match log_file {
+            Some(path) => Stdio::from(
+                std::fs::File::create(path)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+            ),
+            None => Stdio::inherit(),
+        };
         let child = Command::new(binary)
             .arg("serve")
             .arg("--listen")
             .arg(addr.to_string())
             .args(args)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", log)
+            .env("NO_COLOR", "1")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| format!("cannot start {binary}: {e}"))?;

@@ -41,6 +41,9 @@ pub(crate) struct GetSnapshotsResponse<'a> {
     pub next: Option<Cow<'a, str>>,
     /// ES ≥ 7.15: matches not yet returned.
     pub remaining: Option<i64>,
+    /// ES ≥ 7.15: every match. Read only to tell a filtered empty page
+    /// (`{"total":0,"remaining":0}`) from an answer of another shape.
+    pub total: Option<i64>,
 }
 
 impl<'a> GetSnapshotsResponse<'a> {

@@ -80,6 +80,44 @@ fn root_requests(cluster: &EmulatedCluster) -> usize {
         .count()
 }
 
+/// A recorded request's path and query, the query encoded again.
+fn path_and_query(request: &RecordedRequest) -> String {
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    let query: Vec<String> = request
+        .query
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
+    format!("{}?{}", request.path, query.join("&"))
+}
+
+/// The body of a plain `GET` to the emulator, read byte for byte (its
+/// answers carry a Content-Length), so its size is what went over the wire.
+async fn raw_get(cluster: &EmulatedCluster, path_and_query: &str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(cluster.addr())
+        .await
+        .unwrap();
+    let request = format!("GET {path_and_query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let head_end = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    answer.split_off(head_end + 4)
+}
+
 fn query(request: &RecordedRequest) -> Vec<(&str, &str)> {
     request
         .query
@@ -88,16 +126,26 @@ fn query(request: &RecordedRequest) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// The query parameters a GET snapshots request may carry on this flavor.
+/// `filter_path` of every GET snapshots request (SPEC §6).
+const FILTER_PATH: &str = "snapshots.snapshot,snapshots.state,snapshots.start_time_in_millis,\
+snapshots.failures.index,snapshots.failures.shard_id,snapshots.failures.reason,\
+snapshots.failures.node_id,snapshots.failures.status,snapshots.metadata.backupId,\
+snapshots.metadata.version,snapshots.metadata.partNo,snapshots.metadata.partCount,\
+snapshots.metadata.trigger,error,status,next,total,remaining";
+
+/// The query parameters a GET snapshots request carries on this flavor:
+/// `filter_path` and `ignore_unavailable` on every version, `index_names`
+/// and paging where the version knows them (SPEC §6).
 fn expected_find_query(flavor: Flavor) -> Vec<(&'static str, &'static str)> {
+    let mut query = vec![("filter_path", FILTER_PATH), ("ignore_unavailable", "true")];
     match flavor {
-        Flavor::Elasticsearch7_10 => vec![],
-        Flavor::Elasticsearch7_17 => vec![("size", "5000")],
+        Flavor::Elasticsearch7_17 => query.push(("size", "5000")),
         Flavor::Elasticsearch8_13 | Flavor::Elasticsearch8_15 | Flavor::Elasticsearch9 => {
-            vec![("index_names", "false"), ("size", "5000")]
+            query.extend([("index_names", "false"), ("size", "5000")])
         }
-        _ => vec![],
+        _ => {}
     }
+    query
 }
 
 // ---------------------------------------------------------------- find
@@ -190,6 +238,86 @@ async fn find_with_nothing_matched_is_empty_on_every_version() {
             .find_snapshots(REPO, "camunda_optimize_*")
             .await;
         assert_eq!(found, Ok(vec![]), "{flavor}");
+    }
+}
+
+/// SPEC §6: `ignore_unavailable=true`, so one unreadable snapshot blob
+/// leaves its backup short of that part instead of failing the lookup.
+#[tokio::test]
+async fn find_skips_an_unreadable_snapshot_instead_of_failing() {
+    for flavor in Flavor::ALL {
+        let cluster = cluster(flavor).await;
+        let readable = plan().snapshot_name(id(3), 1);
+        cluster.insert_snapshots(
+            REPO,
+            [
+                SeededSnapshot::new(&readable, SeededState::Success, 1),
+                SeededSnapshot::new(plan().snapshot_name(id(3), 2), SeededState::Success, 2)
+                    .unreadable(),
+            ],
+        );
+        for pattern in [plan().lookup_pattern(id(3)), plan().list_pattern()] {
+            let found = store(&cluster)
+                .find_snapshots(REPO, &pattern)
+                .await
+                .unwrap_or_else(|e| panic!("{flavor} {pattern}: {e}"));
+            let names: Vec<&str> = found.iter().map(|r| r.name.as_str()).collect();
+            assert_eq!(names, [readable.as_str()], "{flavor} {pattern}");
+        }
+    }
+}
+
+/// SPEC §6: only the fields the answer needs are downloaded, and what the
+/// state rules and `details` read survives the filter on every version.
+#[tokio::test]
+async fn find_downloads_only_the_fields_the_answer_needs() {
+    for flavor in Flavor::ALL {
+        let cluster = cluster(flavor).await;
+        let name = plan().snapshot_name(id(5), 2);
+        cluster.insert_snapshot(
+            REPO,
+            SeededSnapshot::new(&name, SeededState::Partial, 1_731_585_600_123)
+                .with_indices((0..30).map(|n| format!("optimize-index-{n}")))
+                .with_metadata(
+                    json!({"backupId": 5, "version": "8.6.0", "partNo": 2, "partCount": 2}),
+                )
+                .with_failures(vec![SeededFailure::new("optimize-index-3", 1, "boom")]),
+        );
+        let verbose = raw_get(&cluster, &format!("/_snapshot/{REPO}/camunda_optimize_*")).await;
+        let found = store(&cluster)
+            .find_snapshots(REPO, &plan().list_pattern())
+            .await
+            .unwrap_or_else(|e| panic!("{flavor}: {e}"));
+        assert_eq!(found.len(), 1, "{flavor}");
+        assert_eq!(found[0].name, name, "{flavor}");
+        assert_eq!(found[0].state, SnapshotState::Partial, "{flavor}");
+        assert_eq!(
+            found[0].start_time_millis,
+            Some(1_731_585_600_123),
+            "{flavor}"
+        );
+        assert_eq!(found[0].failures.len(), 1, "{flavor}");
+        assert_eq!(
+            found[0].failures[0].index.as_deref(),
+            Some("optimize-index-3"),
+            "{flavor}"
+        );
+        assert_eq!(
+            found[0].failures[0].reason.as_deref(),
+            Some("boom"),
+            "{flavor}"
+        );
+
+        // The same request again, to weigh its answer.
+        let sent = snapshot_requests(&cluster);
+        let asked = sent.last().expect("one lookup");
+        let filtered = raw_get(&cluster, &path_and_query(asked)).await;
+        assert!(
+            filtered.len() * 3 < verbose.len(),
+            "{flavor}: {} of {} bytes",
+            filtered.len(),
+            verbose.len()
+        );
     }
 }
 
@@ -286,7 +414,7 @@ async fn find_follows_pages_on_elasticsearch_7_14_and_later() {
             assert!(sent[2].query_param("after").is_some(), "{flavor}");
         } else {
             assert_eq!(sent.len(), 1, "{flavor}: {sent:?}");
-            assert!(sent[0].query.is_empty(), "{flavor}");
+            assert_eq!(query(&sent[0]), expected_find_query(flavor), "{flavor}");
         }
     }
 }
@@ -700,7 +828,10 @@ async fn a_store_of_the_other_product_uses_the_detected_dialect() {
         .find_snapshots(REPO, "camunda_optimize_1_*")
         .await
         .unwrap();
-    assert!(snapshot_requests(&os)[0].query.is_empty());
+    assert_eq!(
+        query(&snapshot_requests(&os)[0]),
+        expected_find_query(Flavor::OpenSearch2)
+    );
     assert_eq!(store.describe(), format!("OpenSearch at {}", os.url()));
     assert_eq!(
         store.cluster_info().await.unwrap().product,

@@ -426,8 +426,11 @@ fn render(flavor: Flavor, req: &Req<'_>, reply: Reply, warnings: Vec<String>) ->
     };
     let body = match reply.body {
         Body::Json(j) => {
+            // Error answers are built unfiltered on every release (checked
+            // on OpenSearch 2.19 and Elasticsearch 7.10), so `filter_path`
+            // never hides why a request failed.
             let j = match query_value(req, "filter_path") {
-                Some(spec) if !spec.is_empty() => filter_path(&j, spec),
+                Some(spec) if !spec.is_empty() && reply.status < 400 => filter_path(&j, spec),
                 _ => j,
             };
             headers.push((

@@ -199,20 +199,86 @@ fn write_pretty(v: &J, out: &mut String, level: usize) {
     }
 }
 
-/// `?filter_path=a.b,c.*,**.d`: keeps only the matching paths (arrays are transparent).
-/// Exclusions (`-path`) are not supported and are ignored.
+/// `?filter_path=a.b,c.*,**.d,-e.f`, as every Elasticsearch and OpenSearch
+/// release applies it to a successful answer (error answers are never
+/// filtered): exclusions (`-path`) first, then the inclusions on what is
+/// left. A path ending inside an object or array keeps it whole, even when
+/// empty; an object or array that a path only passes through is dropped
+/// when nothing in it is kept. Nothing kept is `{}`. Arrays are transparent,
+/// `*` matches within one name, `**` any number of levels.
 pub(crate) fn filter_path(v: &J, spec: &str) -> J {
-    let paths: Vec<Vec<&str>> = spec
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty() && !p.starts_with('-'))
-        .map(|p| p.split('.').collect())
-        .collect();
-    if paths.is_empty() {
-        return v.clone();
+    let mut include: Vec<Vec<&str>> = Vec::new();
+    let mut exclude: Vec<Vec<&str>> = Vec::new();
+    for p in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match p.strip_prefix('-') {
+            Some(excluded) if !excluded.is_empty() => exclude.push(excluded.split('.').collect()),
+            Some(_) => {}
+            None => include.push(p.split('.').collect()),
+        }
     }
-    let refs: Vec<&[&str]> = paths.iter().map(|p| p.as_slice()).collect();
-    filter_node(v, &refs).unwrap_or_else(obj)
+    // No copy of the whole answer unless an exclusion needs one: a large
+    // listing filtered down is the common case.
+    let excluded;
+    let kept = if exclude.is_empty() {
+        v
+    } else {
+        let refs: Vec<&[&str]> = exclude.iter().map(|p| p.as_slice()).collect();
+        excluded = exclude_node(v, &refs).unwrap_or_else(obj);
+        &excluded
+    };
+    if include.is_empty() {
+        return kept.clone();
+    }
+    let refs: Vec<&[&str]> = include.iter().map(|p| p.as_slice()).collect();
+    filter_node(kept, &refs).unwrap_or_else(obj)
+}
+
+/// The paths that continue below field `k` of an object reached by `paths`.
+fn descend<'p>(paths: &[&'p [&'p str]], k: &str) -> Vec<&'p [&'p str]> {
+    let mut next: Vec<&[&str]> = Vec::new();
+    for p in paths {
+        if p[0] == "**" {
+            next.push(p); // `**` may span this level…
+            if p.len() == 1 {
+                next.push(&p[1..]); // …a trailing `**` takes everything…
+            } else if crate::glob::matches(p[1], k) {
+                next.push(&p[2..]); // …or it ends here.
+            }
+        } else if crate::glob::matches(p[0], k) {
+            next.push(&p[1..]);
+        }
+    }
+    next
+}
+
+/// Removes what the exclusion paths reach; `None` when nothing is left of
+/// a node that a path passed through.
+fn exclude_node(v: &J, paths: &[&[&str]]) -> Option<J> {
+    if paths.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    match v {
+        J::Obj(fields) => {
+            let mut kept = Vec::new();
+            for (k, item) in fields {
+                let next = descend(paths, k);
+                if next.is_empty() {
+                    kept.push((k.clone(), item.clone()));
+                } else if let Some(f) = exclude_node(item, &next) {
+                    kept.push((k.clone(), f));
+                }
+            }
+            (!kept.is_empty()).then_some(J::Obj(kept))
+        }
+        J::Arr(items) => {
+            let kept: Vec<J> = items
+                .iter()
+                .filter_map(|i| exclude_node(i, paths))
+                .collect();
+            (!kept.is_empty()).then_some(J::Arr(kept))
+        }
+        other => Some(other.clone()),
+    }
 }
 
 fn filter_node(v: &J, paths: &[&[&str]]) -> Option<J> {
@@ -223,17 +289,7 @@ fn filter_node(v: &J, paths: &[&[&str]]) -> Option<J> {
         J::Obj(fields) => {
             let mut kept = Vec::new();
             for (k, item) in fields {
-                let mut next: Vec<&[&str]> = Vec::new();
-                for p in paths {
-                    if p[0] == "**" {
-                        next.push(p); // `**` may span this level…
-                        if p.len() > 1 && crate::glob::matches(p[1], k) {
-                            next.push(&p[2..]); // …or end here.
-                        }
-                    } else if crate::glob::matches(p[0], k) {
-                        next.push(&p[1..]);
-                    }
-                }
+                let next = descend(paths, k);
                 if next.is_empty() {
                     continue;
                 }
@@ -294,5 +350,47 @@ mod tests {
             r#"{"snapshots":[{"state":"SUCCESS"}]}"#
         );
         assert_eq!(filter_path(&v, "nothing").to_compact(), "{}");
+    }
+
+    /// What OpenSearch 2.19 and Elasticsearch 7.10 answered to the same
+    /// filters (checked by hand, and by `tests/live_filter_path.rs`).
+    #[test]
+    fn filter_path_exclusions_empties_and_wildcards_as_the_engines_do() {
+        let v = obj()
+            .f(
+                "snapshots",
+                J::Arr(vec![obj()
+                    .f("snapshot", "a")
+                    .f("indices", J::strs(["i"]))
+                    .f("failures", J::Arr(vec![]))
+                    .f("shards", obj().f("total", 2i64).f("failed", 0i64))]),
+            )
+            .f("total", 1i64);
+        let f = |spec: &str| filter_path(&v, spec).to_compact();
+        assert_eq!(f("snapshots.failures.index"), "{}");
+        assert_eq!(
+            f("snapshots.failures"),
+            r#"{"snapshots":[{"failures":[]}]}"#
+        );
+        assert_eq!(
+            f("-snapshots.indices,-total"),
+            r#"{"snapshots":[{"snapshot":"a","failures":[],"shards":{"total":2,"failed":0}}]}"#
+        );
+        assert_eq!(f("-snapshots,-total"), "{}");
+        assert_eq!(f("snapshots.snapshot,-snapshots.snapshot"), "{}");
+        assert_eq!(
+            f("-**.indices,snapshots.indices,snapshots.snapshot"),
+            r#"{"snapshots":[{"snapshot":"a"}]}"#
+        );
+        assert_eq!(
+            f("snapshots.sh*.tot*"),
+            r#"{"snapshots":[{"shards":{"total":2}}]}"#
+        );
+        assert_eq!(f("*.snapshot"), r#"{"snapshots":[{"snapshot":"a"}]}"#);
+        assert_eq!(
+            f("snapshots.snapshot,,total"),
+            r#"{"snapshots":[{"snapshot":"a"}],"total":1}"#
+        );
+        assert_eq!(f("**"), v.to_compact());
     }
 }

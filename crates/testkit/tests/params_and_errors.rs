@@ -222,3 +222,35 @@ async fn options_answers_200_with_allow() {
     assert_eq!(r.header("allow"), Some("GET,POST,PUT,DELETE"));
     assert!(r.body.is_empty());
 }
+
+/// Error answers are never filtered (OpenSearch 2.19, Elasticsearch 7.10):
+/// `filter_path` cannot hide why a request failed.
+#[tokio::test]
+async fn filter_path_leaves_error_answers_whole() {
+    for f in Flavor::ALL {
+        let c = with_repo(f).await;
+        let r = get(&c, "/_snapshot/nope/x_*?filter_path=snapshots.snapshot").await;
+        assert_eq!(r.status, 404, "{f}");
+        assert_eq!(
+            r.json()["error"]["type"],
+            json!("repository_missing_exception"),
+            "{f}"
+        );
+        assert_eq!(r.json()["status"], json!(404), "{f}");
+    }
+}
+
+/// A filter that keeps nothing of a successful answer leaves `{}`.
+#[tokio::test]
+async fn filter_path_that_keeps_nothing_is_an_empty_object() {
+    for f in Flavor::ALL {
+        let c = with_repo(f).await;
+        let r = get(
+            &c,
+            "/_snapshot/repo/x_*?filter_path=snapshots.snapshot&ignore_unavailable=true",
+        )
+        .await;
+        assert_eq!(r.status, 200, "{f}: {}", r.text());
+        assert_eq!(r.text(), "{}", "{f}");
+    }
+}
