@@ -120,6 +120,11 @@ struct Shared {
     unknown_outcome_watch: Duration,
     /// Serialises triggers inside this process (SPEC §6).
     trigger_lock: tokio::sync::Mutex<()>,
+    /// Claims of other POSTs this process has seen standing: name and the
+    /// cluster's start time, and when this process first saw it. Age is
+    /// measured on this process's own clock, so clock skew between the
+    /// cluster and this host cannot make a fresh claim look stale.
+    claims_seen: std::sync::Mutex<std::collections::HashMap<String, (Option<i64>, Instant)>>,
 }
 
 impl fmt::Debug for Shared {
@@ -160,6 +165,7 @@ impl BackupService {
                 claim_expiry: DEFAULT_CLAIM_EXPIRY,
                 unknown_outcome_watch: DEFAULT_UNKNOWN_OUTCOME_WATCH,
                 trigger_lock: tokio::sync::Mutex::new(()),
+                claims_seen: std::sync::Mutex::default(),
             },
         }
     }
@@ -509,9 +515,9 @@ impl Shared {
     /// claim, found A's parts and B answered 409: a contradiction (unless
     /// someone DELETEd A's backup in between, which makes B a new backup).
     ///
-    /// A claim left by a crashed process is removed by the next POST of the
-    /// id once it is older than the claim expiry, which is longer than any
-    /// POST takes. A claim is kept while a part whose create outcome is
+    /// A claim left by a crashed process is removed by a POST of the id once
+    /// that process has seen the same claim standing for longer than the
+    /// claim expiry, which is longer than any POST takes. A claim is kept while a part whose create outcome is
     /// unknown may still appear, so that the part found then is this POST's.
     async fn trigger(self: &Arc<Self>, id: BackupId) -> Result<Response<BackupBody>, ApiError> {
         let repository = self.repository()?;
@@ -601,28 +607,34 @@ impl Shared {
     }
 
     /// Whether `found` holds a claim of `id`: a fresh one is another POST
-    /// under way (409); `Ok(true)` is one older than the claim expiry.
+    /// under way (409); `Ok(true)` is one that this process has seen
+    /// standing, unchanged (same start time), for longer than the claim
+    /// expiry: left by a process that stopped while triggering.
     fn standing_claim(&self, id: BackupId, found: &[SnapshotRecord]) -> Result<bool, ApiError> {
-        let Some(claim) = found
-            .iter()
-            .find(|s| self.plan.claim_id(&s.name) == Some(id))
-        else {
+        let name = self.plan.claim_name(id);
+        let mut seen = self
+            .claims_seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(claim) = found.iter().find(|s| s.name == name) else {
+            seen.remove(&name);
             return Ok(false);
         };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        let expiry = i64::try_from(self.claim_expiry.as_millis()).unwrap_or(i64::MAX);
-        // A claim without a start time cannot be judged; it is taken as fresh.
-        let stale = claim
-            .start_time_millis
-            .is_some_and(|started| now.saturating_sub(started) > expiry);
-        if stale {
+        let now = Instant::now();
+        let first_seen = match seen.get(&name) {
+            Some((started, first)) if *started == claim.start_time_millis => *first,
+            _ => {
+                seen.insert(name.clone(), (claim.start_time_millis, now));
+                now
+            }
+        };
+        if now.duration_since(first_seen) > self.claim_expiry {
+            seen.remove(&name);
             return Ok(true);
         }
         Err(ApiError::BackupExists {
             backup_id: id,
-            snapshots: vec![claim.name.clone()],
+            snapshots: vec![name],
         })
     }
 

@@ -128,9 +128,12 @@ async fn post_that_finds_a_fresh_claim_is_409_and_a_stale_one_is_removed() {
         [Call::Find("camunda_optimize_5_*".into())]
     );
 
-    // The same claim under an expiry it has outlived: left by a crash.
+    // A process that has seen the same claim standing for longer than the
+    // expiry takes it as left by a crash. The first look starts the clock.
     let service = builder(store.clone()).claim_expiry(Duration::ZERO).build();
+    assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 409);
     tokio::time::sleep(Duration::from_millis(5)).await;
+    store.take_calls();
     assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 202);
     assert_eq!(
         store.take_calls()[..3],
