@@ -32,7 +32,10 @@ fn admin(live: &LiveCluster, method: &str, path: &str, body: &str) -> (u16, Stri
     let authority = rest.split('/').next().unwrap();
     let (auth, host) = match authority.rsplit_once('@') {
         Some((userinfo, host)) => (
-            format!("Authorization: Basic {}\r\n", BASE64_STANDARD.encode(userinfo)),
+            format!(
+                "Authorization: Basic {}\r\n",
+                BASE64_STANDARD.encode(userinfo)
+            ),
             host,
         ),
         None => (String::new(), authority),
@@ -128,7 +131,10 @@ async fn mixed_version_race(product: LiveProduct) {
             "",
         );
         assert_eq!(status, 200, "{answer}");
-        assert!(!answer.contains("_claim"), "the claim is released: {answer}");
+        assert!(
+            !answer.contains("_claim"),
+            "the claim is released: {answer}"
+        );
         assert_eq!(answer.matches("_part_").count(), 2, "{answer}");
     }
     // Leave nothing behind.

@@ -22,69 +22,265 @@ fn cases() -> Vec<(String, Vec<u8>, bool)> {
         format!("{line}\r\nHost: x\r\nConnection: close\r\n{headers}\r\n").into_bytes()
     };
     // Request lines.
-    add("lowercase method", get("get /actuator/backups HTTP/1.1", ""), true);
-    add("unknown method", get("BREW /actuator/backups HTTP/1.1", ""), true);
-    add("method with a NUL", get("GE\0T /actuator/backups HTTP/1.1", ""), true);
+    add(
+        "lowercase method",
+        get("get /actuator/backups HTTP/1.1", ""),
+        true,
+    );
+    add(
+        "unknown method",
+        get("BREW /actuator/backups HTTP/1.1", ""),
+        true,
+    );
+    add(
+        "method with a NUL",
+        get("GE\0T /actuator/backups HTTP/1.1", ""),
+        true,
+    );
     add("no path", get("GET  HTTP/1.1", ""), true);
     add("HTTP/0.9", b"GET /actuator/backups\r\n\r\n".to_vec(), true);
-    add("HTTP/1.0", b"GET /actuator/backups HTTP/1.0\r\n\r\n".to_vec(), true);
-    add("HTTP/2.0 on h1", get("GET /actuator/backups HTTP/2.0", ""), true);
+    add(
+        "HTTP/1.0",
+        b"GET /actuator/backups HTTP/1.0\r\n\r\n".to_vec(),
+        true,
+    );
+    add(
+        "HTTP/2.0 on h1",
+        get("GET /actuator/backups HTTP/2.0", ""),
+        true,
+    );
     add("HTTP/9.9", get("GET /actuator/backups HTTP/9.9", ""), true);
-    add("absolute form", get("GET http://x/actuator/backups HTTP/1.1", ""), true);
+    add(
+        "absolute form",
+        get("GET http://x/actuator/backups HTTP/1.1", ""),
+        true,
+    );
     add("asterisk form", get("OPTIONS * HTTP/1.1", ""), true);
     add("authority form", get("CONNECT x:443 HTTP/1.1", ""), true);
-    add("space in path", get("GET /actuator/back ups HTTP/1.1", ""), true);
-    add("raw UTF-8 in path", get("GET /actuator/backups/\u{e9} HTTP/1.1", ""), true);
-    add("raw byte 0xff in path", {
-        let mut b = b"GET /actuator/backups/\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec();
-        b.shrink_to_fit();
-        b
-    }, true);
-    add("percent-encoded NUL", get("GET /actuator/backups/%00 HTTP/1.1", ""), true);
-    add("bad percent-encoding", get("GET /actuator/backups/%zz HTTP/1.1", ""), true);
-    add("dot segments", get("GET /actuator/../actuator/backups/./1 HTTP/1.1", ""), true);
-    add("very long path", get(&format!("GET /actuator/backups/{} HTTP/1.1", "9".repeat(70_000)), ""), true);
-    add("bare LF line ends", b"GET /actuator/backups HTTP/1.1\nHost: x\nConnection: close\n\n".to_vec(), true);
-    add("bare CR", b"GET /actuator/backups HTTP/1.1\rHost: x\r\r".to_vec(), true);
+    add(
+        "space in path",
+        get("GET /actuator/back ups HTTP/1.1", ""),
+        true,
+    );
+    add(
+        "raw UTF-8 in path",
+        get("GET /actuator/backups/\u{e9} HTTP/1.1", ""),
+        true,
+    );
+    add(
+        "raw byte 0xff in path",
+        {
+            let mut b =
+                b"GET /actuator/backups/\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .to_vec();
+            b.shrink_to_fit();
+            b
+        },
+        true,
+    );
+    add(
+        "percent-encoded NUL",
+        get("GET /actuator/backups/%00 HTTP/1.1", ""),
+        true,
+    );
+    add(
+        "bad percent-encoding",
+        get("GET /actuator/backups/%zz HTTP/1.1", ""),
+        true,
+    );
+    add(
+        "dot segments",
+        get("GET /actuator/../actuator/backups/./1 HTTP/1.1", ""),
+        true,
+    );
+    add(
+        "very long path",
+        get(
+            &format!("GET /actuator/backups/{} HTTP/1.1", "9".repeat(70_000)),
+            "",
+        ),
+        true,
+    );
+    add(
+        "bare LF line ends",
+        b"GET /actuator/backups HTTP/1.1\nHost: x\nConnection: close\n\n".to_vec(),
+        true,
+    );
+    add(
+        "bare CR",
+        b"GET /actuator/backups HTTP/1.1\rHost: x\r\r".to_vec(),
+        true,
+    );
     // Headers.
-    add("header without colon", get("GET /actuator/backups HTTP/1.1", "Broken\r\n"), true);
-    add("space before colon", get("GET /actuator/backups HTTP/1.1", "X-A : 1\r\n"), true);
-    add("obsolete line folding", get("GET /actuator/backups HTTP/1.1", "X-A: 1\r\n 2\r\n"), true);
-    add("NUL in header value", get("GET /actuator/backups HTTP/1.1", "X-A: a\0b\r\n"), true);
-    add("10,000 headers", get("GET /actuator/backups HTTP/1.1", &"X-A: 1\r\n".repeat(10_000)), true);
-    add("one 100 KiB header", get("GET /actuator/backups HTTP/1.1", &format!("X-A: {}\r\n", "a".repeat(100 * 1024))), true);
-    add("no Host", b"GET /actuator/backups HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec(), true);
-    add("two Hosts", get("GET /actuator/backups HTTP/1.1", "Host: y\r\n"), true);
+    add(
+        "header without colon",
+        get("GET /actuator/backups HTTP/1.1", "Broken\r\n"),
+        true,
+    );
+    add(
+        "space before colon",
+        get("GET /actuator/backups HTTP/1.1", "X-A : 1\r\n"),
+        true,
+    );
+    add(
+        "obsolete line folding",
+        get("GET /actuator/backups HTTP/1.1", "X-A: 1\r\n 2\r\n"),
+        true,
+    );
+    add(
+        "NUL in header value",
+        get("GET /actuator/backups HTTP/1.1", "X-A: a\0b\r\n"),
+        true,
+    );
+    add(
+        "10,000 headers",
+        get(
+            "GET /actuator/backups HTTP/1.1",
+            &"X-A: 1\r\n".repeat(10_000),
+        ),
+        true,
+    );
+    add(
+        "one 100 KiB header",
+        get(
+            "GET /actuator/backups HTTP/1.1",
+            &format!("X-A: {}\r\n", "a".repeat(100 * 1024)),
+        ),
+        true,
+    );
+    add(
+        "no Host",
+        b"GET /actuator/backups HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec(),
+        true,
+    );
+    add(
+        "two Hosts",
+        get("GET /actuator/backups HTTP/1.1", "Host: y\r\n"),
+        true,
+    );
     // Bodies and framing.
     let post = |headers: &str, body: &str| {
         format!("POST /actuator/backups HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n{body}").into_bytes()
     };
-    add("negative Content-Length", post("Content-Length: -1\r\n", "{}"), true);
-    add("huge Content-Length", post("Content-Length: 99999999999999999999\r\n", "{}"), true);
-    add("two different Content-Lengths", post("Content-Length: 2\r\nContent-Length: 3\r\n", "{}"), true);
-    add("Content-Length with a plus", post("Content-Length: +2\r\n", "{}"), true);
-    add("Content-Length and chunked", post("Content-Length: 2\r\nTransfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\n\r\n"), true);
-    add("unknown transfer coding", post("Transfer-Encoding: gzip\r\n", "{}"), true);
-    add("bad chunk size", post("Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n"), true);
-    add("chunk size overflow", post("Transfer-Encoding: chunked\r\n", "ffffffffffffffffff\r\n{}\r\n0\r\n\r\n"), true);
-    add("chunked, valid", post("Transfer-Encoding: chunked\r\n", "d\r\n{\"backupId\":1\r\n1\r\n}\r\n0\r\n\r\n"), true);
-    add("body shorter than announced", post("Content-Length: 50\r\n", "{\"backupId\":2}"), true);
-    add("Expect: 100-continue", post("Expect: 100-continue\r\nContent-Length: 14\r\n", "{\"backupId\":3}"), true);
-    add("body of NULs", post("Content-Length: 16\r\n", "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"), true);
+    add(
+        "negative Content-Length",
+        post("Content-Length: -1\r\n", "{}"),
+        true,
+    );
+    add(
+        "huge Content-Length",
+        post("Content-Length: 99999999999999999999\r\n", "{}"),
+        true,
+    );
+    add(
+        "two different Content-Lengths",
+        post("Content-Length: 2\r\nContent-Length: 3\r\n", "{}"),
+        true,
+    );
+    add(
+        "Content-Length with a plus",
+        post("Content-Length: +2\r\n", "{}"),
+        true,
+    );
+    add(
+        "Content-Length and chunked",
+        post(
+            "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n",
+            "2\r\n{}\r\n0\r\n\r\n",
+        ),
+        true,
+    );
+    add(
+        "unknown transfer coding",
+        post("Transfer-Encoding: gzip\r\n", "{}"),
+        true,
+    );
+    add(
+        "bad chunk size",
+        post("Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n"),
+        true,
+    );
+    add(
+        "chunk size overflow",
+        post(
+            "Transfer-Encoding: chunked\r\n",
+            "ffffffffffffffffff\r\n{}\r\n0\r\n\r\n",
+        ),
+        true,
+    );
+    add(
+        "chunked, valid",
+        post(
+            "Transfer-Encoding: chunked\r\n",
+            "d\r\n{\"backupId\":1\r\n1\r\n}\r\n0\r\n\r\n",
+        ),
+        true,
+    );
+    add(
+        "body shorter than announced",
+        post("Content-Length: 50\r\n", "{\"backupId\":2}"),
+        true,
+    );
+    add(
+        "Expect: 100-continue",
+        post(
+            "Expect: 100-continue\r\nContent-Length: 14\r\n",
+            "{\"backupId\":3}",
+        ),
+        true,
+    );
+    add(
+        "body of NULs",
+        post("Content-Length: 16\r\n", "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
+        true,
+    );
     // Upgrades, other protocols, garbage.
-    add("h2c upgrade", get("GET /actuator/backups HTTP/1.1", "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"), true);
+    add(
+        "h2c upgrade",
+        get(
+            "GET /actuator/backups HTTP/1.1",
+            "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n",
+        ),
+        true,
+    );
     add("websocket upgrade", get("GET /actuator/backups HTTP/1.1", "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"), true);
     // The server speaks HTTP/2 too: the preface switches to it, and what
     // follows is HTTP/2 (frames, or a close once no SETTINGS arrive).
-    add("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(), false);
-    add("TLS client hello", vec![0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00], true);
-    add("random bytes", (0..512u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect(), true);
+    add(
+        "HTTP/2 preface",
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(),
+        false,
+    );
+    add(
+        "TLS client hello",
+        vec![0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00],
+        true,
+    );
+    add(
+        "random bytes",
+        (0..512u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect(),
+        true,
+    );
     // Empty lines before a request line are skipped (RFC 9112 §2.2): no request yet.
     add("only CRLFs", b"\r\n\r\n\r\n\r\n".to_vec(), false);
-    add("pipelined pair", [get("GET /actuator/backups HTTP/1.1", ""), get("GET /actuator/backups/1 HTTP/1.1", "")].concat(), true);
+    add(
+        "pipelined pair",
+        [
+            get("GET /actuator/backups HTTP/1.1", ""),
+            get("GET /actuator/backups/1 HTTP/1.1", ""),
+        ]
+        .concat(),
+        true,
+    );
     // Heads that never complete: answered or closed after the head timeout.
     add("half a request line", b"GET /actuator/bac".to_vec(), false);
-    add("head without the blank line", b"GET /actuator/backups HTTP/1.1\r\nHost: x\r\n".to_vec(), false);
+    add(
+        "head without the blank line",
+        b"GET /actuator/backups HTTP/1.1\r\nHost: x\r\n".to_vec(),
+        false,
+    );
     add("nothing at all", Vec::new(), false);
     cases
 }
