@@ -12,7 +12,8 @@ use crate::time::OutputZone;
 /// The state of a whole backup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BackupState {
-    /// Exactly N snapshots in SUCCESS. Written `COMPLETE`, or `COMPLETED`
+    /// Every part number 1..N has a SUCCESS snapshot, and exactly N
+    /// snapshots are in SUCCESS. Written `COMPLETE`, or `COMPLETED`
     /// under [`Compatibility::OptimizeServer`](crate::Compatibility).
     Complete,
     /// A snapshot failed, is PARTIAL or in an unknown state; or more than N
@@ -22,7 +23,8 @@ pub enum BackupState {
     Incompatible,
     /// A snapshot is still running.
     InProgress,
-    /// Fewer than N snapshots exist and none is running or failed.
+    /// Some part number 1..N has no SUCCESS snapshot, and none is running
+    /// or failed.
     Incomplete,
 }
 
@@ -210,8 +212,15 @@ fn aggregate(
     let expected = group.iter().map(|(k, _)| k.part_count).max().unwrap_or(0) as usize;
     let states = || group.iter().map(|(_, r)| &r.state);
     let successes = states().filter(|s| **s == SnapshotState::Success).count();
+    // Counting alone is not enough: two SUCCESS copies of part 1 and no
+    // part 2 cannot be restored, so every part number must be covered.
+    let every_part_succeeded = (1..=expected as u32).all(|part_no| {
+        group
+            .iter()
+            .any(|(k, r)| k.part_no == part_no && r.state == SnapshotState::Success)
+    });
 
-    let (state, failure_reason) = if successes == expected {
+    let (state, failure_reason) = if every_part_succeeded && successes == expected {
         (BackupState::Complete, None)
     } else if states().any(SnapshotState::is_failure) {
         let failed = names(&group, |s| s.is_failure());
@@ -223,7 +232,7 @@ fn aggregate(
         (BackupState::Incompatible, None)
     } else if states().any(|s| *s == SnapshotState::InProgress) {
         (BackupState::InProgress, None)
-    } else if successes < expected {
+    } else if !every_part_succeeded {
         (BackupState::Incomplete, None)
     } else {
         let succeeded = names(&group, |s| *s == SnapshotState::Success);

@@ -44,6 +44,13 @@ pub struct BackupPlan {
 /// The default snapshot name prefix, Optimize's.
 pub const DEFAULT_PREFIX: &str = "camunda_optimize";
 
+/// The last segment of a claim name ([`BackupPlan::claim_name`]).
+const CLAIM_SUFFIX: &str = "claim";
+
+/// The index expression of a claim snapshot: a wildcard, so that it
+/// matching nothing is no error, and a name no index of a backup has.
+const CLAIM_INDICES: &str = "backup-actuator-claim-matches-no-index-*";
+
 /// Optimize's import indices: part 1 of its plan.
 pub const OPTIMIZE_IMPORT_INDICES: [&str; 2] = [
     "optimize-timestamp-based-import-index",
@@ -141,6 +148,63 @@ impl BackupPlan {
     /// The wildcard that finds every snapshot of every backup.
     pub fn list_pattern(&self) -> String {
         format!("{}_*", self.prefix)
+    }
+
+    /// The version-free name that a POST of backup `id` claims before it
+    /// creates any part: `{prefix}_{id}_claim`.
+    ///
+    /// Instances on different versions would create different part names,
+    /// so the cluster's name uniqueness cannot decide between them; it can
+    /// decide on this one name, which every version spells the same way.
+    /// It is not a part name, so [`BackupPlan::parse_snapshot_name`] does
+    /// not read it, and the lookup pattern of `id` finds it.
+    ///
+    /// ```
+    /// use backup_actuator_core::{BackupId, BackupPlan};
+    ///
+    /// let id = BackupId::new(5).unwrap();
+    /// let old = BackupPlan::optimize("8.6.0").unwrap();
+    /// let new = BackupPlan::optimize("8.7.0").unwrap();
+    /// assert_eq!(old.claim_name(id), "camunda_optimize_5_claim");
+    /// assert_eq!(old.claim_name(id), new.claim_name(id));
+    /// assert!(old.parse_snapshot_name(&old.claim_name(id)).is_none());
+    /// assert_eq!(old.claim_id("camunda_optimize_5_claim"), Some(id));
+    /// ```
+    pub fn claim_name(&self, id: BackupId) -> String {
+        format!("{}_{}_{}", self.prefix, id, CLAIM_SUFFIX)
+    }
+
+    /// The claim snapshot of backup `id`: [`BackupPlan::claim_name`], over
+    /// an index wildcard that matches no index (an empty snapshot that the
+    /// cluster finishes at once), metadata part number 0.
+    ///
+    /// ```
+    /// use backup_actuator_core::{BackupId, BackupPlan};
+    ///
+    /// let plan = BackupPlan::optimize("8.6.0").unwrap();
+    /// let claim = plan.claim_part(BackupId::new(5).unwrap());
+    /// assert_eq!(claim.name, "camunda_optimize_5_claim");
+    /// assert_eq!(claim.metadata.part_no, 0);
+    /// ```
+    pub fn claim_part(&self, id: BackupId) -> SnapshotPart {
+        SnapshotPart {
+            name: self.claim_name(id),
+            indices: vec![CLAIM_INDICES.to_owned()],
+            metadata: PartMetadata {
+                backup_id: id,
+                version: self.version.clone(),
+                part_no: 0,
+                part_count: self.part_count(),
+            },
+        }
+    }
+
+    /// The backup id of a claim name ([`BackupPlan::claim_name`]), or
+    /// `None` for any other name.
+    pub fn claim_id(&self, name: &str) -> Option<BackupId> {
+        let rest = name.strip_prefix(self.prefix.as_str())?.strip_prefix('_')?;
+        let digits = rest.strip_suffix(CLAIM_SUFFIX)?.strip_suffix('_')?;
+        BackupId::new(canonical_number(digits)?)
     }
 
     /// Reads a snapshot name back, or `None` for a name this plan did not
@@ -374,7 +438,7 @@ pub struct PartMetadata {
     pub backup_id: BackupId,
     /// The plan's `X.Y.Z` version.
     pub version: String,
-    /// 1-based part number.
+    /// 1-based part number; 0 on a claim ([`BackupPlan::claim_part`]).
     pub part_no: u32,
     /// Number of parts of the backup.
     pub part_count: u32,

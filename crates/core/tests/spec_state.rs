@@ -123,6 +123,35 @@ fn rule_5_fewer_than_n_success_is_incomplete() {
 }
 
 #[test]
+fn rule_1_and_5_every_part_number_needs_a_success_two_part_1_without_part_2_is_incomplete() {
+    // Two SUCCESS copies of part 1 (two versions) count to N = 2, but the
+    // backup has no part 2 and cannot be restored.
+    let info = backup(vec![
+        SnapshotRecord::new("camunda_optimize_5_8.6.0_part_1_of_2", Success),
+        SnapshotRecord::new("camunda_optimize_5_8.7.0_part_1_of_2", Success),
+    ]);
+    assert_eq!(info.state, BackupState::Incomplete);
+    assert_eq!(info.failure_reason, None);
+    // The same with a FAILED part 2 beside them is rule 2.
+    let info = backup(vec![
+        SnapshotRecord::new("camunda_optimize_5_8.6.0_part_1_of_2", Success),
+        SnapshotRecord::new("camunda_optimize_5_8.7.0_part_1_of_2", Success),
+        SnapshotRecord::new("camunda_optimize_5_8.7.0_part_2_of_2", Failed),
+    ]);
+    assert_eq!(info.state, BackupState::Failed);
+}
+
+#[test]
+fn rule_1_a_full_set_beside_an_extra_failed_copy_of_a_part_is_complete() {
+    let info = backup(vec![
+        SnapshotRecord::new("camunda_optimize_5_8.6.0_part_1_of_2", Failed),
+        SnapshotRecord::new("camunda_optimize_5_8.7.0_part_1_of_2", Success),
+        SnapshotRecord::new("camunda_optimize_5_8.7.0_part_2_of_2", Success),
+    ]);
+    assert_eq!(info.state, BackupState::Complete);
+}
+
+#[test]
 fn rule_6_more_than_n_success_is_failed_with_expected_message() {
     let info = backup(vec![
         part(1, 1, 2, Success),

@@ -101,6 +101,32 @@ impl Client {
         )
     }
 
+    /// A text with every configured credential replaced by `[redacted]`.
+    fn redact_text(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for secret in &self.secrets {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), "[redacted]");
+            }
+        }
+        text
+    }
+
+    /// A complete 2xx answer that cannot be read, redacted: its start is
+    /// quoted in the message, and what was wrong (a parse error can quote
+    /// the body too) goes to the log.
+    fn unreadable(
+        &self,
+        product: Product,
+        operation: Operation,
+        status: u16,
+        what: &str,
+        body: &[u8],
+    ) -> StoreError {
+        let body = self.redact(bytes::Bytes::copy_from_slice(body));
+        unreadable(product, operation, status, &self.redact_text(what), &body)
+    }
+
     /// An error answer with every configured credential replaced by
     /// `[redacted]`: its text ends up in API error messages and logs.
     fn redact(&self, body: bytes::Bytes) -> bytes::Bytes {
@@ -171,8 +197,9 @@ impl Client {
             return Err(ErrorAnswer::read(answer.status, &answer.body)
                 .into_store_error(self.nominal, operation()));
         }
-        let bad =
-            |what: &str| unreadable(self.nominal, operation(), answer.status, what, &answer.body);
+        let bad = |what: &str| {
+            self.unreadable(self.nominal, operation(), answer.status, what, &answer.body)
+        };
         let root: RootResponse<'_> = serde_json::from_slice(&answer.body)
             .map_err(|e| bad(&format!("not a cluster information document ({e})")))?;
         let version = root
@@ -258,8 +285,9 @@ impl Client {
                 }
                 return Err(error.into_store_error(product, operation()));
             }
-            let bad =
-                |what: String| unreadable(product, operation(), answer.status, &what, &answer.body);
+            let bad = |what: String| {
+                self.unreadable(product, operation(), answer.status, &what, &answer.body)
+            };
             let page: GetSnapshotsResponse<'_> = serde_json::from_slice(&answer.body)
                 .map_err(|e| bad(format!("not a snapshot list ({e})")))?;
             let next = match page.remaining {
@@ -320,14 +348,14 @@ impl Client {
         if is_success(answer.status) {
             return match serde_json::from_slice::<CreateResponse>(&answer.body) {
                 Ok(created) if created.is_accepted() => Ok(()),
-                Ok(_) => Err(unreadable(
+                Ok(_) => Err(self.unreadable(
                     product,
                     operation(),
                     answer.status,
                     "the snapshot was not accepted",
                     &answer.body,
                 )),
-                Err(e) => Err(unreadable(
+                Err(e) => Err(self.unreadable(
                     product,
                     operation(),
                     answer.status,
@@ -389,7 +417,7 @@ impl Client {
                     status: answer.status,
                     detail: "the deletion was not acknowledged".into(),
                 }),
-                Err(e) => Err(unreadable(
+                Err(e) => Err(self.unreadable(
                     product,
                     operation(),
                     answer.status,

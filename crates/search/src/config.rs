@@ -129,7 +129,16 @@ impl Settings {
     /// themselves and the encoded `Authorization` value.
     pub(crate) fn secrets(&self) -> Vec<String> {
         let mut secrets = Vec::new();
-        if let Some(auth) = &self.auth {
+        // Credentials in the URL's userinfo are taken out of it only when
+        // the transport is built; they are secrets all the same.
+        let url_auth = parse_url(&self.url.0).ok().and_then(|(_, auth)| auth);
+        if let Ok(url) = Url::parse(self.url.0.trim()) {
+            if let Some(raw) = url.password() {
+                // As written in the URL (percent-encoded), as a proxy may echo it.
+                secrets.push(raw.to_owned());
+            }
+        }
+        for auth in self.auth.iter().chain(url_auth.as_ref()) {
             match auth {
                 HeaderAuth::Basic { user, password } => {
                     secrets.push(password.0.clone());
@@ -140,8 +149,23 @@ impl Settings {
                 }
             }
         }
+        // A JSON answer that echoes a secret escapes it; the escaped form
+        // is what the raw body holds.
+        let escaped: Vec<String> = secrets
+            .iter()
+            .filter_map(|s| {
+                let json = serde_json::to_string(s).ok()?;
+                let inner = &json[1..json.len() - 1];
+                (inner != s).then(|| inner.to_owned())
+            })
+            .collect();
+        secrets.extend(escaped);
         // Too short to redact without mangling ordinary text.
         secrets.retain(|s| s.len() >= 4);
+        // Longest first, so that a secret inside another is not replaced
+        // first, leaving the rest of the longer one.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
         secrets
     }
 

@@ -126,6 +126,11 @@ pub(crate) fn error_chain(error: &(dyn StdError + 'static)) -> String {
 }
 
 /// Removes `user:password@` from every `scheme://user:password@host` in a text.
+///
+/// The authority ends only at a character that a URL always percent-encodes
+/// inside userinfo (`/ ? # " < > \`, whitespace and controls): the `url`
+/// crate writes `'`, `(`, `)` and the like unencoded there, so stopping at
+/// them would leave the rest of such a password in the text.
 pub(crate) fn strip_userinfo(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -133,7 +138,13 @@ pub(crate) fn strip_userinfo(text: &str) -> String {
         let (head, tail) = rest.split_at(at + 3);
         out.push_str(head);
         let authority_end = tail
-            .find(['/', '?', '#', ')', ' ', '"', '\''])
+            .find(|c: char| {
+                matches!(
+                    c,
+                    '/' | '?' | '#' | '"' | '<' | '>' | '\\' | '`' | '{' | '}'
+                ) || c.is_whitespace()
+                    || c.is_control()
+            })
             .unwrap_or(tail.len());
         match tail[..authority_end].rfind('@') {
             Some(userinfo_end) => rest = &tail[userinfo_end + 1..],
@@ -212,6 +223,37 @@ mod tests {
             "https://h:9200 and mail@x"
         );
         assert_eq!(strip_userinfo("a://u@h b://v:w@i/"), "a://h b://i/");
+        assert_eq!(
+            strip_userinfo("(http://u:it's)me@h:9200)"),
+            "(http://h:9200)"
+        );
+    }
+
+    mod strip_userinfo_removes_every_password {
+        //! SPEC §5 "never credentials": whatever the password, a URL that
+        //! the `url` crate wrote with it loses the whole userinfo.
+        use super::super::strip_userinfo;
+        use opensearch::http::Url;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+            #[test]
+            fn no_byte_of_an_arbitrary_password_survives(
+                user in "[a-zA-Z0-9._-]{1,12}",
+                password in any::<String>(),
+                path in prop_oneof![Just(""), Just("/_snapshot/r"), Just("/x?y=1")],
+                before in prop_oneof![Just("error sending request for url ("), Just("'"), Just("")],
+                after in prop_oneof![Just(")"), Just("' and more"), Just(": connection refused"), Just("")],
+            ) {
+                let mut url = Url::parse(&format!("http://h.example:9200{path}")).unwrap();
+                let clean = url.to_string();
+                url.set_username(&user).unwrap();
+                url.set_password(Some(&password)).unwrap();
+                let text = format!("{before}{url}{after}");
+                prop_assert_eq!(strip_userinfo(&text), format!("{before}{clean}{after}"));
+            }
+        }
     }
 
     #[test]

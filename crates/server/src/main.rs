@@ -86,7 +86,16 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         .base_path(&args.base_path)
         .compatibility(args.compat.into())
         .time_zone(args.time_zone.clone())
-        .body_read_timeout(args.body_read_timeout);
+        .body_read_timeout(args.body_read_timeout)
+        // A part whose create timed out may appear up to a request timeout
+        // later; look for it well past that (and at least 10 s).
+        .unknown_outcome_watch(unknown_outcome_watch(args.request_timeout))
+        // Longer than any POST: at most parts + 4 cluster calls, each within
+        // the request timeout, plus the watch.
+        .claim_expiry(
+            backup_actuator_service::DEFAULT_CLAIM_EXPIRY
+                .max(args.request_timeout * 10 + unknown_outcome_watch(args.request_timeout)),
+        );
     if let Some(repository) = &args.repository {
         builder = builder.repository(repository);
     }
@@ -143,4 +152,9 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         }
         Ok(())
     })
+}
+
+/// Twice the request timeout, at least 10 s.
+fn unknown_outcome_watch(request_timeout: std::time::Duration) -> std::time::Duration {
+    (request_timeout * 2).max(std::time::Duration::from_secs(10))
 }

@@ -71,4 +71,5 @@ pub use error::{api_error, error_response};
 pub use layer::{BackupLayer, LayerFuture, WithBackupRoutes};
 pub use service::{
     BackupService, BackupServiceBuilder, ResponseFuture, BODY_LIMIT, DEFAULT_BASE_PATH,
+    DEFAULT_CLAIM_EXPIRY, DEFAULT_UNKNOWN_OUTCOME_WATCH,
 };

@@ -52,6 +52,18 @@ pub const DEFAULT_BASE_PATH: &str = "/actuator";
 /// first try.
 const DELETE_RETRIES: usize = 3;
 
+/// How long a claim may stand before the next POST of its id removes it as
+/// left behind by a crashed process, unless the builder says otherwise. It
+/// must be longer than any POST can take (see [`BackupServiceBuilder::claim_expiry`]).
+pub const DEFAULT_CLAIM_EXPIRY: Duration = Duration::from_secs(600);
+
+/// How long, after a create whose outcome is unknown, the service keeps
+/// looking for the part to remove it, unless the builder says otherwise.
+pub const DEFAULT_UNKNOWN_OUTCOME_WATCH: Duration = Duration::from_secs(30);
+
+/// The pause between two looks of that watch.
+const WATCH_INTERVAL: Duration = Duration::from_millis(250);
+
 /// The backup API of SPEC §1 as a [`tower_service::Service`].
 ///
 /// It answers the backup routes under its base path (default `/actuator`)
@@ -104,8 +116,15 @@ struct Shared {
     compat: Compatibility,
     zone: OutputZone,
     body_read_timeout: Option<Duration>,
+    claim_expiry: Duration,
+    unknown_outcome_watch: Duration,
     /// Serialises triggers inside this process (SPEC §6).
     trigger_lock: tokio::sync::Mutex<()>,
+    /// Claims of other POSTs this process has seen standing: name and the
+    /// cluster's start time, and when this process first saw it. Age is
+    /// measured on this process's own clock, so clock skew between the
+    /// cluster and this host cannot make a fresh claim look stale.
+    claims_seen: std::sync::Mutex<std::collections::HashMap<String, (Option<i64>, Instant)>>,
 }
 
 impl fmt::Debug for Shared {
@@ -118,6 +137,8 @@ impl fmt::Debug for Shared {
             .field("compat", &self.compat)
             .field("zone", &self.zone.name())
             .field("body_read_timeout", &self.body_read_timeout)
+            .field("claim_expiry", &self.claim_expiry)
+            .field("unknown_outcome_watch", &self.unknown_outcome_watch)
             .finish()
     }
 }
@@ -141,7 +162,10 @@ impl BackupService {
                 compat: Compatibility::default(),
                 zone: OutputZone::utc(),
                 body_read_timeout: None,
+                claim_expiry: DEFAULT_CLAIM_EXPIRY,
+                unknown_outcome_watch: DEFAULT_UNKNOWN_OUTCOME_WATCH,
                 trigger_lock: tokio::sync::Mutex::new(()),
+                claims_seen: std::sync::Mutex::default(),
             },
         }
     }
@@ -250,6 +274,55 @@ impl BackupServiceBuilder {
         self
     }
 
+    /// How old a claim (see [`BackupPlan::claim_name`]) must be before a
+    /// POST of its id removes it as left behind by a process that crashed
+    /// while triggering (default [`DEFAULT_CLAIM_EXPIRY`]).
+    ///
+    /// It must be longer than any POST can take, including
+    /// [`BackupServiceBuilder::unknown_outcome_watch`]: a POST takes at most
+    /// `parts + 4` cluster calls, each bounded by the store's request
+    /// timeout. A shorter expiry lets a slow POST and a later one both
+    /// answer 202.
+    ///
+    /// ```
+    /// # use std::{sync::Arc, time::Duration};
+    /// # use backup_actuator_core::BackupPlan;
+    /// # use backup_actuator_store::MemoryStore;
+    /// use backup_actuator_service::BackupService;
+    ///
+    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .claim_expiry(Duration::from_secs(900))
+    ///     .build();
+    /// # let _ = service;
+    /// ```
+    pub fn claim_expiry(mut self, expiry: Duration) -> Self {
+        self.shared.claim_expiry = expiry;
+        self
+    }
+
+    /// After a create whose outcome is unknown (a timeout or a broken
+    /// answer), how long the service keeps looking for that part in the
+    /// background, to delete it if it appears (default
+    /// [`DEFAULT_UNKNOWN_OUTCOME_WATCH`]). The claim of the id is held until
+    /// then, so the part found can only be this POST's. Give it at least
+    /// twice the store's request timeout.
+    ///
+    /// ```
+    /// # use std::{sync::Arc, time::Duration};
+    /// # use backup_actuator_core::BackupPlan;
+    /// # use backup_actuator_store::MemoryStore;
+    /// use backup_actuator_service::BackupService;
+    ///
+    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .unknown_outcome_watch(Duration::from_secs(60))
+    ///     .build();
+    /// # let _ = service;
+    /// ```
+    pub fn unknown_outcome_watch(mut self, watch: Duration) -> Self {
+        self.shared.unknown_outcome_watch = watch;
+        self
+    }
+
     /// Builds the stand-alone service.
     pub fn build(self) -> BackupService {
         BackupService {
@@ -324,7 +397,7 @@ where
 }
 
 impl Shared {
-    async fn respond<B>(&self, request: Request<B>) -> Response<BackupBody>
+    async fn respond<B>(self: &Arc<Self>, request: Request<B>) -> Response<BackupBody>
     where
         B: Body,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
@@ -340,7 +413,10 @@ impl Shared {
         }
     }
 
-    async fn dispatch<B>(&self, request: Request<B>) -> Result<Response<BackupBody>, ApiError>
+    async fn dispatch<B>(
+        self: &Arc<Self>,
+        request: Request<B>,
+    ) -> Result<Response<BackupBody>, ApiError>
     where
         B: Body,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
@@ -381,7 +457,12 @@ impl Shared {
     /// Aggregates snapshots, logging the names the plan cannot read.
     fn aggregate(&self, found: Vec<SnapshotRecord>) -> Backups {
         let backups = Backups::from_snapshots(&self.plan, found, &self.zone);
-        for name in backups.ignored() {
+        // A claim is not a part, and no stranger either: not worth a warning.
+        for name in backups
+            .ignored()
+            .iter()
+            .filter(|name| self.plan.claim_id(name).is_none())
+        {
             tracing::warn!(snapshot = %name, "ignoring a snapshot whose name is not part of a backup");
         }
         backups
@@ -412,9 +493,36 @@ impl Shared {
         ok_json(StatusCode::OK, &self.compat.backups(&list))
     }
 
-    async fn trigger(&self, id: BackupId) -> Result<Response<BackupBody>, ApiError> {
+    /// POST: claim the id, look again, create the parts, release the claim.
+    ///
+    /// Why of many concurrent POSTs of one id at most one answers 202, in
+    /// this process or across processes on any versions (part names differ
+    /// by version, so their uniqueness alone cannot decide):
+    ///
+    /// 1. Every POST first creates the claim `{prefix}_{id}_claim`, whose
+    ///    name does not depend on the version. The cluster refuses a second
+    ///    snapshot of a name that exists or is being created, so at any
+    ///    moment at most one POST holds the claim. A refused claim is 409.
+    /// 2. The holder looks for parts of the id again *after* its claim was
+    ///    accepted, and answers 409 if it finds any.
+    /// 3. The holder releases (deletes) the claim only after every part it
+    ///    created was accepted by the cluster (and so is visible to a look-up),
+    ///    or after it deleted them again.
+    ///
+    /// Take two POSTs A and B that both got 202. Both held the claim, so one
+    /// of them, A, released it before B's claim was accepted. A released it
+    /// after its parts existed, so B's look in step 2, which came after its
+    /// claim, found A's parts and B answered 409: a contradiction (unless
+    /// someone DELETEd A's backup in between, which makes B a new backup).
+    ///
+    /// A claim left by a crashed process is removed by a POST of the id once
+    /// that process has seen the same claim standing for longer than the
+    /// claim expiry, which is longer than any POST takes. A claim is kept while a part whose create outcome is
+    /// unknown may still appear, so that the part found then is this POST's.
+    async fn trigger(self: &Arc<Self>, id: BackupId) -> Result<Response<BackupBody>, ApiError> {
         let repository = self.repository()?;
         let _serialised = self.trigger_lock.lock().await;
+        let claim = self.plan.claim_part(id);
         let found = self
             .store
             .find_snapshots(repository, &self.plan.lookup_pattern(id))
@@ -423,6 +531,7 @@ impl Shared {
         // Any part of this id, of any version or state, is a conflict; a
         // hand-made name that merely matches the wildcard is not (SPEC §3,
         // §5), and could never collide with the names about to be created.
+        let stale_claim = self.standing_claim(id, &found);
         let existing = self.parts_of(id, found);
         if !existing.is_empty() {
             return Err(ApiError::BackupExists {
@@ -430,25 +539,123 @@ impl Shared {
                 snapshots: existing,
             });
         }
+        if stale_claim? {
+            tracing::warn!(snapshot = %claim.name, "removing a claim older than the claim expiry, left by a process that stopped while triggering");
+            match self
+                .store
+                .delete_snapshots(repository, std::slice::from_ref(&claim.name))
+                .await
+            {
+                Ok(()) | Err(StoreError::SnapshotMissing { .. }) => {}
+                Err(err) => return Err(api_error(err, Some(id))),
+            }
+        }
+
+        // Step 1: the claim. A refused name is another POST's claim.
+        if let Err(err) = self.store.create_snapshot(repository, &claim).await {
+            if is_unknown_outcome(&err) {
+                // The claim may exist all the same; it is ours, so it goes.
+                self.watch_unknown(repository, id, vec![claim.name]).await;
+                return Err(unknown_outcome(api_error(err, Some(id)), false));
+            }
+            return Err(api_error(err, Some(id)));
+        }
+
+        // Step 2: look again, now that no other POST can hold the claim.
+        let found = match self
+            .store
+            .find_snapshots(repository, &self.plan.lookup_pattern(id))
+            .await
+        {
+            Ok(found) => found,
+            Err(err) => {
+                self.release_claim(repository, id).await;
+                return Err(api_error(err, Some(id)));
+            }
+        };
+        let existing = self.parts_of(id, found);
+        if !existing.is_empty() {
+            self.release_claim(repository, id).await;
+            return Err(ApiError::BackupExists {
+                backup_id: id,
+                snapshots: existing,
+            });
+        }
+
         let mut created: Vec<String> = Vec::new();
         for part in self.plan.snapshot_parts(id) {
             if let Err(err) = self.store.create_snapshot(repository, &part).await {
                 tracing::warn!(snapshot = %part.name, error = %err, "snapshot not created; rolling back");
-                // After a timeout or a broken answer the cluster may have
-                // created the part all the same.
-                let maybe_created = matches!(
-                    err,
-                    StoreError::Unreachable { .. } | StoreError::Unreadable { .. }
-                )
-                .then_some(part.name.as_str());
-                self.roll_back(repository, id, created, maybe_created).await;
+                self.roll_back(repository, created).await;
+                if is_unknown_outcome(&err) {
+                    // After a timeout or a broken answer the cluster may
+                    // create the part all the same, even later: keep
+                    // looking for it, holding the claim meanwhile.
+                    self.watch_unknown(repository, id, vec![part.name]).await;
+                    return Err(unknown_outcome(api_error(err, Some(id)), true));
+                }
+                self.release_claim(repository, id).await;
                 return Err(api_error(err, Some(id)));
             }
             created.push(part.name);
         }
+        // Step 3: every part was accepted, so a look-up finds them now.
+        self.release_claim(repository, id).await;
         tracing::info!(snapshots = ?created, "backup triggered");
         let body = TriggerAccepted { backup_id: id }.to_json();
         Ok(json_response(StatusCode::ACCEPTED, body.into_bytes()))
+    }
+
+    /// Whether `found` holds a claim of `id`: a fresh one is another POST
+    /// under way (409); `Ok(true)` is one that this process has seen
+    /// standing, unchanged (same start time), for longer than the claim
+    /// expiry: left by a process that stopped while triggering.
+    fn standing_claim(&self, id: BackupId, found: &[SnapshotRecord]) -> Result<bool, ApiError> {
+        let name = self.plan.claim_name(id);
+        let mut seen = self
+            .claims_seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(claim) = found.iter().find(|s| s.name == name) else {
+            seen.remove(&name);
+            return Ok(false);
+        };
+        let now = Instant::now();
+        let first_seen = match seen.get(&name) {
+            Some((started, first)) if *started == claim.start_time_millis => *first,
+            _ => {
+                seen.insert(name.clone(), (claim.start_time_millis, now));
+                now
+            }
+        };
+        if now.duration_since(first_seen) > self.claim_expiry {
+            seen.remove(&name);
+            return Ok(true);
+        }
+        Err(ApiError::BackupExists {
+            backup_id: id,
+            snapshots: vec![name],
+        })
+    }
+
+    /// Deletes this POST's claim; a failure leaves it to expire.
+    async fn release_claim(&self, repository: &str, id: BackupId) {
+        let name = self.plan.claim_name(id);
+        match self
+            .store
+            .delete_snapshots(repository, std::slice::from_ref(&name))
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::SnapshotMissing { .. }) => {
+                tracing::warn!(snapshot = %name, "the claim was already gone when released");
+            }
+            Err(err) => tracing::warn!(
+                snapshot = %name,
+                error = %err,
+                "could not release the claim; the next POST of this id removes it once it expired"
+            ),
+        }
     }
 
     /// The names among `found` that are parts of backup `id` under any
@@ -461,29 +668,8 @@ impl Shared {
             .collect()
     }
 
-    /// Deletes the parts a failed trigger created; best effort. A part whose
-    /// creation had an unknown outcome is deleted only if a fresh look-up
-    /// finds it, since deleting a name that does not exist deletes nothing.
-    async fn roll_back(
-        &self,
-        repository: &str,
-        id: BackupId,
-        mut created: Vec<String>,
-        maybe_created: Option<&str>,
-    ) {
-        if let Some(name) = maybe_created {
-            match self
-                .store
-                .find_snapshots(repository, &self.plan.lookup_pattern(id))
-                .await
-            {
-                Ok(found) if found.iter().any(|s| s.name == name) => created.push(name.to_owned()),
-                Ok(_) => {}
-                Err(err) => {
-                    tracing::warn!(snapshot = %name, error = %err, "cannot tell whether the part was created");
-                }
-            }
-        }
+    /// Deletes the parts a failed trigger created; best effort.
+    async fn roll_back(&self, repository: &str, created: Vec<String>) {
         if created.is_empty() {
             return;
         }
@@ -493,6 +679,78 @@ impl Shared {
                 error = %err,
                 "could not delete the parts of a refused backup; delete them by hand"
             );
+        }
+    }
+
+    /// After a create with an unknown outcome: looks for `names` (and the
+    /// claim) for the watch time, deletes whatever of them appears, then
+    /// releases the claim. Runs in the background on the tokio runtime;
+    /// without one, looks once before the answer.
+    async fn watch_unknown(self: &Arc<Self>, repository: &str, id: BackupId, names: Vec<String>) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let shared = Arc::clone(self);
+                let repository = repository.to_owned();
+                let watch = async move {
+                    let deadline = Instant::now() + shared.unknown_outcome_watch;
+                    shared.watch(&repository, id, names, deadline).await;
+                };
+                runtime.spawn(watch.instrument(tracing::Span::current()));
+            }
+            Err(_) => self.watch(repository, id, names, Instant::now()).await,
+        }
+    }
+
+    async fn watch(
+        &self,
+        repository: &str,
+        id: BackupId,
+        mut names: Vec<String>,
+        deadline: Instant,
+    ) {
+        let claim = self.plan.claim_name(id);
+        let watched_claim = names.contains(&claim);
+        tracing::info!(snapshots = ?names, watch_ms = self.unknown_outcome_watch.as_millis() as u64, "a create had an unknown outcome; watching for the part to remove it");
+        while !names.is_empty() {
+            match self
+                .store
+                .find_snapshots(repository, &self.plan.lookup_pattern(id))
+                .await
+            {
+                Ok(found) => {
+                    let appeared: Vec<String> = names
+                        .iter()
+                        .filter(|name| found.iter().any(|s| &s.name == *name))
+                        .cloned()
+                        .collect();
+                    if !appeared.is_empty() {
+                        match self.store.delete_snapshots(repository, &appeared).await {
+                            Ok(()) | Err(StoreError::SnapshotMissing { .. }) => {
+                                tracing::warn!(snapshots = ?appeared, "a part whose create had an unknown outcome appeared and was deleted");
+                                names.retain(|name| !appeared.contains(name));
+                            }
+                            Err(err) => {
+                                tracing::warn!(snapshots = ?appeared, error = %err, "could not delete a part that appeared after an unknown outcome; trying again");
+                            }
+                        }
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot look for a part whose create had an unknown outcome; trying again");
+                }
+            }
+            if names.is_empty() || Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(WATCH_INTERVAL).await;
+        }
+        if !names.is_empty() {
+            tracing::info!(snapshots = ?names, "nothing appeared while watching after an unknown outcome");
+        }
+        // Watching for the claim itself (its own create had the unknown
+        // outcome) means there is nothing else to release.
+        if !watched_claim {
+            self.release_claim(repository, id).await;
         }
     }
 
@@ -524,6 +782,34 @@ impl Shared {
                 Err(err) => return Err(api_error(err, Some(id))),
             }
         }
+    }
+}
+
+/// A timeout or a broken answer: the cluster may have done it all the same.
+fn is_unknown_outcome(err: &StoreError) -> bool {
+    matches!(
+        err,
+        StoreError::Unreachable { .. } | StoreError::Unreadable { .. }
+    )
+}
+
+/// The error of a POST whose last create had an unknown outcome, telling
+/// the client that what may still appear will be removed.
+fn unknown_outcome(err: ApiError, part: bool) -> ApiError {
+    let note = if part {
+        "The part may still appear in the cluster; it will be removed"
+    } else {
+        "The claim may still appear in the cluster; it will be removed"
+    };
+    match err {
+        ApiError::ClusterUnreachable { product, detail } => ApiError::ClusterUnreachable {
+            product,
+            detail: format!("{detail}. {note}"),
+        },
+        ApiError::Cluster { detail } => ApiError::Cluster {
+            detail: format!("{detail}. {note}"),
+        },
+        other => other,
     }
 }
 

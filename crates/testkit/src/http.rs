@@ -204,17 +204,45 @@ async fn serve_one(core: Arc<Core>, req: Request<Incoming>) -> Result<Response<E
         _ => {}
     }
 
-    let rendered = api::handle(
-        &core,
-        &Req {
-            method: &parts.method,
-            raw_path: &raw_path,
-            raw_query: raw_query.as_deref(),
-            query: &query,
-            headers: &parts.headers,
-            body: &body,
-        },
-    );
+    let rendered = if let Some(FaultKind::HandleLate(delay)) = &fault {
+        // In a task of its own, so that a client that hangs up does not
+        // cancel the change.
+        let (delay, core) = (*delay, core.clone());
+        let (method, headers) = (parts.method.clone(), parts.headers.clone());
+        let (path, raw_query, query, body) = (
+            raw_path.clone(),
+            raw_query.clone(),
+            query.clone(),
+            body.clone(),
+        );
+        let late = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            api::handle(
+                &core,
+                &Req {
+                    method: &method,
+                    raw_path: &path,
+                    raw_query: raw_query.as_deref(),
+                    query: &query,
+                    headers: &headers,
+                    body: &body,
+                },
+            )
+        });
+        late.await.map_err(|_| Box::new(Aborted) as BoxError)?
+    } else {
+        api::handle(
+            &core,
+            &Req {
+                method: &parts.method,
+                raw_path: &raw_path,
+                raw_query: raw_query.as_deref(),
+                query: &query,
+                headers: &parts.headers,
+                body: &body,
+            },
+        )
+    };
 
     let pause = || Box::pin(tokio::time::sleep(Duration::from_millis(20)));
     Ok(match fault {

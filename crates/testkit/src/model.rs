@@ -361,6 +361,11 @@ pub enum FaultKind {
     /// Handles the request and answers 200 with a body that is not valid JSON
     /// (the first half of the real body).
     Malformed,
+    /// Handles the request after this delay (real time) in a task of its
+    /// own, then answers: the change happens even if the client gave up
+    /// waiting meanwhile (a create that times out client-side and still
+    /// creates the snapshot later).
+    HandleLate(Duration),
 }
 
 /// A fault injected with [`EmulatedCluster::inject_fault`](crate::EmulatedCluster::inject_fault).
@@ -405,6 +410,20 @@ impl Fault {
     /// [`FaultKind::Delay`].
     pub fn delay(d: Duration) -> Self {
         Self::new(FaultKind::Delay(d))
+    }
+    /// [`FaultKind::HandleLate`]: e.g. a create that a client with a shorter
+    /// request timeout gives up on, and that happens all the same.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use http::Method;
+    /// use backup_actuator_testkit::Fault;
+    ///
+    /// let late_create = Fault::handle_late(Duration::from_secs(3)).method(Method::PUT).times(1);
+    /// # let _ = late_create;
+    /// ```
+    pub fn handle_late(d: Duration) -> Self {
+        Self::new(FaultKind::HandleLate(d))
     }
     /// [`FaultKind::Respond`].
     pub fn respond(status: u16, content_type: impl Into<String>, body: impl Into<Bytes>) -> Self {

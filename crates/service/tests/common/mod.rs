@@ -150,6 +150,7 @@ pub struct RecordingStore {
     pub inner: MemoryStore,
     calls: Arc<Mutex<Vec<Call>>>,
     missing_deletes: Arc<AtomicUsize>,
+    after_claim: Arc<Mutex<Option<String>>>,
 }
 
 impl RecordingStore {
@@ -158,12 +159,19 @@ impl RecordingStore {
             inner,
             calls: Arc::default(),
             missing_deletes: Arc::default(),
+            after_claim: Arc::default(),
         }
     }
 
     /// The calls so far, forgetting them.
     pub fn take_calls(&self) -> Vec<Call> {
         std::mem::take(&mut *self.calls.lock().unwrap())
+    }
+
+    /// Once a claim was created, the snapshot `name` appears, as if
+    /// another instance had created it meanwhile.
+    pub fn parts_appear_after_claim(&self, name: &str) {
+        *self.after_claim.lock().unwrap() = Some(name.to_owned());
     }
 
     pub fn fail_deletes(&self, times: usize) {
@@ -194,7 +202,14 @@ impl SnapshotStore for RecordingStore {
             .lock()
             .unwrap()
             .push(Call::Create(part.name.clone()));
-        self.inner.create_snapshot(repository, part).await
+        self.inner.create_snapshot(repository, part).await?;
+        if part.name.ends_with("_claim") {
+            let appearing = self.after_claim.lock().unwrap().take();
+            if let Some(name) = appearing {
+                put_snapshot(&self.inner, &name).await;
+            }
+        }
+        Ok(())
     }
 
     async fn delete_snapshots(&self, repository: &str, names: &[String]) -> Result<(), StoreError> {
