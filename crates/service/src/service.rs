@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use backup_actuator_core::{
     ApiError, BackupId, BackupPlan, BackupRequest, BackupRequestError, Backups, Compatibility,
-    OutputZone, SnapshotRecord, TriggerAccepted,
+    OutputZone, SnapshotRecord, Trigger, TriggerAccepted,
 };
 use backup_actuator_store::{SnapshotStore, StoreError};
 use bytes::Bytes;
@@ -165,6 +165,72 @@ impl BackupService {
     /// The store, e.g. for [`SnapshotStore::describe`] in a startup log.
     pub fn store(&self) -> &Arc<dyn SnapshotStore> {
         &self.shared.store
+    }
+
+    /// The plan backups are made by.
+    pub fn plan(&self) -> &BackupPlan {
+        &self.shared.plan
+    }
+
+    /// Starts backup `id` as POST does (SPEC §6: look-up, 409 if any part
+    /// of the id exists, create every part, roll back on a refusal), with
+    /// `trigger` in every part's metadata; serialised with the POSTs of
+    /// this service. Returns the names of the parts created.
+    ///
+    /// This is how a [`BackupSchedule`](https://docs.rs/backup-actuator-schedule)
+    /// triggers its slots without going through HTTP.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use backup_actuator_core::{ApiError, BackupId, BackupPlan, Trigger};
+    /// use backup_actuator_service::BackupService;
+    /// use backup_actuator_store::MemoryStore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .repository("backups")
+    ///     .build();
+    /// let id = BackupId::new(20260101000000).unwrap();
+    /// let created = service.create_backup(id, Trigger::Schedule).await.unwrap();
+    /// assert_eq!(created.len(), 2);
+    /// assert!(matches!(
+    ///     service.create_backup(id, Trigger::Schedule).await,
+    ///     Err(ApiError::BackupExists { .. })
+    /// ));
+    /// # }
+    /// ```
+    pub async fn create_backup(
+        &self,
+        id: BackupId,
+        trigger: Trigger,
+    ) -> Result<Vec<String>, ApiError> {
+        self.shared.create(id, Some(trigger)).await
+    }
+
+    /// Deletes backup `id` as DELETE does (SPEC §6: only names that parse
+    /// as its parts, retried when one vanished meanwhile). Returns the names
+    /// deleted; empty when nothing of it was found.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use backup_actuator_core::{BackupId, BackupPlan, Trigger};
+    /// use backup_actuator_service::BackupService;
+    /// use backup_actuator_store::MemoryStore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .repository("backups")
+    ///     .build();
+    /// let id = BackupId::new(3).unwrap();
+    /// service.create_backup(id, Trigger::Schedule).await.unwrap();
+    /// assert_eq!(service.delete_backup(id).await.unwrap().len(), 2);
+    /// assert!(service.delete_backup(id).await.unwrap().is_empty());
+    /// # }
+    /// ```
+    pub async fn delete_backup(&self, id: BackupId) -> Result<Vec<String>, ApiError> {
+        self.shared.remove(id).await
     }
 
     /// Whether a request path is one of the backup routes (whatever the
@@ -413,6 +479,17 @@ impl Shared {
     }
 
     async fn trigger(&self, id: BackupId) -> Result<Response<BackupBody>, ApiError> {
+        self.create(id, None).await?;
+        let body = TriggerAccepted { backup_id: id }.to_json();
+        Ok(json_response(StatusCode::ACCEPTED, body.into_bytes()))
+    }
+
+    /// POST's work (SPEC §6); `trigger` goes into the parts' metadata.
+    async fn create(
+        &self,
+        id: BackupId,
+        trigger: Option<Trigger>,
+    ) -> Result<Vec<String>, ApiError> {
         let repository = self.repository()?;
         let _serialised = self.trigger_lock.lock().await;
         let found = self
@@ -430,8 +507,12 @@ impl Shared {
                 snapshots: existing,
             });
         }
+        let parts = match trigger {
+            Some(trigger) => self.plan.snapshot_parts_triggered_by(id, trigger),
+            None => self.plan.snapshot_parts(id),
+        };
         let mut created: Vec<String> = Vec::new();
-        for part in self.plan.snapshot_parts(id) {
+        for part in parts {
             if let Err(err) = self.store.create_snapshot(repository, &part).await {
                 tracing::warn!(snapshot = %part.name, error = %err, "snapshot not created; rolling back");
                 // After a timeout or a broken answer the cluster may have
@@ -447,8 +528,7 @@ impl Shared {
             created.push(part.name);
         }
         tracing::info!(snapshots = ?created, "backup triggered");
-        let body = TriggerAccepted { backup_id: id }.to_json();
-        Ok(json_response(StatusCode::ACCEPTED, body.into_bytes()))
+        Ok(created)
     }
 
     /// The names among `found` that are parts of backup `id` under any
@@ -497,6 +577,12 @@ impl Shared {
     }
 
     async fn delete(&self, id: BackupId) -> Result<Response<BackupBody>, ApiError> {
+        self.remove(id).await?;
+        Ok(no_content())
+    }
+
+    /// DELETE's work (SPEC §6); the names deleted, empty if none were found.
+    async fn remove(&self, id: BackupId) -> Result<Vec<String>, ApiError> {
         let repository = self.repository()?;
         let pattern = self.plan.lookup_pattern(id);
         let mut attempt = 1;
@@ -510,12 +596,12 @@ impl Shared {
             // `{prefix}_{id}_before_upgrade` matches the pattern but is kept.
             let names = self.parts_of(id, found);
             if names.is_empty() {
-                return Ok(no_content());
+                return Ok(names);
             }
             match self.store.delete_snapshots(repository, &names).await {
                 Ok(()) => {
                     tracing::info!(snapshots = ?names, "backup deleted");
-                    return Ok(no_content());
+                    return Ok(names);
                 }
                 Err(StoreError::SnapshotMissing { name, .. }) if attempt <= DELETE_RETRIES => {
                     tracing::info!(snapshot = %name, attempt, "snapshot vanished meanwhile; looking up again");
