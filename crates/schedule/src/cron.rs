@@ -177,9 +177,8 @@ impl Slot {
         let digits = utc.strftime("%Y%m%d%H%M%S").to_string();
         // Years 1000..=9999 give 14 digits, far below the id limit; the
         // start of a schedule is never outside them.
-        BackupId::new(digits.parse().unwrap_or(0)).unwrap_or_else(|| {
-            BackupId::new(0).expect("0 is a valid id")
-        })
+        BackupId::new(digits.parse().unwrap_or(0))
+            .unwrap_or_else(|| BackupId::new(0).expect("0 is a valid id"))
     }
 
     /// The slot an id names, or `None` if the id is not `YYYYMMDDHHMMSS`
@@ -256,7 +255,10 @@ impl CronDateTime for At {
         civil: CivilDateTime,
     ) -> Result<Resolution<Self>, croner::errors::CronError> {
         let invalid = |_| croner::errors::CronError::InvalidTime;
-        let ambiguous = self.0.time_zone().to_ambiguous_zoned_datetime(to_jiff(civil)?);
+        let ambiguous = self
+            .0
+            .time_zone()
+            .to_ambiguous_zoned_datetime(to_jiff(civil)?);
         Ok(match ambiguous.offset() {
             AmbiguousOffset::Unambiguous { .. } => {
                 Resolution::Single(At(ambiguous.unambiguous().map_err(invalid)?))

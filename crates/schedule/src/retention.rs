@@ -62,15 +62,18 @@ impl BackupFacts {
             .iter()
             .map(|s| (s.name.clone(), (s.trigger.clone(), s.start_time_millis)))
             .collect();
-        let (backups, _ignored) = Backups::from_snapshots(plan, snapshots, &OutputZone::utc()).into_parts();
+        let (backups, _ignored) =
+            Backups::from_snapshots(plan, snapshots, &OutputZone::utc()).into_parts();
         backups
             .into_iter()
             .map(|backup| {
-                let mut scheduled = !backup.details.is_empty() && Slot::from_id(backup.backup_id).is_some();
+                let mut scheduled =
+                    !backup.details.is_empty() && Slot::from_id(backup.backup_id).is_some();
                 let mut started_millis: Option<i64> = None;
                 for detail in &backup.details {
                     let (trigger, start) = parts.remove(&detail.snapshot_name).unwrap_or_default();
-                    scheduled &= trigger.as_deref().and_then(Trigger::from_metadata) == Some(Trigger::Schedule);
+                    scheduled &= trigger.as_deref().and_then(Trigger::from_metadata)
+                        == Some(Trigger::Schedule);
                     started_millis = match (started_millis, start) {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
@@ -147,8 +150,10 @@ impl Retention {
     /// The backups to delete among `backups` at `now`, oldest first, each
     /// with the rule that selected it.
     pub fn select(&self, backups: &[BackupFacts], now: Timestamp) -> Vec<Deletion> {
-        let mut scheduled: Vec<(Slot, &BackupFacts)> =
-            backups.iter().filter_map(|b| Some((b.slot()?, b))).collect();
+        let mut scheduled: Vec<(Slot, &BackupFacts)> = backups
+            .iter()
+            .filter_map(|b| Some((b.slot()?, b)))
+            .collect();
         scheduled.sort_by_key(|(slot, _)| std::cmp::Reverse(*slot));
         let complete: Vec<(Slot, &BackupFacts)> = scheduled
             .iter()
@@ -324,7 +329,11 @@ impl fmt::Display for RetentionRule {
                 "keep-last {keep}: not among the {keep} newest COMPLETE scheduled backups"
             ),
             RetentionRule::KeepWithin { within } => {
-                write!(f, "keep-within {}: its slot is older than that", age(within))
+                write!(
+                    f,
+                    "keep-within {}: its slot is older than that",
+                    age(within)
+                )
             }
             RetentionRule::KeepLastAndWithin { keep, within } => write!(
                 f,

@@ -190,7 +190,12 @@ impl BackupSchedule {
     pub async fn trigger(&self, slot: Slot) -> TriggerOutcome {
         let id = slot.id();
         let counts = &self.inner.counts;
-        match self.inner.service.create_backup(id, Trigger::Schedule).await {
+        match self
+            .inner
+            .service
+            .create_backup(id, Trigger::Schedule)
+            .await
+        {
             Ok(snapshots) => {
                 counts.created.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(backup_id = id.get(), slot = %slot.start(), "scheduled backup {id} triggered");
@@ -215,7 +220,8 @@ impl BackupSchedule {
     /// IN_PROGRESS, and returns its state; `None` if `until` comes first
     /// or the backup is gone. Cluster errors are logged and looked past.
     pub async fn wait_until_final(&self, id: BackupId, until: Timestamp) -> Option<BackupState> {
-        let step = SignedDuration::try_from(self.inner.poll_interval).unwrap_or(SignedDuration::MAX);
+        let step =
+            SignedDuration::try_from(self.inner.poll_interval).unwrap_or(SignedDuration::MAX);
         loop {
             match self.state_of(id).await {
                 Ok(Some(BackupState::InProgress)) => {}
@@ -243,7 +249,10 @@ impl BackupSchedule {
 
     /// [`BackupSchedule::apply_retention`], stopping between two deletions
     /// once `stop` says so.
-    async fn retain(&self, stop: &mut (dyn FnMut() -> bool + Send)) -> Result<Vec<Deletion>, ScheduleError> {
+    async fn retain(
+        &self,
+        stop: &mut (dyn FnMut() -> bool + Send),
+    ) -> Result<Vec<Deletion>, ScheduleError> {
         let Some(retention) = &self.inner.retention else {
             return Ok(Vec::new());
         };
@@ -261,7 +270,13 @@ impl BackupSchedule {
             let id = deletion.id;
             let rule = deletion.rule.name();
             if retention.is_dry_run() {
-                tracing::info!(backup_id = id.get(), rule, state = deletion.state.as_str(), "retention would delete backup {id} (dry run): {}", deletion.rule);
+                tracing::info!(
+                    backup_id = id.get(),
+                    rule,
+                    state = deletion.state.as_str(),
+                    "retention would delete backup {id} (dry run): {}",
+                    deletion.rule
+                );
                 done.push(deletion);
                 continue;
             }
@@ -271,7 +286,13 @@ impl BackupSchedule {
             }
             service.delete_backup(id).await?;
             self.inner.counts.deleted.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(backup_id = id.get(), rule, state = deletion.state.as_str(), "retention deleted backup {id}: {}", deletion.rule);
+            tracing::info!(
+                backup_id = id.get(),
+                rule,
+                state = deletion.state.as_str(),
+                "retention deleted backup {id}: {}",
+                deletion.rule
+            );
             done.push(deletion);
         }
         Ok(done)

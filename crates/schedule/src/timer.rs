@@ -1,7 +1,9 @@
 //! Time as a schedule sees it, replaceable so tests need no sleeps.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -72,34 +74,73 @@ impl Timer for SystemTimer {
 /// ```
 #[derive(Clone, Debug)]
 pub struct ManualTimer {
-    now: Arc<watch::Sender<Timestamp>>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    now: watch::Sender<Timestamp>,
+    /// The deadline of every sleeper, by a number of its own.
+    sleeping: Mutex<BTreeMap<u64, Timestamp>>,
+    next_sleeper: AtomicU64,
+}
+
+/// Takes a sleeper off the list however its sleep ends.
+struct Asleep<'a> {
+    shared: &'a Shared,
+    number: u64,
+}
+
+impl Drop for Asleep<'_> {
+    fn drop(&mut self) {
+        self.shared.sleeping().remove(&self.number);
+    }
+}
+
+impl Shared {
+    fn sleeping(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Timestamp>> {
+        // Each update is one insert or remove: a poisoned map is still whole.
+        self.sleeping.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl ManualTimer {
     /// A clock standing at `start`.
     pub fn new(start: Timestamp) -> ManualTimer {
         ManualTimer {
-            now: Arc::new(watch::Sender::new(start)),
+            shared: Arc::new(Shared {
+                now: watch::Sender::new(start),
+                sleeping: Mutex::new(BTreeMap::new()),
+                next_sleeper: AtomicU64::new(0),
+            }),
         }
     }
 
     /// Moves the clock forward, waking every sleeper whose deadline passed.
     pub fn advance(&self, by: Duration) {
         let by = SignedDuration::try_from(by).unwrap_or(SignedDuration::MAX);
-        self.now
+        self.shared
+            .now
             .send_modify(|now| *now = now.saturating_add(by).unwrap_or(*now));
     }
 
     /// Sets the clock (it may go backwards).
     pub fn set(&self, now: Timestamp) {
-        self.now.send_replace(now);
+        self.shared.now.send_replace(now);
     }
 
-    /// How many tasks are sleeping on this clock right now: a test waits
-    /// for a schedule to be asleep before it moves the clock, so the move
-    /// is not seen as "already past" when the schedule reads the time.
+    /// How many tasks sleep on this clock for a time still to come: a
+    /// test waits for a schedule to be asleep before it moves the clock,
+    /// so the move is not seen as "already past" when the schedule reads
+    /// the time. A sleeper whose deadline the clock has passed no longer
+    /// counts, even before it has woken.
     pub fn sleepers(&self) -> usize {
-        self.now.receiver_count()
+        let now = *self.shared.now.borrow();
+        self.shared
+            .sleeping()
+            .values()
+            .filter(|deadline| **deadline > now)
+            .count()
     }
 
     /// Returns once at least `count` tasks sleep on this clock.
@@ -113,11 +154,17 @@ impl ManualTimer {
 #[async_trait]
 impl Timer for ManualTimer {
     fn now(&self) -> Timestamp {
-        *self.now.borrow()
+        *self.shared.now.borrow()
     }
 
     async fn sleep_until(&self, deadline: Timestamp) {
-        let mut now = self.now.subscribe();
+        let number = self.shared.next_sleeper.fetch_add(1, Ordering::Relaxed);
+        self.shared.sleeping().insert(number, deadline);
+        let _asleep = Asleep {
+            shared: &self.shared,
+            number,
+        };
+        let mut now = self.shared.now.subscribe();
         // `wait_for` looks at the current value first, so a move made
         // before this call is not missed.
         let _ = now.wait_for(|now| *now >= deadline).await;

@@ -45,11 +45,19 @@ fn the_next_slot_is_strictly_after_the_instant() {
     let slot = hourly.next_after(at("2026-05-01T10:00:00Z")).unwrap();
     assert_eq!(slot.id().get(), 20260501110000);
     assert_eq!(
-        hourly.latest_at_or_before(at("2026-05-01T10:00:00Z")).unwrap().id().get(),
+        hourly
+            .latest_at_or_before(at("2026-05-01T10:00:00Z"))
+            .unwrap()
+            .id()
+            .get(),
         20260501100000
     );
     assert_eq!(
-        hourly.latest_at_or_before(at("2026-05-01T10:59:59Z")).unwrap().id().get(),
+        hourly
+            .latest_at_or_before(at("2026-05-01T10:59:59Z"))
+            .unwrap()
+            .id()
+            .get(),
         20260501100000
     );
 }
@@ -59,7 +67,14 @@ fn slot_ids_read_back_and_other_ids_are_not_slots() {
     let slot = Slot::at(at("2026-02-28T23:59:59.999Z"));
     assert_eq!(slot.id().get(), 20260228235959);
     assert_eq!(Slot::from_id(slot.id()), Some(slot));
-    for id in [7u64, 123456, 20261301000000, 20260230000000, 20260101246000, 99999999999999] {
+    for id in [
+        7u64,
+        123456,
+        20261301000000,
+        20260230000000,
+        20260101246000,
+        99999999999999,
+    ] {
         let id = backup_actuator_core::BackupId::new(id).unwrap();
         assert_eq!(Slot::from_id(id), None, "{id}");
     }
@@ -111,19 +126,34 @@ fn wildcard_times_skip_the_spring_gap_and_run_in_both_autumn_passes() {
     // 02:30 CEST, 02:00 CET, 02:30 CET, 03:00 CET: every id distinct, in order.
     assert_eq!(
         ids(&berlin, "2026-10-25T00:15:00Z", 4),
-        [20261025003000, 20261025010000, 20261025013000, 20261025020000]
+        [
+            20261025003000,
+            20261025010000,
+            20261025013000,
+            20261025020000
+        ]
     );
 }
 
 #[test]
 fn bad_cron_expressions_are_refused_with_the_reason() {
-    for bad in ["", "61 * * * *", "* * * *", "* * * * * * * *", "every day", "*/0 * * * *"] {
+    for bad in [
+        "",
+        "61 * * * *",
+        "* * * *",
+        "* * * * * * * *",
+        "every day",
+        "*/0 * * * *",
+    ] {
         let err = CronSchedule::parse(bad, &OutputZone::utc()).unwrap_err();
         assert!(
             matches!(err, ScheduleError::InvalidCron { .. }),
             "{bad:?}: {err:?}"
         );
-        assert!(err.to_string().starts_with("invalid cron expression"), "{err}");
+        assert!(
+            err.to_string().starts_with("invalid cron expression"),
+            "{err}"
+        );
     }
     let never = CronSchedule::parse("0 0 30 2 *", &OutputZone::utc()).unwrap_err();
     assert!(never.to_string().contains("never matches"), "{never}");
