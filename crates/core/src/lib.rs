@@ -34,7 +34,7 @@ pub use aggregate::{BackupInfo, BackupState, Backups, SnapshotDetail};
 pub use id::{BackupId, InvalidBackupId};
 pub use plan::{
     BackupPlan, BackupPlanBuilder, ParsedSnapshotName, PartMetadata, PlanError, SnapshotPart,
-    DEFAULT_PREFIX, OPTIMIZE_IMPORT_INDICES,
+    Trigger, DEFAULT_PREFIX, OPTIMIZE_IMPORT_INDICES,
 };
 pub use request::{BackupRequest, BackupRequestError};
 pub use snapshot::{ShardFailure, SnapshotRecord, SnapshotState};

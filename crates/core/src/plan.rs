@@ -123,6 +123,26 @@ impl BackupPlan {
 
     /// Everything needed to create each snapshot of backup `id`, part 1 first.
     pub fn snapshot_parts(&self, id: BackupId) -> Vec<SnapshotPart> {
+        self.parts_with(id, None)
+    }
+
+    /// The parts of backup `id` made by `trigger`: the same as
+    /// [`BackupPlan::snapshot_parts`] with `"trigger"` added to each part's
+    /// metadata (SPEC §10), so retention can tell them from manual backups.
+    ///
+    /// ```
+    /// use backup_actuator_core::{BackupId, BackupPlan, Trigger};
+    ///
+    /// let plan = BackupPlan::optimize("8.6.0").unwrap();
+    /// let parts = plan.snapshot_parts_triggered_by(BackupId::new(7).unwrap(), Trigger::Schedule);
+    /// assert_eq!(parts[0].metadata.trigger, Some(Trigger::Schedule));
+    /// assert_eq!(parts[0].name, plan.snapshot_parts(BackupId::new(7).unwrap())[0].name);
+    /// ```
+    pub fn snapshot_parts_triggered_by(&self, id: BackupId, trigger: Trigger) -> Vec<SnapshotPart> {
+        self.parts_with(id, Some(trigger))
+    }
+
+    fn parts_with(&self, id: BackupId, trigger: Option<Trigger>) -> Vec<SnapshotPart> {
         let part_count = self.part_count();
         (1..=part_count)
             .zip(&self.parts)
@@ -134,6 +154,7 @@ impl BackupPlan {
                     version: self.version.clone(),
                     part_no,
                     part_count,
+                    trigger,
                 },
             })
             .collect()
@@ -430,7 +451,22 @@ pub struct SnapshotPart {
 }
 
 /// The user metadata stored with every snapshot part:
-/// `{"backupId", "version", "partNo", "partCount"}`.
+/// `{"backupId", "version", "partNo", "partCount"}`, and `"trigger"` for a
+/// part that was not made by hand (SPEC §10).
+///
+/// ```
+/// use backup_actuator_core::{BackupId, BackupPlan, Trigger};
+///
+/// let plan = BackupPlan::optimize("8.6.0").unwrap();
+/// let id = BackupId::new(7).unwrap();
+/// let manual = serde_json::to_string(&plan.snapshot_parts(id)[0].metadata).unwrap();
+/// assert_eq!(manual, r#"{"backupId":7,"version":"8.6.0","partNo":1,"partCount":2}"#);
+/// let scheduled = &plan.snapshot_parts_triggered_by(id, Trigger::Schedule)[0].metadata;
+/// assert_eq!(
+///     serde_json::to_string(scheduled).unwrap(),
+///     r#"{"backupId":7,"version":"8.6.0","partNo":1,"partCount":2,"trigger":"schedule"}"#
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PartMetadata {
@@ -442,6 +478,47 @@ pub struct PartMetadata {
     pub part_no: u32,
     /// Number of parts of the backup.
     pub part_count: u32,
+    /// What made the backup; `None` (and no field at all) for a backup
+    /// made through the API, so manual backups keep §3's four fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<Trigger>,
+}
+
+/// What made a backup, stored as `"trigger"` in its parts' metadata.
+///
+/// ```
+/// use backup_actuator_core::Trigger;
+///
+/// assert_eq!(Trigger::Schedule.as_str(), "schedule");
+/// assert_eq!(Trigger::from_metadata("schedule"), Some(Trigger::Schedule));
+/// assert_eq!(Trigger::from_metadata("slm"), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Trigger {
+    /// A scheduled backup (SPEC §10): `"schedule"`.
+    Schedule,
+}
+
+impl Trigger {
+    /// The value stored in the metadata.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+        }
+    }
+
+    /// Reads a stored value back; any other value is `None`.
+    pub fn from_metadata(value: &str) -> Option<Trigger> {
+        (value == "schedule").then_some(Trigger::Schedule)
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A snapshot name read back by [`BackupPlan::parse_snapshot_name`].

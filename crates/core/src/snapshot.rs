@@ -159,6 +159,10 @@ pub struct SnapshotRecord {
     pub start_time_millis: Option<i64>,
     /// Shard failures, empty when none.
     pub failures: Vec<ShardFailure>,
+    /// The `"trigger"` of the snapshot's metadata when it is a string
+    /// (`"schedule"` for a scheduled backup, SPEC §10); `None` for a manual
+    /// or foreign snapshot, or a store that does not report metadata.
+    pub trigger: Option<String>,
 }
 
 impl SnapshotRecord {
@@ -169,6 +173,7 @@ impl SnapshotRecord {
             state,
             start_time_millis: None,
             failures: Vec::new(),
+            trigger: None,
         }
     }
 }

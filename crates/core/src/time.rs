@@ -63,6 +63,18 @@ impl OutputZone {
         &self.name
     }
 
+    /// The zone itself, e.g. to evaluate a schedule in it.
+    ///
+    /// ```
+    /// use backup_actuator_core::OutputZone;
+    ///
+    /// let berlin = OutputZone::parse("Europe/Berlin").unwrap();
+    /// assert_eq!(berlin.time_zone().iana_name(), Some("Europe/Berlin"));
+    /// ```
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
     /// Formats epoch milliseconds, or `None` if they are outside the range
     /// a calendar date can show (years -9999..=9999).
     pub fn format_millis(&self, millis: i64) -> Option<String> {

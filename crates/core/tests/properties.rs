@@ -104,7 +104,7 @@ proptest! {
                 } else {
                     format!("camunda_optimize_{id}_junk_{i}")
                 };
-                SnapshotRecord { name, state: state.clone(), start_time_millis: *start, failures: vec![] }
+                SnapshotRecord { name, state: state.clone(), start_time_millis: *start, failures: vec![], trigger: None }
             })
             .collect();
         let mut shuffled = records.clone();

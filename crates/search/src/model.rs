@@ -79,6 +79,26 @@ pub(crate) struct SnapshotInfo<'a> {
     pub start_time_in_millis: Option<i64>,
     #[serde(borrow)]
     pub failures: Option<Vec<Option<WireShardFailure<'a>>>>,
+    /// The user metadata, kept unparsed: a foreign snapshot may carry any
+    /// JSON there, and nothing in it may fail the answer.
+    #[serde(borrow)]
+    pub metadata: Option<&'a serde_json::value::RawValue>,
+}
+
+/// The one metadata field the store reads.
+#[derive(Debug, Deserialize)]
+struct WireMetadata {
+    trigger: Option<serde_json::Value>,
+}
+
+/// `metadata.trigger` when the metadata is an object and the trigger a
+/// string; anything else is no trigger.
+fn metadata_trigger(metadata: Option<&serde_json::value::RawValue>) -> Option<String> {
+    let parsed: WireMetadata = serde_json::from_str(metadata?.get()).ok()?;
+    match parsed.trigger? {
+        serde_json::Value::String(trigger) => Some(trigger),
+        _ => None,
+    }
 }
 
 impl SnapshotInfo<'_> {
@@ -86,7 +106,9 @@ impl SnapshotInfo<'_> {
     /// `verbose=false`, which this crate never sends) reads as the unknown
     /// state `UNKNOWN`, which counts as a failure.
     pub fn into_record(self) -> SnapshotRecord {
+        let trigger = metadata_trigger(self.metadata);
         SnapshotRecord {
+            trigger,
             name: self.snapshot.into_owned(),
             state: SnapshotState::from_wire(self.state.as_deref().unwrap_or("UNKNOWN")),
             start_time_millis: self.start_time_in_millis,
@@ -370,6 +392,7 @@ mod tests {
             version: "3.10.0".into(),
             part_no: 1,
             part_count: 2,
+            trigger: None,
         };
         let indices = vec!["optimize-a".to_string(), "optimize-b".to_string()];
         let body = serde_json::to_string(&CreateBody {
@@ -381,6 +404,57 @@ mod tests {
         assert_eq!(
             body,
             r#"{"indices":["optimize-a","optimize-b"],"include_global_state":false,"metadata":{"backupId":123456,"version":"3.10.0","partNo":1,"partCount":2}}"#
+        );
+    }
+
+    #[test]
+    fn metadata_trigger_is_read_and_anything_odd_in_metadata_is_no_trigger() {
+        let body = r#"{"snapshots":[
+          {"snapshot":"a","state":"SUCCESS","metadata":{"backupId":1,"trigger":"schedule"}},
+          {"snapshot":"b","state":"SUCCESS","metadata":{"backupId":1,"partNo":1}},
+          {"snapshot":"c","state":"SUCCESS","metadata":{"trigger":{"nested":true}}},
+          {"snapshot":"d","state":"SUCCESS","metadata":null},
+          {"snapshot":"e","state":"SUCCESS","metadata":["trigger","schedule"]},
+          {"snapshot":"f","state":"SUCCESS","metadata":{"trigger":"slm","policy":"nightly"}},
+          {"snapshot":"g","state":"SUCCESS"}
+        ]}"#;
+        let parsed: GetSnapshotsResponse<'_> = serde_json::from_str(body).unwrap();
+        let triggers: Vec<Option<String>> = parsed
+            .into_snapshots()
+            .unwrap()
+            .into_iter()
+            .map(|s| s.into_record().trigger)
+            .collect();
+        assert_eq!(
+            triggers,
+            [
+                Some("schedule".to_owned()),
+                None,
+                None,
+                None,
+                None,
+                Some("slm".to_owned()),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn create_body_carries_the_trigger_of_a_scheduled_part() {
+        let plan = backup_actuator_core::BackupPlan::optimize("8.6.0").unwrap();
+        let part = &plan.snapshot_parts_triggered_by(
+            backup_actuator_core::BackupId::new(20260101000000).unwrap(),
+            backup_actuator_core::Trigger::Schedule,
+        )[0];
+        let body = serde_json::to_string(&CreateBody {
+            indices: &part.indices,
+            include_global_state: false,
+            metadata: &part.metadata,
+        })
+        .unwrap();
+        assert!(
+            body.ends_with(r#""metadata":{"backupId":20260101000000,"version":"8.6.0","partNo":1,"partCount":2,"trigger":"schedule"}}"#),
+            "{body}"
         );
     }
 

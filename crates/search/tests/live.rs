@@ -197,6 +197,7 @@ async fn scenarios(live: &Live, store: &dyn SnapshotStore) -> Result<(), String>
             version: "1.0.0".into(),
             part_no: 1,
             part_count: 2,
+            trigger: None,
         },
     };
     let with_ghost = vec![names[0].clone(), ghost.name.clone()];

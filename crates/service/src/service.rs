@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use backup_actuator_core::{
     ApiError, BackupId, BackupPlan, BackupRequest, BackupRequestError, Backups, Compatibility,
-    OutputZone, SnapshotRecord, TriggerAccepted,
+    OutputZone, SnapshotRecord, Trigger, TriggerAccepted,
 };
 use backup_actuator_store::{SnapshotStore, StoreError};
 use bytes::Bytes;
@@ -189,6 +189,72 @@ impl BackupService {
     /// The store, e.g. for [`SnapshotStore::describe`] in a startup log.
     pub fn store(&self) -> &Arc<dyn SnapshotStore> {
         &self.shared.store
+    }
+
+    /// The plan backups are made by.
+    pub fn plan(&self) -> &BackupPlan {
+        &self.shared.plan
+    }
+
+    /// Starts backup `id` as POST does (SPEC §6: look-up, 409 if any part
+    /// of the id exists, create every part, roll back on a refusal), with
+    /// `trigger` in every part's metadata; serialised with the POSTs of
+    /// this service. Returns the names of the parts created.
+    ///
+    /// This is how a [`BackupSchedule`](https://docs.rs/backup-actuator-schedule)
+    /// triggers its slots without going through HTTP.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use backup_actuator_core::{ApiError, BackupId, BackupPlan, Trigger};
+    /// use backup_actuator_service::BackupService;
+    /// use backup_actuator_store::MemoryStore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .repository("backups")
+    ///     .build();
+    /// let id = BackupId::new(20260101000000).unwrap();
+    /// let created = service.create_backup(id, Trigger::Schedule).await.unwrap();
+    /// assert_eq!(created.len(), 2);
+    /// assert!(matches!(
+    ///     service.create_backup(id, Trigger::Schedule).await,
+    ///     Err(ApiError::BackupExists { .. })
+    /// ));
+    /// # }
+    /// ```
+    pub async fn create_backup(
+        &self,
+        id: BackupId,
+        trigger: Trigger,
+    ) -> Result<Vec<String>, ApiError> {
+        self.shared.create(id, Some(trigger)).await
+    }
+
+    /// Deletes backup `id` as DELETE does (SPEC §6: only names that parse
+    /// as its parts, retried when one vanished meanwhile). Returns the names
+    /// deleted; empty when nothing of it was found.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use backup_actuator_core::{BackupId, BackupPlan, Trigger};
+    /// use backup_actuator_service::BackupService;
+    /// use backup_actuator_store::MemoryStore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .repository("backups")
+    ///     .build();
+    /// let id = BackupId::new(3).unwrap();
+    /// service.create_backup(id, Trigger::Schedule).await.unwrap();
+    /// assert_eq!(service.delete_backup(id).await.unwrap().len(), 2);
+    /// assert!(service.delete_backup(id).await.unwrap().is_empty());
+    /// # }
+    /// ```
+    pub async fn delete_backup(&self, id: BackupId) -> Result<Vec<String>, ApiError> {
+        self.shared.remove(id).await
     }
 
     /// Whether a request path is one of the backup routes (whatever the
@@ -493,6 +559,12 @@ impl Shared {
         ok_json(StatusCode::OK, &self.compat.backups(&list))
     }
 
+    async fn trigger(self: &Arc<Self>, id: BackupId) -> Result<Response<BackupBody>, ApiError> {
+        self.create(id, None).await?;
+        let body = TriggerAccepted { backup_id: id }.to_json();
+        Ok(json_response(StatusCode::ACCEPTED, body.into_bytes()))
+    }
+
     /// POST: claim the id, look again, create the parts, release the claim.
     ///
     /// Why of many concurrent POSTs of one id at most one answers 202, in
@@ -519,7 +591,13 @@ impl Shared {
     /// that process has seen the same claim standing for longer than the
     /// claim expiry, which is longer than any POST takes. A claim is kept while a part whose create outcome is
     /// unknown may still appear, so that the part found then is this POST's.
-    async fn trigger(self: &Arc<Self>, id: BackupId) -> Result<Response<BackupBody>, ApiError> {
+    ///
+    /// `trigger` goes into the parts' metadata; the names created are returned.
+    async fn create(
+        self: &Arc<Self>,
+        id: BackupId,
+        trigger: Option<Trigger>,
+    ) -> Result<Vec<String>, ApiError> {
         let repository = self.repository()?;
         let _serialised = self.trigger_lock.lock().await;
         let claim = self.plan.claim_part(id);
@@ -582,8 +660,12 @@ impl Shared {
             });
         }
 
+        let parts = match trigger {
+            Some(trigger) => self.plan.snapshot_parts_triggered_by(id, trigger),
+            None => self.plan.snapshot_parts(id),
+        };
         let mut created: Vec<String> = Vec::new();
-        for part in self.plan.snapshot_parts(id) {
+        for part in parts {
             if let Err(err) = self.store.create_snapshot(repository, &part).await {
                 tracing::warn!(snapshot = %part.name, error = %err, "snapshot not created; rolling back");
                 self.roll_back(repository, created).await;
@@ -602,8 +684,7 @@ impl Shared {
         // Step 3: every part was accepted, so a look-up finds them now.
         self.release_claim(repository, id).await;
         tracing::info!(snapshots = ?created, "backup triggered");
-        let body = TriggerAccepted { backup_id: id }.to_json();
-        Ok(json_response(StatusCode::ACCEPTED, body.into_bytes()))
+        Ok(created)
     }
 
     /// Whether `found` holds a claim of `id`: a fresh one is another POST
@@ -755,6 +836,12 @@ impl Shared {
     }
 
     async fn delete(&self, id: BackupId) -> Result<Response<BackupBody>, ApiError> {
+        self.remove(id).await?;
+        Ok(no_content())
+    }
+
+    /// DELETE's work (SPEC §6); the names deleted, empty if none were found.
+    async fn remove(&self, id: BackupId) -> Result<Vec<String>, ApiError> {
         let repository = self.repository()?;
         let pattern = self.plan.lookup_pattern(id);
         let mut attempt = 1;
@@ -768,12 +855,12 @@ impl Shared {
             // `{prefix}_{id}_before_upgrade` matches the pattern but is kept.
             let names = self.parts_of(id, found);
             if names.is_empty() {
-                return Ok(no_content());
+                return Ok(names);
             }
             match self.store.delete_snapshots(repository, &names).await {
                 Ok(()) => {
                     tracing::info!(snapshots = ?names, "backup deleted");
-                    return Ok(no_content());
+                    return Ok(names);
                 }
                 Err(StoreError::SnapshotMissing { name, .. }) if attempt <= DELETE_RETRIES => {
                     tracing::info!(snapshot = %name, attempt, "snapshot vanished meanwhile; looking up again");

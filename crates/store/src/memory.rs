@@ -88,6 +88,8 @@ struct State {
 struct Stored {
     start_millis: i64,
     outcome: PartOutcome,
+    /// The `trigger` of the part's metadata, reported back as a cluster would.
+    trigger: Option<String>,
 }
 
 impl Default for MemoryStore {
@@ -167,6 +169,7 @@ impl MemoryStore {
             state,
             start_time_millis: Some(stored.start_millis),
             failures,
+            trigger: stored.trigger.clone(),
         }
     }
 }
@@ -219,6 +222,7 @@ impl SnapshotStore for MemoryStore {
             Stored {
                 start_millis,
                 outcome,
+                trigger: part.metadata.trigger.map(|t| t.as_str().to_owned()),
             },
         );
         Ok(())

@@ -1,0 +1,462 @@
+//! [`BackupSchedule`]: triggers a backup at every slot, then applies
+//! retention.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use backup_actuator_core::{ApiError, BackupId, BackupState, Backups, Trigger};
+use backup_actuator_service::BackupService;
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::broadcast;
+
+use crate::cron::{CronSchedule, Slot};
+use crate::error::ScheduleError;
+use crate::retention::{BackupFacts, Deletion, Retention};
+use crate::timer::{SystemTimer, Timer};
+
+/// How often a triggered backup is looked at until it ends (default).
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Scheduled backups with retention (SPEC §10), over the store and plan of
+/// a [`BackupService`].
+///
+/// At every slot of its [`CronSchedule`] it triggers the backup whose id is
+/// the slot's UTC start (`YYYYMMDDHHMMSS`), with `"trigger": "schedule"` in
+/// every part's metadata. Every replica computes the same id, so the
+/// cluster's name uniqueness lets exactly one of them create it; the others
+/// get a 409, log "taken by a peer" and go on. The winner waits for its
+/// backup to end (until the next slot at most), then applies the
+/// [`Retention`], if one is set.
+///
+/// A slot missed while the process was down, or while a slot's work ran
+/// long, is not replayed: after a wait, only the latest due slot runs. A
+/// cluster error is logged and counted, and the next slot runs as usual.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use backup_actuator_core::{BackupPlan, OutputZone};
+/// use backup_actuator_schedule::{BackupSchedule, CronSchedule, ManualTimer, Retention, TriggerOutcome};
+/// use backup_actuator_service::BackupService;
+/// use backup_actuator_store::MemoryStore;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let timer = ManualTimer::new("2026-01-01T00:00:30Z".parse().unwrap());
+/// let store = MemoryStore::builder().clock(timer.clone()).build();
+/// let service = BackupService::builder(Arc::new(store), BackupPlan::optimize("8.6.0").unwrap())
+///     .repository("backups")
+///     .build();
+/// let schedule = BackupSchedule::builder(service, CronSchedule::parse("* * * * *", &OutputZone::utc()).unwrap())
+///     .retention(Retention::builder().keep_last(2).build().unwrap())
+///     .timer(timer.clone())
+///     .build()
+///     .unwrap();
+/// assert_eq!(schedule.next_slot().unwrap().id().get(), 20260101000100);
+///
+/// let mut reports = schedule.subscribe();
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let running = tokio::spawn(schedule.run(async { let _ = stopped.await; }));
+/// timer.until_sleepers(1).await;
+/// timer.advance(Duration::from_secs(30)); // the slot at 00:01:00
+/// timer.until_sleepers(1).await;
+/// timer.advance(Duration::from_secs(10)); // the backup completes
+/// let report = reports.recv().await.unwrap();
+/// assert_eq!(report.slot.id().get(), 20260101000100);
+/// assert!(matches!(report.trigger, TriggerOutcome::Created { .. }));
+/// stop.send(()).unwrap();
+/// running.await.unwrap();
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct BackupSchedule {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    service: BackupService,
+    cron: CronSchedule,
+    retention: Option<Retention>,
+    timer: Arc<dyn Timer>,
+    poll_interval: Duration,
+    reports: broadcast::Sender<SlotReport>,
+    counts: Counts,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    created: AtomicU64,
+    taken_by_peer: AtomicU64,
+    failed: AtomicU64,
+    deleted: AtomicU64,
+}
+
+/// What a slot's trigger came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TriggerOutcome {
+    /// This process created the backup.
+    Created {
+        /// The parts created.
+        snapshots: Vec<String>,
+    },
+    /// A backup of the slot's id existed already: a peer took the slot.
+    TakenByPeer {
+        /// The parts found.
+        snapshots: Vec<String>,
+    },
+    /// The cluster refused or could not be reached; logged, and the next
+    /// slot runs as usual.
+    Failed {
+        /// The error, as logged.
+        error: String,
+    },
+}
+
+/// What happened at one slot; see [`BackupSchedule::subscribe`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlotReport {
+    /// The slot.
+    pub slot: Slot,
+    /// Its trigger.
+    pub trigger: TriggerOutcome,
+    /// The state the backup ended in, if this process created it and saw
+    /// it end before the next slot.
+    pub final_state: Option<BackupState>,
+    /// What retention deleted (or, in a dry run, would have deleted).
+    pub deletions: Vec<Deletion>,
+    /// Why retention could not run to the end, if it could not.
+    pub retention_error: Option<String>,
+}
+
+/// Counters since the schedule was built, for logs and metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScheduleCounts {
+    /// Slots this process created a backup for.
+    pub created: u64,
+    /// Slots a peer had taken.
+    pub taken_by_peer: u64,
+    /// Slots whose trigger failed.
+    pub failed: u64,
+    /// Backups retention deleted (not counting dry runs).
+    pub deleted: u64,
+}
+
+impl BackupSchedule {
+    /// Starts the configuration of a schedule that triggers through
+    /// `service` at the slots of `cron`.
+    pub fn builder(service: BackupService, cron: CronSchedule) -> BackupScheduleBuilder {
+        BackupScheduleBuilder {
+            service,
+            cron,
+            retention: None,
+            timer: Arc::new(SystemTimer),
+            poll_interval: DEFAULT_POLL_INTERVAL,
+        }
+    }
+
+    /// The cron schedule.
+    pub fn cron(&self) -> &CronSchedule {
+        &self.inner.cron
+    }
+
+    /// The next slot after now.
+    pub fn next_slot(&self) -> Result<Slot, ScheduleError> {
+        self.inner.cron.next_after(self.inner.timer.now())
+    }
+
+    /// A receiver of one [`SlotReport`] per slot run from now on. A
+    /// receiver that falls more than 64 reports behind loses the oldest.
+    pub fn subscribe(&self) -> broadcast::Receiver<SlotReport> {
+        self.inner.reports.subscribe()
+    }
+
+    /// The counters so far.
+    pub fn counts(&self) -> ScheduleCounts {
+        let counts = &self.inner.counts;
+        ScheduleCounts {
+            created: counts.created.load(Ordering::Relaxed),
+            taken_by_peer: counts.taken_by_peer.load(Ordering::Relaxed),
+            failed: counts.failed.load(Ordering::Relaxed),
+            deleted: counts.deleted.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Triggers the backup of `slot` (what [`BackupSchedule::run`] does at
+    /// each slot), logs the outcome and counts it.
+    pub async fn trigger(&self, slot: Slot) -> TriggerOutcome {
+        let id = slot.id();
+        let counts = &self.inner.counts;
+        match self
+            .inner
+            .service
+            .create_backup(id, Trigger::Schedule)
+            .await
+        {
+            Ok(snapshots) => {
+                counts.created.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(backup_id = id.get(), slot = %slot.start(), "scheduled backup {id} triggered");
+                TriggerOutcome::Created { snapshots }
+            }
+            Err(ApiError::BackupExists { snapshots, .. }) => {
+                counts.taken_by_peer.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(backup_id = id.get(), slot = %slot.start(), "slot {id} taken by a peer: {snapshots:?} exist");
+                TriggerOutcome::TakenByPeer { snapshots }
+            }
+            Err(err) => {
+                counts.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(backup_id = id.get(), slot = %slot.start(), error = %err, "scheduled backup {id} could not be triggered; the next slot runs as usual");
+                TriggerOutcome::Failed {
+                    error: err.to_string(),
+                }
+            }
+        }
+    }
+
+    /// Looks at backup `id` every poll interval until it is no longer
+    /// IN_PROGRESS, and returns its state; `None` if `until` comes first
+    /// or the backup is gone. Cluster errors are logged and looked past.
+    pub async fn wait_until_final(&self, id: BackupId, until: Timestamp) -> Option<BackupState> {
+        let step =
+            SignedDuration::try_from(self.inner.poll_interval).unwrap_or(SignedDuration::MAX);
+        loop {
+            match self.state_of(id).await {
+                Ok(Some(BackupState::InProgress)) => {}
+                Ok(state) => return state,
+                Err(err) => {
+                    tracing::warn!(backup_id = id.get(), error = %err, "cannot read the state of scheduled backup {id}; trying again");
+                }
+            }
+            let next = self.inner.timer.now().saturating_add(step).ok()?;
+            if next >= until {
+                tracing::info!(backup_id = id.get(), "scheduled backup {id} still running at the next slot; retention waits for a later one");
+                return None;
+            }
+            self.inner.timer.sleep_until(next).await;
+        }
+    }
+
+    /// Applies the retention now: reads every backup, selects by the rules
+    /// of [`Retention`], and deletes (or, in a dry run, only logs) each
+    /// selected backup, logging its id and rule. Without a retention set,
+    /// nothing is read or deleted.
+    pub async fn apply_retention(&self) -> Result<Vec<Deletion>, ScheduleError> {
+        self.retain(&mut || false).await
+    }
+
+    /// [`BackupSchedule::apply_retention`], stopping between two deletions
+    /// once `stop` says so.
+    async fn retain(
+        &self,
+        stop: &mut (dyn FnMut() -> bool + Send),
+    ) -> Result<Vec<Deletion>, ScheduleError> {
+        let Some(retention) = &self.inner.retention else {
+            return Ok(Vec::new());
+        };
+        let service = &self.inner.service;
+        let repository = service.repository().ok_or(ScheduleError::NoRepository)?;
+        let found = service
+            .store()
+            .find_snapshots(repository, &service.plan().list_pattern())
+            .await
+            .map_err(|e| ScheduleError::Store(backup_actuator_service::api_error(e, None)))?;
+        let facts = BackupFacts::from_snapshots(service.plan(), found);
+        let selected = retention.select(&facts, self.inner.timer.now());
+        let mut done = Vec::with_capacity(selected.len());
+        for deletion in selected {
+            let id = deletion.id;
+            let rule = deletion.rule.name();
+            if retention.is_dry_run() {
+                tracing::info!(
+                    backup_id = id.get(),
+                    rule,
+                    state = deletion.state.as_str(),
+                    "retention would delete backup {id} (dry run): {}",
+                    deletion.rule
+                );
+                done.push(deletion);
+                continue;
+            }
+            if stop() {
+                tracing::info!("stopping: retention leaves the remaining backups for a later slot");
+                break;
+            }
+            service.delete_backup(id).await?;
+            self.inner.counts.deleted.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                backup_id = id.get(),
+                rule,
+                state = deletion.state.as_str(),
+                "retention deleted backup {id}: {}",
+                deletion.rule
+            );
+            done.push(deletion);
+        }
+        Ok(done)
+    }
+
+    /// Runs the schedule until `shutdown` completes.
+    ///
+    /// A shutdown while waiting for a slot, or for a backup to end, stops
+    /// at once; a running trigger or deletion is finished first (SPEC §10:
+    /// SIGTERM waits for them).
+    pub async fn run<F>(self, shutdown: F)
+    where
+        F: Future<Output = ()> + Send,
+    {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let timer = Arc::clone(&self.inner.timer);
+        let cron = &self.inner.cron;
+        let mut after = timer.now();
+        loop {
+            let next = match cron.next_after(after) {
+                Ok(next) => next,
+                Err(err) => {
+                    tracing::error!(error = %err, "the schedule has no further slot; it stops");
+                    return;
+                }
+            };
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                () = timer.sleep_until(next.start()) => {}
+            }
+            // Only the latest due slot runs: the ones before it were missed.
+            let slot = cron
+                .latest_at_or_before(timer.now())
+                .filter(|latest| *latest > next)
+                .unwrap_or(next);
+            if slot != next {
+                tracing::info!(
+                    "slots from {} up to {} were missed and are not replayed",
+                    next.id(),
+                    slot.id()
+                );
+            }
+            after = slot.start();
+            let (report, stopped) = self.run_slot(slot, shutdown.as_mut()).await;
+            let _ = self.inner.reports.send(report);
+            if stopped {
+                return;
+            }
+        }
+    }
+
+    /// One slot: trigger, wait for the end, retention. `true` when
+    /// `shutdown` completed meanwhile (it must not be polled again).
+    async fn run_slot<F>(&self, slot: Slot, mut shutdown: Pin<&mut F>) -> (SlotReport, bool)
+    where
+        F: Future<Output = ()> + Send,
+    {
+        let mut report = SlotReport {
+            slot,
+            trigger: self.trigger(slot).await,
+            final_state: None,
+            deletions: Vec::new(),
+            retention_error: None,
+        };
+        if !matches!(report.trigger, TriggerOutcome::Created { .. }) {
+            return (report, false);
+        }
+        let until = self
+            .inner
+            .cron
+            .next_after(slot.start())
+            .map_or(Timestamp::MAX, |next| next.start());
+        let final_state = tokio::select! {
+            biased;
+            () = shutdown.as_mut() => return (report, true),
+            state = self.wait_until_final(slot.id(), until) => state,
+        };
+        report.final_state = final_state;
+        if final_state.is_none() {
+            return (report, false);
+        }
+        let mut stopped = false;
+        let result = {
+            let mut stop = || {
+                if !stopped {
+                    // Polls the shutdown once, without waiting.
+                    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                    stopped = shutdown.as_mut().poll(&mut cx).is_ready();
+                }
+                stopped
+            };
+            self.retain(&mut stop).await
+        };
+        match result {
+            Ok(deletions) => report.deletions = deletions,
+            Err(err) => {
+                tracing::warn!(error = %err, "retention stopped; a later slot tries again");
+                report.retention_error = Some(err.to_string());
+            }
+        }
+        (report, stopped)
+    }
+
+    async fn state_of(&self, id: BackupId) -> Result<Option<BackupState>, ScheduleError> {
+        let service = &self.inner.service;
+        let repository = service.repository().ok_or(ScheduleError::NoRepository)?;
+        let found = service
+            .store()
+            .find_snapshots(repository, &service.plan().lookup_pattern(id))
+            .await
+            .map_err(|e| ScheduleError::Store(backup_actuator_service::api_error(e, Some(id))))?;
+        let backups = Backups::from_snapshots(service.plan(), found, &Default::default());
+        Ok(backups.into_backup(id).map(|b| b.state))
+    }
+}
+
+/// Configures a [`BackupSchedule`]; see [`BackupSchedule::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct BackupScheduleBuilder {
+    service: BackupService,
+    cron: CronSchedule,
+    retention: Option<Retention>,
+    timer: Arc<dyn Timer>,
+    poll_interval: Duration,
+}
+
+impl BackupScheduleBuilder {
+    /// Prune scheduled backups by these rules after each of them ends.
+    /// Without it, nothing is ever deleted.
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention = Some(retention);
+        self
+    }
+
+    /// The clock (default [`SystemTimer`]).
+    pub fn timer(mut self, timer: impl Timer) -> Self {
+        self.timer = Arc::new(timer);
+        self
+    }
+
+    /// How often a triggered backup is looked at until it ends
+    /// (default 10 s).
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Builds the schedule; the service must have a repository.
+    pub fn build(self) -> Result<BackupSchedule, ScheduleError> {
+        if self.service.repository().is_none() {
+            return Err(ScheduleError::NoRepository);
+        }
+        Ok(BackupSchedule {
+            inner: Arc::new(Inner {
+                service: self.service,
+                cron: self.cron,
+                retention: self.retention,
+                timer: self.timer,
+                poll_interval: self.poll_interval,
+                reports: broadcast::channel(64).0,
+                counts: Counts::default(),
+            }),
+        })
+    }
+}

@@ -1,0 +1,500 @@
+//! SPEC §10: a BackupSchedule over a store, on a fake clock (no sleeps):
+//! slots, retention after each backup, peers, outages, shutdown.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use backup_actuator_core::{BackupId, BackupPlan, BackupState, OutputZone, SnapshotRecord};
+use backup_actuator_schedule::{
+    BackupSchedule, CronSchedule, ManualTimer, Retention, ScheduleError, SlotReport, Timer,
+    TriggerOutcome,
+};
+use backup_actuator_search::OpenSearchStore;
+use backup_actuator_service::BackupService;
+use backup_actuator_store::{MemoryStore, SnapshotStore};
+use backup_actuator_testkit::{EmulatedCluster, Fault, Flavor};
+use tokio::sync::{broadcast, oneshot};
+
+const REPO: &str = "backups";
+
+/// Every log line of this test's thread (the tests run on a current-thread
+/// runtime, so every task of the test logs here).
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        (logs, guard)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    fn count(&self, needle: &str) -> usize {
+        self.text().matches(needle).count()
+    }
+}
+
+fn plan() -> BackupPlan {
+    BackupPlan::optimize("8.6.0").unwrap()
+}
+
+fn every_minute() -> CronSchedule {
+    CronSchedule::parse("* * * * *", &OutputZone::utc()).unwrap()
+}
+
+fn start() -> ManualTimer {
+    ManualTimer::new("2026-01-01T00:00:30Z".parse().unwrap())
+}
+
+/// A memory store on `timer` whose snapshots end as soon as they start.
+fn memory(timer: &ManualTimer) -> MemoryStore {
+    MemoryStore::builder()
+        .clock(timer.clone())
+        .complete_after(Duration::ZERO)
+        .build()
+}
+
+fn service(store: Arc<dyn SnapshotStore>) -> BackupService {
+    BackupService::builder(store, plan())
+        .repository(REPO)
+        .build()
+}
+
+fn schedule(
+    service: BackupService,
+    timer: &ManualTimer,
+    retention: Option<Retention>,
+) -> BackupSchedule {
+    let mut builder = BackupSchedule::builder(service, every_minute()).timer(timer.clone());
+    if let Some(retention) = retention {
+        builder = builder.retention(retention);
+    }
+    builder.build().unwrap()
+}
+
+/// Runs `schedules` until the returned sender is used or dropped.
+fn run_all(
+    schedules: &[BackupSchedule],
+) -> (Vec<oneshot::Sender<()>>, Vec<tokio::task::JoinHandle<()>>) {
+    schedules
+        .iter()
+        .map(|schedule| {
+            let (stop, stopped) = oneshot::channel::<()>();
+            let task = tokio::spawn(schedule.clone().run(async move {
+                let _ = stopped.await;
+            }));
+            (stop, task)
+        })
+        .unzip()
+}
+
+/// Waits until `sleepers` schedules sleep, moves the clock to the next
+/// slot, and collects one report from each receiver.
+async fn fire_next_slot(
+    timer: &ManualTimer,
+    schedule: &BackupSchedule,
+    sleepers: usize,
+    receivers: &mut [broadcast::Receiver<SlotReport>],
+) -> Vec<SlotReport> {
+    timer.until_sleepers(sleepers).await;
+    let next = schedule.next_slot().unwrap();
+    timer.set(next.start());
+    let mut reports = Vec::new();
+    for receiver in receivers.iter_mut() {
+        reports.push(receiver.recv().await.unwrap());
+    }
+    reports
+}
+
+async fn backups(store: &dyn SnapshotStore) -> Vec<(u64, BackupState, bool)> {
+    let found = store.find_snapshots(REPO, "*").await.unwrap();
+    backup_actuator_schedule::BackupFacts::from_snapshots(&plan(), found)
+        .into_iter()
+        .map(|b| (b.id.get(), b.state, b.scheduled))
+        .collect()
+}
+
+async fn make_manual_backup(store: &dyn SnapshotStore, id: u64) {
+    for part in plan().snapshot_parts(BackupId::new(id).unwrap()) {
+        store.create_snapshot(REPO, &part).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn keep_last_2_keeps_two_scheduled_backups_and_the_manual_one_and_logs_each_deletion() {
+    let (logs, _guard) = Logs::capture();
+    let timer = start();
+    let store = Arc::new(memory(&timer));
+    make_manual_backup(store.as_ref(), 7).await;
+    let retention = Retention::builder().keep_last(2).build().unwrap();
+    let schedule = schedule(service(store.clone()), &timer, Some(retention));
+    let mut receivers = [schedule.subscribe()];
+    let (stop, tasks) = run_all(std::slice::from_ref(&schedule));
+
+    let mut deleted = Vec::new();
+    for _ in 0..4 {
+        let report = fire_next_slot(&timer, &schedule, 1, &mut receivers)
+            .await
+            .remove(0);
+        assert!(
+            matches!(report.trigger, TriggerOutcome::Created { .. }),
+            "{report:?}"
+        );
+        assert_eq!(report.final_state, Some(BackupState::Complete));
+        deleted.extend(report.deletions.iter().map(|d| (d.id.get(), d.rule.name())));
+    }
+    assert_eq!(
+        deleted,
+        [(20260101000100, "keep-last"), (20260101000200, "keep-last")]
+    );
+    assert_eq!(
+        backups(store.as_ref()).await,
+        [
+            (7, BackupState::Complete, false),
+            (20260101000300, BackupState::Complete, true),
+            (20260101000400, BackupState::Complete, true),
+        ]
+    );
+    let text = logs.text();
+    for id in [20260101000100u64, 20260101000200] {
+        assert!(
+            text.contains(&format!("retention deleted backup {id}: keep-last 2")),
+            "{text}"
+        );
+    }
+    assert_eq!(schedule.counts().created, 4);
+    assert_eq!(schedule.counts().deleted, 2);
+    drop(stop);
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn scheduled_parts_carry_trigger_schedule_in_their_metadata() {
+    let timer = start();
+    let store = Arc::new(memory(&timer));
+    let schedule = schedule(service(store.clone()), &timer, None);
+    let slot = schedule.next_slot().unwrap();
+    assert!(matches!(
+        schedule.trigger(slot).await,
+        TriggerOutcome::Created { .. }
+    ));
+    let found: Vec<SnapshotRecord> = store.find_snapshots(REPO, "*").await.unwrap();
+    assert_eq!(found.len(), 2);
+    assert!(
+        found
+            .iter()
+            .all(|s| s.trigger.as_deref() == Some("schedule")),
+        "{found:?}"
+    );
+
+    // Over HTTP, the create body carries the field beside §3's four.
+    let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await.unwrap();
+    cluster.add_repository(REPO);
+    let store: Arc<dyn SnapshotStore> =
+        Arc::new(OpenSearchStore::builder(cluster.url()).build().unwrap());
+    let schedule = self::schedule(service(store.clone()), &timer, None);
+    assert!(matches!(
+        schedule.trigger(slot).await,
+        TriggerOutcome::Created { .. }
+    ));
+    let creates: Vec<serde_json::Value> = cluster
+        .requests()
+        .iter()
+        .filter(|r| r.method == http::Method::PUT)
+        .filter_map(|r| r.body_json())
+        .collect();
+    assert_eq!(creates.len(), 2);
+    for (n, body) in creates.iter().enumerate() {
+        assert_eq!(
+            body["metadata"],
+            serde_json::json!({"backupId": 20260101000100u64, "version": "8.6.0", "partNo": n + 1, "partCount": 2, "trigger": "schedule"})
+        );
+    }
+    // …and reading the cluster back reports it.
+    let found = store.find_snapshots(REPO, "*").await.unwrap();
+    assert!(
+        found
+            .iter()
+            .all(|s| s.trigger.as_deref() == Some("schedule")),
+        "{found:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_slot_missed_while_down_is_not_replayed_and_only_the_latest_due_slot_runs() {
+    let (logs, _guard) = Logs::capture();
+    // Started at 00:00:30: the slot at 00:00:00 passed while the process was down.
+    let timer = start();
+    let store = Arc::new(memory(&timer));
+    let schedule = schedule(service(store.clone()), &timer, None);
+    let mut reports = schedule.subscribe();
+    let (stop, tasks) = run_all(std::slice::from_ref(&schedule));
+
+    timer.until_sleepers(1).await;
+    // The process stalls past five slots at once (a suspended machine).
+    timer.set("2026-01-01T00:05:10Z".parse().unwrap());
+    let report = reports.recv().await.unwrap();
+    assert_eq!(report.slot.id().get(), 20260101000500);
+    assert_eq!(
+        backups(store.as_ref()).await,
+        [(20260101000500, BackupState::Complete, true)]
+    );
+    assert!(
+        logs.text().contains(
+            "slots from 20260101000100 up to 20260101000500 were missed and are not replayed"
+        ),
+        "{}",
+        logs.text()
+    );
+    // The next slot is the one after now, not one of the missed ones.
+    timer.until_sleepers(1).await;
+    assert_eq!(schedule.next_slot().unwrap().id().get(), 20260101000600);
+    drop(stop);
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn three_schedulers_on_one_cluster_create_one_backup_per_slot_and_two_are_taken_by_a_peer() {
+    let (logs, _guard) = Logs::capture();
+    let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await.unwrap();
+    cluster.add_repository(REPO);
+    let timer = start();
+    // Three replicas: three stores, three services, one cluster, one clock.
+    let schedules: Vec<BackupSchedule> = (0..3)
+        .map(|_| {
+            let store: Arc<dyn SnapshotStore> =
+                Arc::new(OpenSearchStore::builder(cluster.url()).build().unwrap());
+            let retention = Retention::builder().keep_last(1).build().unwrap();
+            schedule(service(store), &timer, Some(retention))
+        })
+        .collect();
+    let mut receivers: Vec<_> = schedules.iter().map(BackupSchedule::subscribe).collect();
+    let (stop, tasks) = run_all(&schedules);
+
+    for slot in 1..=2u64 {
+        let reports = fire_next_slot(&timer, &schedules[0], 3, &mut receivers).await;
+        let created = reports
+            .iter()
+            .filter(|r| matches!(r.trigger, TriggerOutcome::Created { .. }))
+            .count();
+        let taken = reports
+            .iter()
+            .filter(|r| matches!(r.trigger, TriggerOutcome::TakenByPeer { .. }))
+            .count();
+        assert_eq!((created, taken), (1, 2), "{reports:?}");
+        assert_eq!(logs.count("taken by a peer"), 2 * slot as usize);
+        let id = 20260101000000 + slot * 100;
+        let names = cluster.snapshot_names(REPO);
+        assert_eq!(
+            names,
+            [
+                format!("camunda_optimize_{id}_8.6.0_part_1_of_2"),
+                format!("camunda_optimize_{id}_8.6.0_part_2_of_2"),
+            ],
+            "one backup per slot; keep-last 1 removed the one before"
+        );
+    }
+    drop(stop);
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_cluster_outage_during_a_slot_is_logged_and_counted_and_the_next_slot_works() {
+    let (logs, _guard) = Logs::capture();
+    let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await.unwrap();
+    cluster.add_repository(REPO);
+    let timer = start();
+    let store: Arc<dyn SnapshotStore> =
+        Arc::new(OpenSearchStore::builder(cluster.url()).build().unwrap());
+    let schedule = schedule(service(store), &timer, None);
+    let mut receivers = [schedule.subscribe()];
+    let (stop, tasks) = run_all(std::slice::from_ref(&schedule));
+
+    cluster.inject_fault(Fault::close_connection());
+    let report = fire_next_slot(&timer, &schedule, 1, &mut receivers)
+        .await
+        .remove(0);
+    match &report.trigger {
+        TriggerOutcome::Failed { error } => {
+            assert!(
+                error.contains("Encountered an error connecting to OpenSearch"),
+                "{error}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(cluster.snapshot_names(REPO).is_empty());
+    assert!(logs
+        .text()
+        .contains("could not be triggered; the next slot runs as usual"));
+
+    cluster.clear_faults();
+    let report = fire_next_slot(&timer, &schedule, 1, &mut receivers)
+        .await
+        .remove(0);
+    assert!(
+        matches!(report.trigger, TriggerOutcome::Created { .. }),
+        "{report:?}"
+    );
+    assert_eq!(report.slot.id().get(), 20260101000200);
+    assert_eq!(cluster.snapshot_names(REPO).len(), 2);
+    let counts = schedule.counts();
+    assert_eq!((counts.failed, counts.created), (1, 1));
+    drop(stop);
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn dry_run_logs_the_deletions_and_deletes_nothing() {
+    let (logs, _guard) = Logs::capture();
+    let timer = start();
+    let store = Arc::new(memory(&timer));
+    let retention = Retention::builder()
+        .keep_last(1)
+        .dry_run(true)
+        .build()
+        .unwrap();
+    let schedule = schedule(service(store.clone()), &timer, Some(retention));
+    let mut receivers = [schedule.subscribe()];
+    let (stop, tasks) = run_all(std::slice::from_ref(&schedule));
+    let mut reports = Vec::new();
+    for _ in 0..3 {
+        reports.extend(fire_next_slot(&timer, &schedule, 1, &mut receivers).await);
+    }
+    assert_eq!(reports[2].deletions.len(), 2, "{:?}", reports[2]);
+    assert_eq!(backups(store.as_ref()).await.len(), 3);
+    assert!(logs
+        .text()
+        .contains("retention would delete backup 20260101000100 (dry run): keep-last 1"));
+    assert_eq!(schedule.counts().deleted, 0);
+    drop(stop);
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn retention_waits_for_the_backup_to_end() {
+    let timer = start();
+    // Snapshots take 25 s; the schedule looks every 10 s.
+    let store = Arc::new(
+        MemoryStore::builder()
+            .clock(timer.clone())
+            .complete_after(Duration::from_secs(25))
+            .build(),
+    );
+    let schedule = BackupSchedule::builder(service(store.clone()), every_minute())
+        .timer(timer.clone())
+        .poll_interval(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let slot = schedule.next_slot().unwrap();
+    timer.set(slot.start());
+    assert!(matches!(
+        schedule.trigger(slot).await,
+        TriggerOutcome::Created { .. }
+    ));
+    let until = schedule.cron().next_after(slot.start()).unwrap().start();
+    let waiting = tokio::spawn({
+        let schedule = schedule.clone();
+        async move { schedule.wait_until_final(slot.id(), until).await }
+    });
+    for _ in 0..3 {
+        timer.until_sleepers(1).await;
+        assert!(!waiting.is_finished());
+        timer.advance(Duration::from_secs(10));
+    }
+    assert_eq!(waiting.await.unwrap(), Some(BackupState::Complete));
+    assert_eq!(
+        Timer::now(&timer),
+        slot.start() + jiff::SignedDuration::from_secs(30)
+    );
+
+    // A backup that outlives the next slot leaves retention to a later slot.
+    let hang = MemoryStore::builder()
+        .clock(timer.clone())
+        .complete_after(Duration::from_secs(3600))
+        .build();
+    let schedule = BackupSchedule::builder(service(Arc::new(hang)), every_minute())
+        .timer(timer.clone())
+        .build()
+        .unwrap();
+    let slot = schedule.next_slot().unwrap();
+    schedule.trigger(slot).await;
+    // The next slot comes before the next look.
+    let until = Timer::now(&timer) + jiff::SignedDuration::from_secs(5);
+    assert_eq!(schedule.wait_until_final(slot.id(), until).await, None);
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_a_running_trigger_to_finish() {
+    let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await.unwrap();
+    cluster.add_repository(REPO);
+    // Every create takes a moment, so the shutdown comes in the middle.
+    cluster.inject_fault(Fault::delay(Duration::from_millis(200)).method(http::Method::PUT));
+    let timer = start();
+    let store: Arc<dyn SnapshotStore> =
+        Arc::new(OpenSearchStore::builder(cluster.url()).build().unwrap());
+    let schedule = schedule(service(store), &timer, None);
+    let mut reports = schedule.subscribe();
+    let (stop, tasks) = run_all(std::slice::from_ref(&schedule));
+    timer.until_sleepers(1).await;
+    timer.set(schedule.next_slot().unwrap().start());
+    // The schedule wakes and triggers; the first create is held up.
+    while !cluster
+        .requests()
+        .iter()
+        .any(|r| r.method == http::Method::PUT)
+    {
+        tokio::task::yield_now().await;
+    }
+    for stop in stop {
+        stop.send(()).unwrap();
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let report = reports.recv().await.unwrap();
+    assert!(
+        matches!(report.trigger, TriggerOutcome::Created { .. }),
+        "{report:?}"
+    );
+    assert_eq!(cluster.snapshot_names(REPO).len(), 2, "both parts exist");
+}
+
+#[test]
+fn a_schedule_needs_a_repository() {
+    let service = BackupService::builder(Arc::new(MemoryStore::new()), plan()).build();
+    let err = BackupSchedule::builder(service, every_minute())
+        .build()
+        .unwrap_err();
+    assert_eq!(err, ScheduleError::NoRepository);
+}
