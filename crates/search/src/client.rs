@@ -19,7 +19,7 @@ use crate::model::{
 };
 
 /// Path segment characters sent as they are: RFC 3986 unreserved.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
@@ -53,9 +53,9 @@ impl fmt::Debug for Client {
 }
 
 /// A complete answer.
-struct Answer {
-    status: u16,
-    body: bytes::Bytes,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: bytes::Bytes,
 }
 
 impl Client {
@@ -75,7 +75,7 @@ impl Client {
     }
 
     /// The product errors are reported for: the detected one once known.
-    fn product(&self) -> Product {
+    pub(crate) fn product(&self) -> Product {
         self.info.get().map_or(self.nominal, |info| info.product)
     }
 
@@ -104,7 +104,7 @@ impl Client {
     /// One request, its answer read to the end. Anything that stops a
     /// complete answer from arriving (including a body cut off mid-way) is
     /// [`StoreError::Unreachable`].
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: Method,
         path: &str,
@@ -391,13 +391,13 @@ impl Client {
     }
 }
 
-fn is_success(status: u16) -> bool {
+pub(crate) fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
 /// One path segment, percent-encoded; `.` and `..` are encoded too so that
 /// they cannot walk the URL path.
-fn encode(segment: &str, set: &'static AsciiSet) -> String {
+pub(crate) fn encode(segment: &str, set: &'static AsciiSet) -> String {
     match segment {
         "." => "%2E".to_owned(),
         ".." => "%2E%2E".to_owned(),

@@ -56,10 +56,14 @@ mod config;
 mod dialect;
 mod error;
 mod model;
+mod restore;
 mod store;
 
 pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
 pub use dialect::ClusterInfo;
+pub use restore::{
+    RestoreError, RestoreEvent, RestoreOptions, RestorePart, RestorePlan, RestoredIndex,
+};
 pub use store::{
     ElasticsearchStore, ElasticsearchStoreBuilder, OpenSearchStore, OpenSearchStoreBuilder,
 };
