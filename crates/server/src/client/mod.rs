@@ -3,7 +3,7 @@
 
 mod api;
 mod render;
-mod watch;
+pub(crate) mod watch;
 
 #[cfg(test)]
 mod tests;

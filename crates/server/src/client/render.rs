@@ -124,12 +124,17 @@ fn new_table<const N: usize>(header: [&str; N]) -> Table {
     table
 }
 
-/// The table's lines without the padding at their ends, so they compare
-/// and copy cleanly.
+/// The table's lines without the padding at their ends (the preset pads
+/// every cell by one blank), so they compare and copy cleanly.
 fn finish(table: &Table) -> String {
     table
         .lines()
-        .map(|line| line.trim_end().to_owned())
+        .map(|line| {
+            line.strip_prefix(' ')
+                .unwrap_or(&line)
+                .trim_end()
+                .to_owned()
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
