@@ -1,20 +1,7 @@
 //! Restoring a backup into the cluster it lives in (SPEC §12): the step runbooks do by hand
 //! with `_restore`.
 //!
-//! Two calls on either store: [`ElasticsearchStore::restore_plan`](crate::ElasticsearchStore::restore_plan)
-//! reads the backup and what it would restore (changing nothing), and
-//! [`ElasticsearchStore::restore_backup`](crate::ElasticsearchStore::restore_backup) carries
-//! such a plan out. What they send:
-//!
-//! | Step | Request |
-//! |---|---|
-//! | read the backup | `GET _snapshot/{repo}/{prefix}_{id}_*` (as GET one) |
-//! | its indices | `GET _snapshot/{repo}/{part},{part}` (the `indices` of each part) |
-//! | which exist | `HEAD /{index}` for each |
-//! | `delete_existing` | `DELETE /{index}` for each index that exists |
-//! | each part, in order | `POST _snapshot/{repo}/{part}/_restore` with `{"indices", "include_global_state": false}` |
-//! | wait for it | `GET _cluster/health/{indices}?level=indices` until none is red |
-//! | final check | `HEAD /{index}` and the health of every restored index |
+//! The requests are listed in the crate docs.
 
 use std::fmt;
 use std::time::{Duration, Instant};

@@ -106,8 +106,8 @@ macro_rules! store_impl {
 
             /// What restoring backup `id` from `repository` would do (SPEC §12), changing
             /// nothing: fails unless the backup is COMPLETE, then lists each part's indices
-            /// and which of them exist now. See [`RestorePlan`] and the `restore` module
-            /// table in the crate docs for the requests.
+            /// and which of them exist now. See [`RestorePlan`], and the crate docs for
+            /// the requests.
             ///
             /// ```no_run
             #[doc = concat!("use backup_actuator_search::{", stringify!($store), ", RestoreOptions};")]
