@@ -19,7 +19,7 @@ use crate::model::{
 };
 
 /// Path segment characters sent as they are: RFC 3986 unreserved.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
@@ -67,9 +67,9 @@ impl fmt::Debug for Client {
 }
 
 /// A complete answer.
-struct Answer {
-    status: u16,
-    body: bytes::Bytes,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) body: bytes::Bytes,
 }
 
 impl Client {
@@ -89,7 +89,7 @@ impl Client {
     }
 
     /// The product errors are reported for: the detected one once known.
-    fn product(&self) -> Product {
+    pub(crate) fn product(&self) -> Product {
         self.info.get().map_or(self.nominal, |info| info.product)
     }
 
@@ -144,7 +144,7 @@ impl Client {
     /// One request, its answer read to the end. Anything that stops a
     /// complete answer from arriving (including a body cut off mid-way) is
     /// [`StoreError::Unreachable`].
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: Method,
         path: &str,
@@ -451,13 +451,13 @@ fn is_empty_object(body: &[u8]) -> bool {
     rest.next() == Some(&b'{') && rest.next() == Some(&b'}') && rest.next().is_none()
 }
 
-fn is_success(status: u16) -> bool {
+pub(crate) fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
 /// One path segment, percent-encoded; `.` and `..` are encoded too so that
 /// they cannot walk the URL path.
-fn encode(segment: &str, set: &'static AsciiSet) -> String {
+pub(crate) fn encode(segment: &str, set: &'static AsciiSet) -> String {
     match segment {
         "." => "%2E".to_owned(),
         ".." => "%2E%2E".to_owned(),

@@ -42,6 +42,19 @@
 //! # }
 //! ```
 //!
+//! Restore (SPEC §12), the `restore_plan` and `restore_backup` methods of
+//! both stores (see [`RestorePlan`]):
+//!
+//! | Step | Request |
+//! |---|---|
+//! | read the backup | `GET _snapshot/{repo}/{prefix}_{id}_*` (as GET one); not COMPLETE is [`RestoreError::NotComplete`] |
+//! | its indices | `GET _snapshot/{repo}/{part},{part}` (the `indices` of each part) |
+//! | which exist | `HEAD /{index}` for each |
+//! | `delete_existing` | `DELETE /{index}` for each index that exists, else [`RestoreError::IndicesExist`] |
+//! | each part, in order | `POST _snapshot/{repo}/{part}/_restore` with `{"indices", "include_global_state": false}` |
+//! | wait for it | `GET _cluster/health/{indices}?level=indices` until none is red |
+//! | final check | `HEAD /{index}` and the health of every restored index: at least yellow |
+//!
 //! Limits: a client certificate must be PEM (key and certificate in one
 //! file); PKCS#12 is not supported with rustls. Certificate checks cannot be
 //! switched off. The transport follows the system's proxy settings
@@ -56,10 +69,14 @@ mod config;
 mod dialect;
 mod error;
 mod model;
+mod restore;
 mod store;
 
 pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
 pub use dialect::ClusterInfo;
+pub use restore::{
+    RestoreError, RestoreEvent, RestoreOptions, RestorePart, RestorePlan, RestoredIndex,
+};
 pub use store::{
     ElasticsearchStore, ElasticsearchStoreBuilder, OpenSearchStore, OpenSearchStoreBuilder,
 };

@@ -4,12 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use backup_actuator_core::{Product, SnapshotPart, SnapshotRecord};
+use backup_actuator_core::{BackupId, BackupPlan, Product, SnapshotPart, SnapshotRecord};
 use backup_actuator_store::{SnapshotStore, StoreError};
 
 use crate::client::Client;
 use crate::config::{ConfigError, HeaderAuth, Secret, Settings};
 use crate::dialect::ClusterInfo;
+use crate::restore::{RestoreError, RestoreEvent, RestoreOptions, RestorePlan, RestoredIndex};
 
 /// Builder methods both products share.
 macro_rules! common_builder_methods {
@@ -101,6 +102,50 @@ macro_rules! store_impl {
             /// use and kept; a failed read is retried by the next call.
             pub async fn cluster_info(&self) -> Result<ClusterInfo, StoreError> {
                 self.client.cluster_info().await.cloned()
+            }
+
+            /// What restoring backup `id` from `repository` would do (SPEC §12), changing
+            /// nothing: fails unless the backup is COMPLETE, then lists each part's indices
+            /// and which of them exist now. See [`RestorePlan`], and the crate docs for
+            /// the requests.
+            ///
+            /// ```no_run
+            #[doc = concat!("use backup_actuator_search::{", stringify!($store), ", RestoreOptions};")]
+            /// use backup_actuator_core::{BackupId, BackupPlan};
+            ///
+            /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+            #[doc = concat!("let store = ", stringify!($store), "::builder(\"http://localhost:9200\").build()?;")]
+            /// let plan = BackupPlan::optimize("8.6.0")?;
+            /// let restore = store.restore_plan("backups", &plan, BackupId::new(7).unwrap()).await?;
+            /// print!("{restore}");
+            /// let options = RestoreOptions::new().delete_existing(true);
+            /// let restored = store.restore_backup(&restore, &options, &mut |event| println!("{event:?}")).await?;
+            /// assert_eq!(restored.len(), restore.indices().len());
+            /// # Ok(())
+            /// # }
+            /// ```
+            pub async fn restore_plan(
+                &self,
+                repository: &str,
+                plan: &BackupPlan,
+                id: BackupId,
+            ) -> Result<RestorePlan, RestoreError> {
+                self.client.restore_plan(repository, plan, id).await
+            }
+
+            /// Restores `plan` (from [`Self::restore_plan`]): refuses indices that exist
+            /// unless [`RestoreOptions::delete_existing`], which deletes exactly those first;
+            /// then restores the parts in order with `include_global_state: false`, waiting
+            /// for each part's indices to have their primaries active, reporting to
+            /// `progress`; ends by checking every restored index exists and is at least
+            /// yellow, and returns them.
+            pub async fn restore_backup(
+                &self,
+                plan: &RestorePlan,
+                options: &RestoreOptions,
+                progress: &mut (dyn FnMut(RestoreEvent<'_>) + Send),
+            ) -> Result<Vec<RestoredIndex>, RestoreError> {
+                self.client.restore_backup(plan, options, progress).await
             }
         }
 

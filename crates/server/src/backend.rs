@@ -9,7 +9,7 @@ use std::sync::Arc;
 use backup_actuator_search::{ConfigError, ElasticsearchStore, OpenSearchStore};
 use backup_actuator_store::{MemoryStore, SnapshotStore};
 
-use crate::cli::{Backend, Secret, ServeArgs, PASSWORD_ENV};
+use crate::cli::{Backend, ClusterArgs, Secret, ServeArgs, PASSWORD_ENV};
 use crate::files::{read_pem, read_secret, FileError};
 
 /// Why no store could be built. Never contains a credential.
@@ -28,6 +28,9 @@ pub enum BackendError {
         /// The first such option.
         option: &'static str,
     },
+    /// A command that works on a cluster only (restore) with the memory backend.
+    #[error("restore works on a cluster: pass --backend elasticsearch or opensearch and --url")]
+    NeedsCluster,
     /// `--memory-outcome` given to a cluster backend, which would ignore it.
     #[error("--memory-outcome only applies to --backend memory")]
     OnlyForMemory,
@@ -144,10 +147,10 @@ pub fn build_store(
     args: &ServeArgs,
     password_env: Option<Secret>,
 ) -> Result<Arc<dyn SnapshotStore>, BackendError> {
-    if args.backend != Backend::Memory && !args.memory_outcomes.is_empty() {
+    if args.cluster.backend != Backend::Memory && !args.memory_outcomes.is_empty() {
         return Err(BackendError::OnlyForMemory);
     }
-    match args.backend {
+    match args.cluster.backend {
         Backend::Memory => {
             if let Some(option) = first_cluster_option(args, password_env.is_some()) {
                 return Err(BackendError::NotForMemory { option });
@@ -160,14 +163,48 @@ pub fn build_store(
             }
             Ok(Arc::new(store))
         }
+        Backend::Elasticsearch | Backend::Opensearch => {
+            Ok(build_cluster(&args.cluster, password_env)?.into_store())
+        }
+    }
+}
+
+/// A store on a real cluster; restore needs the concrete type, whose
+/// restore methods are not part of the [`SnapshotStore`] trait.
+#[derive(Clone, Debug)]
+pub enum ClusterStore {
+    /// `--backend elasticsearch`.
+    Elasticsearch(ElasticsearchStore),
+    /// `--backend opensearch`.
+    OpenSearch(OpenSearchStore),
+}
+
+impl ClusterStore {
+    /// The store behind the service's trait object.
+    pub fn into_store(self) -> Arc<dyn SnapshotStore> {
+        match self {
+            ClusterStore::Elasticsearch(store) => Arc::new(store),
+            ClusterStore::OpenSearch(store) => Arc::new(store),
+        }
+    }
+}
+
+/// The cluster store the options ask for; the memory backend is an error
+/// here ([`BackendError::NeedsCluster`]).
+pub fn build_cluster(
+    cluster: &ClusterArgs,
+    password_env: Option<Secret>,
+) -> Result<ClusterStore, BackendError> {
+    match cluster.backend {
+        Backend::Memory => Err(BackendError::NeedsCluster),
         Backend::Elasticsearch => {
             let backend = "elasticsearch";
-            let url = args
+            let url = cluster
                 .url
                 .as_deref()
                 .ok_or(BackendError::MissingUrl { backend })?;
-            let auth = cluster_auth(args, password_env)?;
-            let mut builder = configure!(ElasticsearchStore::builder(url), args);
+            let auth = cluster_auth(cluster, password_env)?;
+            let mut builder = configure!(ElasticsearchStore::builder(url), cluster);
             builder = match auth {
                 Some(ClusterAuth::ApiKey(key)) => builder.api_key(key.expose()),
                 other => with_auth!(builder, other),
@@ -175,16 +212,16 @@ pub fn build_store(
             let store = builder
                 .build()
                 .map_err(|source| BackendError::Config { backend, source })?;
-            Ok(Arc::new(store))
+            Ok(ClusterStore::Elasticsearch(store))
         }
         Backend::Opensearch => {
             let backend = "opensearch";
-            let url = args
+            let url = cluster
                 .url
                 .as_deref()
                 .ok_or(BackendError::MissingUrl { backend })?;
-            let auth = cluster_auth(args, password_env)?;
-            let mut builder = configure!(OpenSearchStore::builder(url), args);
+            let auth = cluster_auth(cluster, password_env)?;
+            let mut builder = configure!(OpenSearchStore::builder(url), cluster);
             builder = match auth {
                 Some(ClusterAuth::ApiKey(_)) => return Err(BackendError::ApiKeyOnOpenSearch),
                 other => with_auth!(builder, other),
@@ -192,7 +229,7 @@ pub fn build_store(
             let store = builder
                 .build()
                 .map_err(|source| BackendError::Config { backend, source })?;
-            Ok(Arc::new(store))
+            Ok(ClusterStore::OpenSearch(store))
         }
     }
 }
@@ -200,17 +237,20 @@ pub fn build_store(
 /// The first option given that only a cluster backend uses.
 fn first_cluster_option(args: &ServeArgs, password_env: bool) -> Option<&'static str> {
     [
-        (args.url.is_some(), "--url"),
-        (args.username.is_some(), "--username"),
+        (args.cluster.url.is_some(), "--url"),
+        (args.cluster.username.is_some(), "--username"),
         (password_env, PASSWORD_ENV),
-        (args.password_file.is_some(), "--password-file"),
-        (args.api_key.is_some(), "--api-key"),
-        (args.api_key_file.is_some(), "--api-key-file"),
-        (args.bearer_token.is_some(), "--bearer-token"),
-        (args.bearer_token_file.is_some(), "--bearer-token-file"),
-        (args.ca_cert.is_some(), "--ca-cert"),
-        (args.client_cert.is_some(), "--client-cert"),
-        (args.aws_region.is_some(), "--aws-region"),
+        (args.cluster.password_file.is_some(), "--password-file"),
+        (args.cluster.api_key.is_some(), "--api-key"),
+        (args.cluster.api_key_file.is_some(), "--api-key-file"),
+        (args.cluster.bearer_token.is_some(), "--bearer-token"),
+        (
+            args.cluster.bearer_token_file.is_some(),
+            "--bearer-token-file",
+        ),
+        (args.cluster.ca_cert.is_some(), "--ca-cert"),
+        (args.cluster.client_cert.is_some(), "--client-cert"),
+        (args.cluster.aws_region.is_some(), "--aws-region"),
     ]
     .into_iter()
     .find_map(|(given, option)| given.then_some(option))
@@ -218,7 +258,7 @@ fn first_cluster_option(args: &ServeArgs, password_env: bool) -> Option<&'static
 
 /// The one authentication scheme the options ask for, with every file read.
 fn cluster_auth(
-    args: &ServeArgs,
+    args: &ClusterArgs,
     password_env: Option<Secret>,
 ) -> Result<Option<ClusterAuth>, BackendError> {
     let password = one_of(
@@ -324,6 +364,7 @@ mod tests {
         let argv = ["backup-actuator", "serve"].iter().chain(list);
         match Cli::try_parse_from(argv).unwrap().command {
             Command::Serve(args) => args,
+            other => panic!("not serve: {other:?}"),
         }
     }
 

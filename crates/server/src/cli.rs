@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use backup_actuator_core::{
-    BackupPlan, Compatibility, OutputZone, PlanError, ShardFailure, DEFAULT_PREFIX,
+    BackupId, BackupPlan, Compatibility, OutputZone, PlanError, ShardFailure, DEFAULT_PREFIX,
 };
 use backup_actuator_store::PartOutcome;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -31,6 +31,167 @@ pub enum Command {
     /// answers 400. Existing clients that poll for `COMPLETED` need
     /// `--compat optimize-server`.
     Serve(ServeArgs),
+    /// Create, watch, list and delete backups through a running backup API
+    /// (this server's or Camunda Optimize's).
+    #[command(after_help = EXIT_CODES)]
+    Backup(BackupArgs),
+    /// Restore a COMPLETE backup into the cluster it is stored in.
+    ///
+    /// Without --yes, prints the plan (each part, its indices, which of them
+    /// exist now) and changes nothing.
+    #[command(after_help = RESTORE_EXIT_CODES)]
+    Restore(RestoreArgs),
+}
+
+/// The exit codes of `backup …` (SPEC §9), shown by `backup --help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0   done: the backup is COMPLETE, or the command succeeded
+  1   the server or the network failed (the message names the status and detailedMessage)
+  2   usage: a bad option or backup ID
+  10  the backup is FAILED
+  11  the backup is INCOMPLETE (no part running, a part missing)
+  12  the backup is INCOMPATIBLE
+  13  --timeout reached while the backup is still IN_PROGRESS
+
+`status` exits 0 for COMPLETE and IN_PROGRESS and 10, 11, 12 like `wait`;
+`create --wait` and `wait` exit by the state the backup ends in.";
+
+/// The exit codes of `restore` (SPEC §12).
+pub const RESTORE_EXIT_CODES: &str = "\
+Exit codes:
+  0   restored and checked (or, without --yes, the plan was printed)
+  1   refused (the backup is not COMPLETE, indices exist), or the cluster failed
+  2   usage: a bad option or backup ID";
+
+/// `backup-actuator backup …`: the client of the backup API.
+#[derive(Clone, Debug, Args)]
+pub struct BackupArgs {
+    /// Where the API is and how to talk to it.
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: BackupCommand,
+}
+
+/// How the client reaches the backup API.
+#[derive(Clone, Debug, Args)]
+pub struct ClientArgs {
+    /// The server's management URL (the backup-actuator or Optimize listener).
+    #[arg(
+        long,
+        global = true,
+        env = "BACKUP_ACTUATOR_URL",
+        default_value = "http://127.0.0.1:8092"
+    )]
+    pub url: String,
+
+    /// The path the backup routes sit under.
+    #[arg(long, global = true, env = "BACKUP_ACTUATOR_BASE_PATH", default_value = "/actuator", value_parser = parse_base_path)]
+    pub base_path: String,
+
+    /// A file holding the token sent as `Authorization: Bearer <token>` (the
+    /// server's --auth-token-file). It is never printed.
+    #[arg(long, global = true, env = "BACKUP_ACTUATOR_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// `table` for people, `json` for scripts (prints only the result).
+    #[arg(long, global = true, env = "BACKUP_ACTUATOR_OUTPUT", value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+
+    /// The first interval between polls while waiting; it doubles up to 10 s.
+    #[arg(long, global = true, hide = true, env = "BACKUP_ACTUATOR_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub poll_interval: Duration,
+}
+
+/// The output format of the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Tables and progress for people.
+    Table,
+    /// Only the result, as JSON (BackupInfo, a list of them, or the answer).
+    Json,
+}
+
+/// The client commands.
+#[derive(Clone, Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Trigger a backup (POST {base}/backups).
+    Create {
+        /// The backup ID: an integer 0..=9223372036854775807.
+        #[arg(value_parser = parse_backup_id)]
+        id: BackupId,
+        /// Wait until the backup has finished, with progress, and exit by its state.
+        #[arg(long)]
+        wait: bool,
+        /// With --wait: give up after this long (`30m`, `2h`), exit 13.
+        #[arg(long, requires = "wait", value_parser = humantime::parse_duration)]
+        timeout: Option<Duration>,
+    },
+    /// Show one backup, part by part (GET {base}/backups/ID).
+    Status {
+        /// The backup ID.
+        #[arg(value_parser = parse_backup_id)]
+        id: BackupId,
+    },
+    /// List every backup (GET {base}/backups).
+    List,
+    /// Delete a backup's snapshots (DELETE {base}/backups/ID).
+    Delete {
+        /// The backup ID.
+        #[arg(value_parser = parse_backup_id)]
+        id: BackupId,
+    },
+    /// Wait until a backup has finished, with progress, and exit by its state.
+    Wait {
+        /// The backup ID.
+        #[arg(value_parser = parse_backup_id)]
+        id: BackupId,
+        /// Give up after this long (`30m`, `2h`), exit 13.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        timeout: Option<Duration>,
+    },
+}
+
+/// `backup-actuator restore ID`.
+#[derive(Clone, Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup ID to restore.
+    #[arg(value_parser = parse_backup_id)]
+    pub id: BackupId,
+
+    /// Restore; without it the plan is printed and nothing changes.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Delete the indices to be restored that exist now (exactly those)
+    /// instead of refusing.
+    #[arg(long, requires = "yes")]
+    pub delete_existing: bool,
+
+    /// The cluster, as for `serve`.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// `table` for people, `json` for scripts (the plan, or the restored indices).
+    #[arg(long, env = "BACKUP_ACTUATOR_OUTPUT", value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+
+    /// How long one part may take to restore (`1h`, `30m`).
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub part_timeout: Duration,
+
+    /// How often the restored indices' health is read.
+    #[arg(long, hide = true, env = "BACKUP_ACTUATOR_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub poll_interval: Duration,
+}
+
+fn parse_backup_id(id: &str) -> Result<BackupId, String> {
+    BackupId::from_path_segment(id).map_err(|_| {
+        format!("invalid backup ID [{id}]: must be an integer between 0 and 9223372036854775807")
+    })
 }
 
 /// The database behind the API.
@@ -101,6 +262,68 @@ pub struct ServeArgs {
     #[arg(long, env = "BACKUP_ACTUATOR_LISTEN", default_value = "127.0.0.1:8092")]
     pub listen: SocketAddr,
 
+    /// The cluster: backend, URL, credentials, repository, prefix.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// A file holding the token every request to this server must carry
+    /// as `Authorization: Bearer <token>`. Without it the API is open to
+    /// whoever can reach `--listen`.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_AUTH_TOKEN_FILE",
+        help_heading = "Server security"
+    )]
+    pub auth_token_file: Option<PathBuf>,
+
+    /// How long a client may take to send its request headers before the
+    /// connection is closed (`30s`, `500ms`).
+    #[arg(long, env = "BACKUP_ACTUATOR_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, help_heading = "Server security")]
+    pub header_read_timeout: Duration,
+
+    /// How long a client may take to send a POST body, in full, before it
+    /// gets 408 and the connection is closed.
+    #[arg(long, env = "BACKUP_ACTUATOR_BODY_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, help_heading = "Server security")]
+    pub body_read_timeout: Duration,
+
+    /// The most connections served at once; further clients wait in the
+    /// listen queue until one closes.
+    #[arg(long, env = "BACKUP_ACTUATOR_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Server security")]
+    pub max_connections: u32,
+
+    /// The application version written into snapshot names, cut to X.Y.Z
+    /// (`8.6.0-SNAPSHOT` is `8.6.0`). Defaults to this program's version.
+    #[arg(long, env = "BACKUP_ACTUATOR_APP_VERSION", default_value = env!("CARGO_PKG_VERSION"))]
+    pub app_version: String,
+
+    /// The API dialect; `optimize-server` writes `COMPLETED` for existing clients.
+    #[arg(long, env = "BACKUP_ACTUATOR_COMPAT", value_enum, default_value_t = Compat::Documented)]
+    pub compat: Compat,
+
+    /// How long a snapshot of the memory backend stays IN_PROGRESS.
+    #[arg(long, env = "BACKUP_ACTUATOR_MEMORY_COMPLETE_AFTER", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub memory_complete_after: Duration,
+
+    /// The path the backup routes sit under (`""` or `/` for the root).
+    #[arg(long, env = "BACKUP_ACTUATOR_BASE_PATH", default_value = "/actuator", value_parser = parse_base_path)]
+    pub base_path: String,
+
+    /// Makes memory snapshots whose names match GLOB (`*` wildcards) end
+    /// as OUTCOME: `failed`, `partial`, `incompatible` or `hang` (never
+    /// ends), so every backup state can be shown without a cluster.
+    /// Repeatable; the last matching rule wins.
+    #[arg(long = "memory-outcome", value_name = "GLOB=OUTCOME", env = "BACKUP_ACTUATOR_MEMORY_OUTCOME", value_delimiter = ';', value_parser = parse_memory_outcome)]
+    pub memory_outcomes: Vec<MemoryOutcome>,
+
+    /// The zone `startTime` is written in: an IANA name or an offset such as `+01:00`.
+    #[arg(long, env = "BACKUP_ACTUATOR_TIME_ZONE", default_value = "UTC", value_parser = parse_zone)]
+    pub time_zone: OutputZone,
+}
+
+/// The cluster options `serve` and `restore` share: which backend, where,
+/// how to authenticate, and where the backups live.
+#[derive(Clone, Debug, Args)]
+pub struct ClusterArgs {
     /// Where snapshots live.
     #[arg(long, env = "BACKUP_ACTUATOR_BACKEND", value_enum, default_value_t = Backend::Memory)]
     pub backend: Backend,
@@ -194,31 +417,6 @@ pub struct ServeArgs {
     )]
     pub aws_region: Option<String>,
 
-    /// A file holding the token every request to this server must carry
-    /// as `Authorization: Bearer <token>`. Without it the API is open to
-    /// whoever can reach `--listen`.
-    #[arg(
-        long,
-        env = "BACKUP_ACTUATOR_AUTH_TOKEN_FILE",
-        help_heading = "Server security"
-    )]
-    pub auth_token_file: Option<PathBuf>,
-
-    /// How long a client may take to send its request headers before the
-    /// connection is closed (`30s`, `500ms`).
-    #[arg(long, env = "BACKUP_ACTUATOR_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, help_heading = "Server security")]
-    pub header_read_timeout: Duration,
-
-    /// How long a client may take to send a POST body, in full, before it
-    /// gets 408 and the connection is closed.
-    #[arg(long, env = "BACKUP_ACTUATOR_BODY_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, help_heading = "Server security")]
-    pub body_read_timeout: Duration,
-
-    /// The most connections served at once; further clients wait in the
-    /// listen queue until one closes.
-    #[arg(long, env = "BACKUP_ACTUATOR_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Server security")]
-    pub max_connections: u32,
-
     /// The snapshot repository. Without one every backup route answers 400.
     /// Checked at start: a name with wildcards or commas would widen every
     /// cluster request.
@@ -230,37 +428,9 @@ pub struct ServeArgs {
     #[arg(long, env = "BACKUP_ACTUATOR_PREFIX", default_value = DEFAULT_PREFIX)]
     pub prefix: String,
 
-    /// The application version written into snapshot names, cut to X.Y.Z
-    /// (`8.6.0-SNAPSHOT` is `8.6.0`). Defaults to this program's version.
-    #[arg(long, env = "BACKUP_ACTUATOR_APP_VERSION", default_value = env!("CARGO_PKG_VERSION"))]
-    pub app_version: String,
-
-    /// The API dialect; `optimize-server` writes `COMPLETED` for existing clients.
-    #[arg(long, env = "BACKUP_ACTUATOR_COMPAT", value_enum, default_value_t = Compat::Documented)]
-    pub compat: Compat,
-
     /// The timeout of each request to the cluster (`30s`, `500ms`, `2m`).
     #[arg(long, env = "BACKUP_ACTUATOR_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
-
-    /// How long a snapshot of the memory backend stays IN_PROGRESS.
-    #[arg(long, env = "BACKUP_ACTUATOR_MEMORY_COMPLETE_AFTER", default_value = "2s", value_parser = humantime::parse_duration)]
-    pub memory_complete_after: Duration,
-
-    /// The path the backup routes sit under (`""` or `/` for the root).
-    #[arg(long, env = "BACKUP_ACTUATOR_BASE_PATH", default_value = "/actuator", value_parser = parse_base_path)]
-    pub base_path: String,
-
-    /// Makes memory snapshots whose names match GLOB (`*` wildcards) end
-    /// as OUTCOME: `failed`, `partial`, `incompatible` or `hang` (never
-    /// ends), so every backup state can be shown without a cluster.
-    /// Repeatable; the last matching rule wins.
-    #[arg(long = "memory-outcome", value_name = "GLOB=OUTCOME", env = "BACKUP_ACTUATOR_MEMORY_OUTCOME", value_delimiter = ';', value_parser = parse_memory_outcome)]
-    pub memory_outcomes: Vec<MemoryOutcome>,
-
-    /// The zone `startTime` is written in: an IANA name or an offset such as `+01:00`.
-    #[arg(long, env = "BACKUP_ACTUATOR_TIME_ZONE", default_value = "UTC", value_parser = parse_zone)]
-    pub time_zone: OutputZone,
 }
 
 /// A `--memory-outcome` rule.
@@ -343,7 +513,7 @@ impl ServeArgs {
     /// index) under the configured prefix and version.
     pub fn plan(&self) -> Result<BackupPlan, PlanError> {
         BackupPlan::builder()
-            .prefix(&self.prefix)
+            .prefix(&self.cluster.prefix)
             .version(&self.app_version)
             .optimize_parts()
             .build()
@@ -359,6 +529,7 @@ mod tests {
         let argv = ["backup-actuator", "serve"].iter().chain(args);
         Cli::try_parse_from(argv).map(|cli| match cli.command {
             Command::Serve(args) => args,
+            other => panic!("not serve: {other:?}"),
         })
     }
 
@@ -371,18 +542,18 @@ mod tests {
     fn defaults_match_the_documentation() {
         let args = serve(&[]).unwrap();
         assert_eq!(args.listen, "127.0.0.1:8092".parse().unwrap());
-        assert_eq!(args.backend, Backend::Memory);
-        assert_eq!(args.repository, None);
-        assert_eq!(args.prefix, "camunda_optimize");
+        assert_eq!(args.cluster.backend, Backend::Memory);
+        assert_eq!(args.cluster.repository, None);
+        assert_eq!(args.cluster.prefix, "camunda_optimize");
         assert_eq!(args.app_version, env!("CARGO_PKG_VERSION"));
         assert_eq!(args.compat, Compat::Documented);
-        assert_eq!(args.request_timeout, Duration::from_secs(30));
+        assert_eq!(args.cluster.request_timeout, Duration::from_secs(30));
         assert_eq!(args.memory_complete_after, Duration::from_secs(2));
         assert_eq!(args.base_path, "/actuator");
         assert_eq!(args.time_zone.name(), "UTC");
         assert_eq!(args.header_read_timeout, Duration::from_secs(30));
         assert_eq!(args.auth_token_file, None);
-        assert_eq!(args.username, None);
+        assert_eq!(args.cluster.username, None);
         // The optimize plan under the defaults is the core's.
         assert_eq!(
             args.plan().unwrap(),
@@ -399,7 +570,7 @@ mod tests {
             "2m",
         ])
         .unwrap();
-        assert_eq!(args.request_timeout, Duration::from_millis(500));
+        assert_eq!(args.cluster.request_timeout, Duration::from_millis(500));
         assert_eq!(args.memory_complete_after, Duration::from_secs(120));
         assert!(serve(&["--request-timeout", "soon"]).is_err());
     }
@@ -427,9 +598,9 @@ mod tests {
             "Europe/Berlin",
         ])
         .unwrap();
-        assert_eq!(args.backend, Backend::Opensearch);
-        assert_eq!(args.url.as_deref(), Some("https://os:9200"));
-        assert_eq!(args.repository.as_deref(), Some("backups"));
+        assert_eq!(args.cluster.backend, Backend::Opensearch);
+        assert_eq!(args.cluster.url.as_deref(), Some("https://os:9200"));
+        assert_eq!(args.cluster.repository.as_deref(), Some("backups"));
         assert_eq!(args.compat, Compat::OptimizeServer);
         let plan = args.plan().unwrap();
         assert_eq!((plan.prefix(), plan.version()), ("orders", "8.6.0"));
@@ -452,7 +623,10 @@ mod tests {
             "s3cr3t-BEARER",
         ])
         .unwrap();
-        assert_eq!(args.api_key.as_ref().unwrap().expose(), "s3cr3t-API-KEY");
+        assert_eq!(
+            args.cluster.api_key.as_ref().unwrap().expose(),
+            "s3cr3t-API-KEY"
+        );
         let printed = format!("{args:?}");
         assert!(!printed.contains("s3cr3t"), "{printed}");
         assert!(printed.contains("[redacted]"), "{printed}");

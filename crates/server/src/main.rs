@@ -6,12 +6,15 @@
 //! ```
 //!
 //! See `backup-actuator serve --help` for every flag; each is also an
-//! environment variable `BACKUP_ACTUATOR_<FLAG>`.
+//! environment variable `BACKUP_ACTUATOR_<FLAG>`. `backup-actuator backup …`
+//! is the client of the API, `backup-actuator restore ID` restores a backup.
 
 mod auth;
 mod backend;
 mod cli;
+mod client;
 mod files;
+mod restore;
 mod serve;
 
 use std::io::IsTerminal;
@@ -49,9 +52,20 @@ enum StartError {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
     let result = match cli.command {
-        Command::Serve(args) => run_serve(args),
+        Command::Serve(args) => {
+            init_logging("info");
+            run_serve(args)
+        }
+        // The client's output is its result: only warnings go to the log.
+        Command::Backup(args) => {
+            init_logging("warn");
+            return ExitCode::from(client::run(args));
+        }
+        Command::Restore(args) => {
+            init_logging("warn");
+            return ExitCode::from(restore::run(args));
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -62,9 +76,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// `tracing` to stderr, filtered by `RUST_LOG` (default `info`).
-fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// `tracing` to stderr, filtered by `RUST_LOG` (default `default`).
+fn init_logging(default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -89,14 +103,14 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         .body_read_timeout(args.body_read_timeout)
         // A part whose create timed out may appear up to a request timeout
         // later; look for it well past that (and at least 10 s).
-        .unknown_outcome_watch(unknown_outcome_watch(args.request_timeout))
+        .unknown_outcome_watch(unknown_outcome_watch(args.cluster.request_timeout))
         // Longer than any POST: at most parts + 4 cluster calls, each within
         // the request timeout, plus the watch.
         .claim_expiry(
             backup_actuator_service::DEFAULT_CLAIM_EXPIRY
-                .max(args.request_timeout * 10 + unknown_outcome_watch(args.request_timeout)),
+                .max(args.cluster.request_timeout * 10 + unknown_outcome_watch(args.cluster.request_timeout)),
         );
-    if let Some(repository) = &args.repository {
+    if let Some(repository) = &args.cluster.repository {
         builder = builder.repository(repository);
     }
     let service = builder.build();

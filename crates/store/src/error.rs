@@ -25,6 +25,21 @@ pub enum Operation {
         /// The snapshot names.
         names: Vec<String>,
     },
+    /// Reading which indices a snapshot holds, or which of them exist (restore).
+    ReadIndices {
+        /// The snapshot or index names asked about.
+        names: Vec<String>,
+    },
+    /// Deleting one index before restoring it (restore).
+    DeleteIndex {
+        /// The index.
+        name: String,
+    },
+    /// Restoring one snapshot (restore).
+    RestoreSnapshot {
+        /// The snapshot name.
+        name: String,
+    },
 }
 
 impl fmt::Display for Operation {
@@ -36,6 +51,11 @@ impl fmt::Display for Operation {
             Operation::DeleteSnapshots { names } => {
                 write!(f, "deleting snapshots [{}]", names.join(", "))
             }
+            Operation::ReadIndices { names } => {
+                write!(f, "reading indices [{}]", names.join(", "))
+            }
+            Operation::DeleteIndex { name } => write!(f, "deleting index [{name}]"),
+            Operation::RestoreSnapshot { name } => write!(f, "restoring snapshot [{name}]"),
         }
     }
 }

@@ -625,6 +625,15 @@ fn dispatch(core: &Core, req: &Req<'_>, warnings: &mut Vec<String>) -> R<Reply> 
             &mut p,
             &decoded_path,
         ),
+        (_, _) if crate::indices::handles(&seg, &m) => crate::indices::handle(
+            core, &mut state, &seg, &m, req.query, req.body,
+        )
+        .map(|(status, body)| Reply {
+            status,
+            body: body.map_or(Body::Empty, Body::Json),
+            headers: Vec::new(),
+            default_pretty: false,
+        }),
         (_, &Method::OPTIONS) => {
             // RestController.handleOptionsRequest: 200, empty text body, Allow header.
             let allowed = allowed_methods(&seg);

@@ -146,6 +146,24 @@ impl EmulatedCluster {
         st.indices_declared = true;
     }
 
+    /// The indices the cluster knows now (declared, snapshotted by name, or restored), sorted.
+    /// `DELETE /{index}` removes one, a restore adds its indices back.
+    ///
+    /// ```
+    /// use backup_actuator_testkit::{EmulatedCluster, Flavor};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await?;
+    /// cluster.add_indices(["optimize-b", "optimize-a"]);
+    /// assert_eq!(cluster.indices(), ["optimize-a", "optimize-b"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn indices(&self) -> Vec<String> {
+        self.state().known_indices.iter().cloned().collect()
+    }
+
     /// Sets `path.repo`: `fs` repositories outside these roots are refused with the 500 of §2.2
     /// (an empty list gives the "because this setting is empty" variant). By default any
     /// location is accepted.

@@ -32,6 +32,7 @@ mod datemath;
 mod flavor;
 mod glob;
 mod http;
+mod indices;
 mod json;
 pub mod live;
 mod live_admin;

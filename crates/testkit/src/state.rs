@@ -32,6 +32,8 @@ pub(crate) struct State {
     pub known_indices: BTreeSet<String>,
     /// Set by `add_indices`: exact index names must then exist (§3.3 `index_not_found_exception`).
     pub indices_declared: bool,
+    /// Indices being restored: emulated time at which their primaries are active (`indices.rs`).
+    pub index_ready_at: HashMap<String, i64>,
     /// `path.repo`; `None` = any fs location is accepted.
     pub path_repo: Option<Vec<String>>,
     pub seq: u64,

@@ -1,0 +1,225 @@
+//! What a restore uses besides `_snapshot`: index existence (`HEAD /{index}`), index
+//! deletion (`DELETE /{index}`), `POST _snapshot/{repo}/{snapshot}/_restore` and
+//! `GET _cluster/health/{indices}`. Kept apart from the snapshot handlers in `api.rs`.
+//!
+//! A restored index is red (primaries recovering) until the completion delay has passed on
+//! the emulated clock, then green; every other known index is green.
+
+use http::Method;
+
+use crate::api::EsErr;
+use crate::cluster::Core;
+use crate::json::{obj, J};
+use crate::model::SnapshotState;
+use crate::state::State;
+
+/// An answer of this module: status and JSON body (`None` for HEAD).
+pub(crate) type Answer = Result<(u16, Option<J>), EsErr>;
+
+/// Whether this module serves the path and method.
+pub(crate) fn handles(seg: &[&str], method: &Method) -> bool {
+    match (seg, method) {
+        ([index], &Method::HEAD) | ([index], &Method::DELETE) => !index.starts_with('_'),
+        (["_cluster", "health"], &Method::GET) | (["_cluster", "health", _], &Method::GET) => true,
+        (["_snapshot", _, _, "_restore"], &Method::POST) => true,
+        _ => false,
+    }
+}
+
+/// Serves a request [`handles`] accepted.
+pub(crate) fn handle(
+    core: &Core,
+    state: &mut State,
+    seg: &[&str],
+    method: &Method,
+    query: &[(String, String)],
+    body: &[u8],
+) -> Answer {
+    let now = core.clock.now_millis();
+    match (seg, method) {
+        ([index], &Method::HEAD) => {
+            let status = if state.known_indices.contains(*index) {
+                200
+            } else {
+                404
+            };
+            Ok((status, None))
+        }
+        ([index], &Method::DELETE) => delete_index(state, index),
+        (["_cluster", "health"], _) => Ok(health(state, None, query, now)),
+        (["_cluster", "health", indices], _) => Ok(health(state, Some(indices), query, now)),
+        (["_snapshot", repo, snapshot, "_restore"], _) => restore(state, repo, snapshot, body, now),
+        _ => Err(EsErr::new(
+            400,
+            "illegal_argument_exception",
+            "unreachable route",
+        )),
+    }
+}
+
+fn index_not_found(index: &str) -> EsErr {
+    let mut e = EsErr::new(
+        404,
+        "index_not_found_exception",
+        format!("no such index [{index}]"),
+    );
+    e.extra = vec![
+        ("resource.type".to_string(), J::from("index_or_alias")),
+        ("resource.id".to_string(), J::from(index)),
+        ("index_uuid".to_string(), J::from("_na_")),
+        ("index".to_string(), J::from(index)),
+    ];
+    e
+}
+
+fn delete_index(state: &mut State, expr: &str) -> Answer {
+    for index in expr.split(',') {
+        if !state.known_indices.contains(index) {
+            return Err(index_not_found(index));
+        }
+    }
+    for index in expr.split(',') {
+        state.known_indices.remove(index);
+        state.index_ready_at.remove(index);
+    }
+    Ok((200, Some(obj().f("acknowledged", true))))
+}
+
+fn index_status(state: &State, index: &str, now: i64) -> &'static str {
+    match state.index_ready_at.get(index) {
+        Some(ready) if *ready > now => "red",
+        _ => "green",
+    }
+}
+
+fn health(
+    state: &State,
+    indices: Option<&str>,
+    query: &[(String, String)],
+    now: i64,
+) -> (u16, Option<J>) {
+    let names: Vec<String> = match indices {
+        None | Some("_all") | Some("*") => state.known_indices.iter().cloned().collect(),
+        Some(list) => list.split(',').map(str::to_string).collect(),
+    };
+    let mut missing = false;
+    let mut red = false;
+    let mut per_index = obj();
+    for name in &names {
+        if !state.known_indices.contains(name) {
+            missing = true;
+            continue;
+        }
+        let status = index_status(state, name, now);
+        red |= status == "red";
+        let active = i64::from(status != "red");
+        per_index.push(
+            name,
+            obj()
+                .f("status", status)
+                .f("number_of_shards", 1i64)
+                .f("number_of_replicas", 0i64)
+                .f("active_primary_shards", active)
+                .f("active_shards", active)
+                .f("relocating_shards", 0i64)
+                .f("initializing_shards", 1 - active)
+                .f("unassigned_shards", 0i64),
+        );
+    }
+    let overall = if missing || red { "red" } else { "green" };
+    let level_indices = query.iter().any(|(k, v)| k == "level" && v == "indices");
+    let mut body = obj()
+        .f("cluster_name", "testkit")
+        .f("status", overall)
+        .f("timed_out", false)
+        .f("number_of_nodes", 1i64)
+        .f("number_of_data_nodes", 1i64);
+    if level_indices {
+        body.push("indices", per_index);
+    }
+    (200, Some(body))
+}
+
+fn restore(state: &mut State, repo: &str, snapshot: &str, body: &[u8], now: i64) -> Answer {
+    let request: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(body).map_err(|e| {
+            EsErr::new(
+                400,
+                "x_content_parse_exception",
+                format!("failed to parse restore request: {e}"),
+            )
+        })?
+    };
+    let Some(r) = state.repo(repo) else {
+        return Err(EsErr::new(
+            404,
+            "repository_missing_exception",
+            format!("[{repo}] missing"),
+        ));
+    };
+    let Some(snap) = r.snapshots.get(snapshot) else {
+        return Err(EsErr::new(
+            404,
+            "snapshot_missing_exception",
+            format!("[{repo}:{snapshot}] is missing"),
+        ));
+    };
+    let restore_error = |reason: String| {
+        EsErr::new(
+            500,
+            "snapshot_restore_exception",
+            format!("[{repo}:{snapshot}/{}] {reason}", snap.uuid),
+        )
+    };
+    match snap.state(now) {
+        SnapshotState::Success => {}
+        SnapshotState::InProgress => {
+            return Err(restore_error(
+                "cannot restore snapshot because it is in progress".into(),
+            ))
+        }
+        other => {
+            return Err(restore_error(format!(
+                "unsupported snapshot state [{}]",
+                other.as_str()
+            )))
+        }
+    }
+    let wanted: Vec<String> = match request.get("indices") {
+        None | Some(serde_json::Value::Null) => snap.indices.clone(),
+        Some(serde_json::Value::String(list)) => list.split(',').map(str::to_string).collect(),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        Some(_) => {
+            return Err(EsErr::new(
+                400,
+                "illegal_argument_exception",
+                "malformed indices section, should be an array of strings",
+            ))
+        }
+    };
+    for index in &wanted {
+        if !snap.indices.contains(index) {
+            return Err(restore_error(format!(
+                "snapshot does not contain index [{index}]"
+            )));
+        }
+        if state.known_indices.contains(index) {
+            return Err(restore_error(format!(
+                "cannot restore index [{index}] because an open index with same name already \
+                 exists in the cluster. Either close or delete the existing index or restore the \
+                 index under a different name by providing a rename pattern and replacement name"
+            )));
+        }
+    }
+    let ready_at = now + i64::try_from(state.completion_delay.as_millis()).unwrap_or(i64::MAX);
+    for index in wanted {
+        state.index_ready_at.insert(index.clone(), ready_at);
+        state.known_indices.insert(index);
+    }
+    Ok((200, Some(obj().f("accepted", true))))
+}
