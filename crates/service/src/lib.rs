@@ -52,6 +52,14 @@
 //! Store errors become API errors in [`api_error`], and API errors become
 //! responses in [`error_response`]; nowhere else.
 //!
+//! # Health and metrics (SPEC §11)
+//!
+//! [`BackupServiceBuilder::health`] adds `GET {base}/health`, one cheap
+//! store call with a timeout. With the `metrics` cargo feature,
+//! [`BackupServiceBuilder::metrics`] adds `GET {base}/prometheus` and
+//! feeds a `BackupMetrics` (requests, latency, store calls, backups by
+//! state, the newest COMPLETE backup). Both are off by default.
+//!
 //! # Logging
 //!
 //! One `tracing` span `backup_request` per request, with the fields
@@ -62,13 +70,20 @@
 
 mod body;
 mod error;
+mod health;
 mod layer;
+mod metrics;
 mod route;
 mod service;
 
 pub use body::{BackupBody, LayerBody};
 pub use error::{api_error, error_response};
+pub use health::DEFAULT_HEALTH_TIMEOUT;
 pub use layer::{BackupLayer, LayerFuture, WithBackupRoutes};
+#[cfg(feature = "metrics")]
+pub use metrics::{
+    BackupMetrics, ScheduledRun, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE,
+};
 pub use service::{
     BackupService, BackupServiceBuilder, ResponseFuture, BODY_LIMIT, DEFAULT_BASE_PATH,
 };

@@ -25,6 +25,11 @@ pub enum Operation {
         /// The snapshot names.
         names: Vec<String>,
     },
+    /// Reading a repository's registration (a health check).
+    ReadRepository {
+        /// The repository name.
+        repository: String,
+    },
 }
 
 impl fmt::Display for Operation {
@@ -35,6 +40,9 @@ impl fmt::Display for Operation {
             Operation::CreateSnapshot { name } => write!(f, "creating snapshot [{name}]"),
             Operation::DeleteSnapshots { names } => {
                 write!(f, "deleting snapshots [{}]", names.join(", "))
+            }
+            Operation::ReadRepository { repository } => {
+                write!(f, "reading repository [{repository}]")
             }
         }
     }
