@@ -263,7 +263,8 @@ pub struct ServeArgs {
     pub time_zone: OutputZone,
 
     /// Serve Prometheus metrics at `{base-path}/prometheus` (OpenMetrics
-    /// text; behind the token gate like every route).
+    /// text to scrapers that ask for it, else the classic Prometheus text
+    /// format; behind the token gate like every route).
     #[arg(long, env = "BACKUP_ACTUATOR_METRICS", help_heading = "Observability")]
     pub metrics: bool,
 

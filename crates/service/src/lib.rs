@@ -63,7 +63,9 @@
 //! # Logging
 //!
 //! One `tracing` span `backup_request` per request, with the fields
-//! `method`, `route` (a template such as `/backups/{id}`), `backup_id`,
+//! `method`, `route` (a template such as `/backups/{id}`), `operation`
+//! (`trigger`, `get`, `list`, `delete`, `health`, `prometheus`, or `none`
+//! for a path or method the API does not take), `backup_id`,
 //! `status` and `latency_ms`, and one `info` event when it is answered.
 //! Headers and bodies are never logged.
 #![deny(missing_docs)]

@@ -72,6 +72,20 @@ pub(crate) enum Action<'a> {
     Prometheus,
 }
 
+impl Action<'_> {
+    /// The operation's name for logs (the `operation` span field).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Action::List => "list",
+            Action::Trigger => "trigger",
+            Action::Get(_) => "get",
+            Action::Delete(_) => "delete",
+            Action::Health => "health",
+            Action::Prometheus => "prometheus",
+        }
+    }
+}
+
 /// Matches a request path (no query) against the routes under `base`
 /// (normalised: empty, or `/` followed by text with no trailing `/`).
 ///

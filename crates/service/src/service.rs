@@ -407,10 +407,14 @@ where
         let route = match_route(&shared.base_path, request.uri().path(), shared.extras);
         let template = route.map_or("unknown", Route::template);
         let method = request.method().clone();
+        let operation = route
+            .and_then(|r| r.action(request.method()))
+            .map_or("none", Action::name);
         let span = tracing::info_span!(
             "backup_request",
             method = %request.method(),
             route = template,
+            operation,
             backup_id = field::Empty,
             status = field::Empty,
             latency_ms = field::Empty,
