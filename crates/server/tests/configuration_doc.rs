@@ -40,7 +40,7 @@ fn names(text: &str) -> BTreeSet<String> {
     while i < bytes.len() {
         let start_of_word = i == 0 || !word(bytes[i - 1]);
         if start_of_word
-            && text[i..].starts_with("--")
+            && bytes[i..].starts_with(b"--")
             && bytes.get(i + 2).is_some_and(u8::is_ascii_lowercase)
         {
             let end = (i + 2..bytes.len())
@@ -52,7 +52,7 @@ fn names(text: &str) -> BTreeSet<String> {
                 .unwrap_or(bytes.len());
             found.insert(text[i..end].trim_end_matches('-').to_owned());
             i = end;
-        } else if start_of_word && text[i..].starts_with("BACKUP_ACTUATOR_") {
+        } else if start_of_word && bytes[i..].starts_with(b"BACKUP_ACTUATOR_") {
             let end = (i..bytes.len())
                 .find(|&j| {
                     !(bytes[j].is_ascii_uppercase()

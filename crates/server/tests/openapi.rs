@@ -173,7 +173,7 @@ fn spec_11_every_state_in_both_dialects_matches_the_description() {
 }
 
 #[test]
-fn spec_11_an_incomplete_backup_and_unknown_snapshot_states_match_the_description() {
+fn spec_11_an_incomplete_backup_matches_the_description() {
     let doc = openapi();
     let cluster = Cluster::start(Flavor::Elasticsearch8_15);
     cluster.insert_snapshot(
@@ -466,6 +466,29 @@ fn spec_11_cluster_errors_and_the_token_gate_match_the_description() {
     );
     conforms(&doc, "/prometheus", "get", &assert_status(openmetrics, 200));
     server.stop();
+}
+
+#[test]
+fn the_check_refuses_what_the_description_does_not_allow() {
+    let doc = openapi();
+    let backup = |state: &str| {
+        json!({"backupId": 1, "failureReason": null, "state": state, "details": [
+            {"snapshotName": "camunda_optimize_1_8.6.0_part_1_of_2", "state": "SUCCESS",
+             "startTime": "2024-11-14T12:00:00.123+0000", "failures": []}]})
+    };
+    let schema = &doc["components"]["schemas"]["BackupInfo"];
+    validate(&doc, schema, &backup("COMPLETED"), "COMPLETED");
+    for bad in [
+        backup("DONE"),
+        json!({"backupId": 1, "state": "COMPLETE", "details": []}),
+        json!({"backupId": -1, "failureReason": null, "state": "COMPLETE", "details": []}),
+    ] {
+        let refused = std::panic::catch_unwind(|| validate(&doc, schema, &bad, "bad"));
+        assert!(refused.is_err(), "{bad} passed");
+    }
+    let mut z = backup("COMPLETE");
+    z["details"][0]["startTime"] = json!("2024-11-14T12:00:00.123Z");
+    assert!(std::panic::catch_unwind(|| validate(&doc, schema, &z, "Z")).is_err());
 }
 
 #[track_caller]
