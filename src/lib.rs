@@ -38,6 +38,8 @@ pub use backup_actuator_store as store;
 pub use backup_actuator_search as search;
 #[cfg(feature = "search")]
 pub use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+#[cfg(feature = "metrics")]
+pub use backup_actuator_service::BackupMetrics;
 #[cfg(feature = "testkit")]
 pub use backup_actuator_testkit as testkit;
 

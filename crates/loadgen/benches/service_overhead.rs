@@ -5,9 +5,12 @@
 //! - `backup_service_get_one`: `BackupService` answering
 //!   `GET /actuator/backups/1` from the memory store (a complete backup);
 //! - `bare_service_fn`: a `tower::service_fn` that returns the same bytes,
-//!   pre-built: the floor of any handler behind hyper.
+//!   pre-built: the floor of any handler behind hyper;
+//! - `backup_service_get_one_with_metrics`: the first with
+//!   `BackupMetrics` on (SPEC §11), the same store and backup.
 //!
-//! Throughput ratio = bare time ÷ service time (`bench-ratios` prints it).
+//! Throughput ratio = bare time ÷ service time (`bench-ratios` prints it),
+//! and metrics on ÷ off = time off ÷ time on.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,7 +18,7 @@ use std::time::Duration;
 
 use backup_actuator_core::{BackupId, BackupPlan};
 use backup_actuator_loadgen::{client, send, HttpClient};
-use backup_actuator_service::BackupService;
+use backup_actuator_service::{BackupMetrics, BackupService};
 use backup_actuator_store::{ManualClock, MemoryStore, SnapshotStore};
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::{Method, Request, Response};
@@ -76,10 +79,15 @@ fn bench(c: &mut Criterion) {
         }
     });
     clock.advance(Duration::from_secs(2));
-    let service = BackupService::builder(Arc::new(store), plan)
+    let service = BackupService::builder(Arc::new(store.clone()), plan.clone())
         .repository("bench")
         .build();
     let service_url = serve(&runtime, service);
+    let metered = BackupService::builder(Arc::new(store), plan)
+        .repository("bench")
+        .metrics(BackupMetrics::new())
+        .build();
+    let metered_url = serve(&runtime, metered);
 
     let http = client();
     let (status, prebuilt) = runtime
@@ -112,6 +120,10 @@ fn bench(c: &mut Criterion) {
     };
     let url = format!("{service_url}/actuator/backups/1");
     group.bench_function("backup_service_get_one", |b| {
+        b.to_async(&runtime).iter(|| one(http.clone(), url.clone()))
+    });
+    let url = format!("{metered_url}/actuator/backups/1");
+    group.bench_function("backup_service_get_one_with_metrics", |b| {
         b.to_async(&runtime).iter(|| one(http.clone(), url.clone()))
     });
     let url = format!("{bare_url}/actuator/backups/1");

@@ -316,6 +316,41 @@ impl Client {
         Ok(records)
     }
 
+    /// The health check: `GET _snapshot/{repo}`, the repository's
+    /// registration from the cluster state. It proves the cluster answers
+    /// and the repository exists, without listing a single snapshot.
+    pub(crate) async fn check_repository(&self, repository: &str) -> Result<(), StoreError> {
+        let product = self.cluster_info().await?.product;
+        let operation = || Operation::ReadRepository {
+            repository: repository.to_owned(),
+        };
+        let path = format!("_snapshot/{}", encode(repository, SEGMENT));
+        let answer = self.send(Method::Get, &path, &[], None, operation).await?;
+        if is_success(answer.status) {
+            // `{"<repo>": {"type": …, "settings": …}}`
+            return match serde_json::from_slice::<serde_json::Value>(&answer.body) {
+                Ok(serde_json::Value::Object(found)) if found.contains_key(repository) => Ok(()),
+                Ok(_) => Err(StoreError::RepositoryMissing {
+                    repository: repository.to_owned(),
+                }),
+                Err(e) => Err(unreadable(
+                    product,
+                    operation(),
+                    answer.status,
+                    &format!("not a repository answer ({e})"),
+                    &answer.body,
+                )),
+            };
+        }
+        let error = ErrorAnswer::read(answer.status, &answer.body);
+        if error.is(404, "repository_missing_exception") {
+            return Err(StoreError::RepositoryMissing {
+                repository: repository.to_owned(),
+            });
+        }
+        Err(error.into_store_error(product, operation()))
+    }
+
     pub(crate) async fn create_snapshot(
         &self,
         repository: &str,

@@ -175,6 +175,10 @@ macro_rules! store_impl {
                 self.client.delete_snapshots(repository, names).await
             }
 
+            async fn check_health(&self, repository: &str) -> Result<(), StoreError> {
+                self.client.check_repository(repository).await
+            }
+
             fn describe(&self) -> String {
                 self.client.describe()
             }

@@ -1512,3 +1512,44 @@ async fn credentials_echoed_in_an_error_answer_are_redacted() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn spec_11_the_health_check_reads_the_repository_registration_only() {
+    for flavor in Flavor::ALL {
+        let cluster = cluster(flavor).await;
+        let store = store(&cluster);
+        assert_eq!(store.check_health(REPO).await, Ok(()), "{flavor}");
+        let sent: Vec<String> = snapshot_requests(&cluster)
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert_eq!(sent, [format!("GET /_snapshot/{REPO}")], "{flavor}");
+        assert_eq!(
+            store.check_health("nope").await,
+            Err(StoreError::RepositoryMissing {
+                repository: "nope".into()
+            }),
+            "{flavor}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn spec_11_the_health_check_of_an_unreachable_cluster_says_why_without_credentials() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let store = OpenSearchStore::builder(format!("http://admin:s3cret@127.0.0.1:{port}"))
+        .build()
+        .unwrap();
+    let result = store.check_health(REPO).await;
+    let Err(error @ StoreError::Unreachable { .. }) = &result else {
+        panic!("{result:?}");
+    };
+    let text = error.to_string();
+    assert!(!text.contains("s3cret"), "{text}");
+    assert!(
+        text.starts_with("Encountered an error connecting to OpenSearch"),
+        "{text}"
+    );
+}

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use backup_actuator_core::{ApiError, Compatibility};
-use backup_actuator_service::{error_response, BackupBody};
+use backup_actuator_service::{error_response, BackupBody, BackupService};
 use http::header::{HeaderMap, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{Request, Response};
 use sha2::{Digest, Sha256};
@@ -115,6 +115,7 @@ fn bearer_credentials(value: &HeaderValue) -> Option<&[u8]> {
 pub struct RequireBearerLayer {
     token: Arc<AccessToken>,
     compat: Compatibility,
+    counted_in: Option<BackupService>,
 }
 
 impl RequireBearerLayer {
@@ -124,7 +125,16 @@ impl RequireBearerLayer {
         RequireBearerLayer {
             token: Arc::new(token),
             compat,
+            counted_in: None,
         }
+    }
+
+    /// Counts every refusal in `service`'s metrics (SPEC §11: a refused
+    /// request is counted, though it never reaches the service or the
+    /// store). Nothing is counted when the service has no metrics.
+    pub fn counting_in(mut self, service: BackupService) -> RequireBearerLayer {
+        self.counted_in = Some(service);
+        self
     }
 }
 
@@ -136,6 +146,7 @@ impl<S> Layer<S> for RequireBearerLayer {
             inner,
             token: Arc::clone(&self.token),
             compat: self.compat,
+            counted_in: self.counted_in.clone(),
         }
     }
 }
@@ -147,6 +158,7 @@ pub struct RequireBearer<S> {
     inner: S,
     token: Arc<AccessToken>,
     compat: Compatibility,
+    counted_in: Option<BackupService>,
 }
 
 impl<S, B> Service<Request<B>> for RequireBearer<S>
@@ -179,6 +191,14 @@ where
         response
             .headers_mut()
             .insert(WWW_AUTHENTICATE, HeaderValue::from_static(CHALLENGE));
+        if let Some(service) = &self.counted_in {
+            service.count_answer(
+                request.method(),
+                request.uri().path(),
+                response.status(),
+                std::time::Duration::ZERO,
+            );
+        }
         AuthFuture {
             kind: Kind::Refused(Some(response)),
         }
@@ -334,6 +354,49 @@ mod tests {
     async fn the_refusal_follows_the_compat_dialect() {
         let (_, _, body) = send(Compatibility::OptimizeServer, "/actuator/backups", &[]).await;
         assert!(body.contains(r#""reportDefinition":null"#), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_request_is_counted_but_never_reaches_the_store() {
+        use backup_actuator_service::BackupMetrics;
+        let metrics = BackupMetrics::new();
+        let backups = BackupService::builder(
+            Arc::new(MemoryStore::new()),
+            BackupPlan::optimize("8.6.0").unwrap(),
+        )
+        .repository("backups")
+        .metrics(metrics.clone())
+        .build();
+        let gate =
+            RequireBearerLayer::new(AccessToken::new(TOKEN).unwrap(), Compatibility::Documented)
+                .counting_in(backups.clone())
+                .layer(backups);
+        let request = Request::get("/actuator/backups")
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        let response = gate.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 401);
+        let request = Request::get("/actuator/prometheus")
+            .header(AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        let response = gate.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let text = String::from_utf8(
+            response
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec(),
+        )
+        .unwrap();
+        assert!(
+            text.contains(r#"backup_actuator_http_requests_total{route="/backups",method="GET",status="401"} 1"#),
+            "{text}"
+        );
+        assert!(!text.contains("find_snapshots"), "{text}");
     }
 
     #[test]

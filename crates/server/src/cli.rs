@@ -318,6 +318,17 @@ pub struct ServeArgs {
     /// The zone `startTime` is written in: an IANA name or an offset such as `+01:00`.
     #[arg(long, env = "BACKUP_ACTUATOR_TIME_ZONE", default_value = "UTC", value_parser = parse_zone)]
     pub time_zone: OutputZone,
+
+    /// Serve Prometheus metrics at `{base-path}/prometheus` (OpenMetrics
+    /// text to scrapers that ask for it, else the classic Prometheus text
+    /// format; behind the token gate like every route).
+    #[arg(long, env = "BACKUP_ACTUATOR_METRICS", help_heading = "Observability")]
+    pub metrics: bool,
+
+    /// How long the cluster has to answer the health check at
+    /// `{base-path}/health` before it reads DOWN.
+    #[arg(long, env = "BACKUP_ACTUATOR_HEALTH_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration, help_heading = "Observability")]
+    pub health_timeout: Duration,
 }
 
 /// The cluster options `serve` and `restore` share: which backend, where,
@@ -554,6 +565,8 @@ mod tests {
         assert_eq!(args.header_read_timeout, Duration::from_secs(30));
         assert_eq!(args.auth_token_file, None);
         assert_eq!(args.cluster.username, None);
+        assert!(!args.metrics);
+        assert_eq!(args.health_timeout, Duration::from_secs(2));
         // The optimize plan under the defaults is the core's.
         assert_eq!(
             args.plan().unwrap(),

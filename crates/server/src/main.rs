@@ -21,7 +21,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use backup_actuator_core::PlanError;
-use backup_actuator_service::BackupService;
+use backup_actuator_service::{BackupMetrics, BackupService};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -109,9 +109,13 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         .claim_expiry(
             backup_actuator_service::DEFAULT_CLAIM_EXPIRY
                 .max(args.cluster.request_timeout * 10 + unknown_outcome_watch(args.cluster.request_timeout)),
-        );
+        )
+        .health(args.health_timeout);
     if let Some(repository) = &args.cluster.repository {
         builder = builder.repository(repository);
+    }
+    if args.metrics {
+        builder = builder.metrics(BackupMetrics::new());
     }
     let service = builder.build();
 
@@ -136,7 +140,9 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         tracing::info!(
             repository = service.repository().unwrap_or("<none>"),
             compat = ?args.compat,
-            "listening on http://{local} (backup API at {}/backups), backend {}",
+            metrics = args.metrics,
+            "listening on http://{local} (backup API at {}/backups, health at {}/health), backend {}",
+            service.base_path(),
             service.base_path(),
             service.store().describe(),
         );
@@ -159,7 +165,9 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         match token {
             Some(token) => {
                 tracing::info!("every request must carry Authorization: Bearer <token>");
-                let layer = RequireBearerLayer::new(token, service.compatibility());
+                // Refusals are counted in the service's metrics (if on).
+                let layer = RequireBearerLayer::new(token, service.compatibility())
+                    .counting_in(service.clone());
                 serve::serve(listener, layer.layer(service), options, shutdown).await;
             }
             None => serve::serve(listener, service, options, shutdown).await,

@@ -52,23 +52,40 @@
 //! Store errors become API errors in [`api_error`], and API errors become
 //! responses in [`error_response`]; nowhere else.
 //!
+//! # Health and metrics (SPEC §11)
+//!
+//! [`BackupServiceBuilder::health`] adds `GET {base}/health`, one cheap
+//! store call with a timeout. With the `metrics` cargo feature,
+//! [`BackupServiceBuilder::metrics`] adds `GET {base}/prometheus` and
+//! feeds a `BackupMetrics` (requests, latency, store calls, backups by
+//! state, the newest COMPLETE backup). Both are off by default.
+//!
 //! # Logging
 //!
 //! One `tracing` span `backup_request` per request, with the fields
-//! `method`, `route` (a template such as `/backups/{id}`), `backup_id`,
+//! `method`, `route` (a template such as `/backups/{id}`), `operation`
+//! (`trigger`, `get`, `list`, `delete`, `health`, `prometheus`, or `none`
+//! for a path or method the API does not take), `backup_id`,
 //! `status` and `latency_ms`, and one `info` event when it is answered.
 //! Headers and bodies are never logged.
 #![deny(missing_docs)]
 
 mod body;
 mod error;
+mod health;
 mod layer;
+mod metrics;
 mod route;
 mod service;
 
 pub use body::{BackupBody, LayerBody};
 pub use error::{api_error, error_response};
+pub use health::DEFAULT_HEALTH_TIMEOUT;
 pub use layer::{BackupLayer, LayerFuture, WithBackupRoutes};
+#[cfg(feature = "metrics")]
+pub use metrics::{
+    BackupMetrics, ScheduledRun, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE,
+};
 pub use service::{
     BackupService, BackupServiceBuilder, ResponseFuture, BODY_LIMIT, DEFAULT_BASE_PATH,
     DEFAULT_CLAIM_EXPIRY, DEFAULT_UNKNOWN_OUTCOME_WATCH,

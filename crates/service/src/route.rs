@@ -11,6 +11,19 @@ pub(crate) enum Route<'a> {
     ListAlias,
     /// `{base}/backups/{segment}`, the segment raw (not percent-decoded).
     Item(&'a str),
+    /// `{base}/health`, when the health route is on (SPEC §11).
+    Health,
+    /// `{base}/prometheus`, when metrics are on (SPEC §11).
+    Prometheus,
+}
+
+/// The routes beyond the backup API that a service was built with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Extras {
+    /// `{base}/health`
+    pub(crate) health: bool,
+    /// `{base}/prometheus`
+    pub(crate) prometheus: bool,
 }
 
 impl<'a> Route<'a> {
@@ -20,6 +33,8 @@ impl<'a> Route<'a> {
             Route::Collection => "/backups",
             Route::ListAlias => "/backup",
             Route::Item(_) => "/backups/{id}",
+            Route::Health => "/health",
+            Route::Prometheus => "/prometheus",
         }
     }
 
@@ -27,7 +42,7 @@ impl<'a> Route<'a> {
     pub(crate) fn allowed(self) -> &'static str {
         match self {
             Route::Collection => "GET, POST",
-            Route::ListAlias => "GET",
+            Route::ListAlias | Route::Health | Route::Prometheus => "GET",
             Route::Item(_) => "GET, DELETE",
         }
     }
@@ -39,6 +54,8 @@ impl<'a> Route<'a> {
             (Route::Collection, &Method::POST) => Some(Action::Trigger),
             (Route::Item(segment), &Method::GET) => Some(Action::Get(segment)),
             (Route::Item(segment), &Method::DELETE) => Some(Action::Delete(segment)),
+            (Route::Health, &Method::GET) => Some(Action::Health),
+            (Route::Prometheus, &Method::GET) => Some(Action::Prometheus),
             _ => None,
         }
     }
@@ -51,19 +68,38 @@ pub(crate) enum Action<'a> {
     Trigger,
     Get(&'a str),
     Delete(&'a str),
+    Health,
+    Prometheus,
+}
+
+impl Action<'_> {
+    /// The operation's name for logs (the `operation` span field).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Action::List => "list",
+            Action::Trigger => "trigger",
+            Action::Get(_) => "get",
+            Action::Delete(_) => "delete",
+            Action::Health => "health",
+            Action::Prometheus => "prometheus",
+        }
+    }
 }
 
 /// Matches a request path (no query) against the routes under `base`
 /// (normalised: empty, or `/` followed by text with no trailing `/`).
 ///
-/// A single trailing `/` is ignored. Anything else is `None`: an unknown path.
-pub(crate) fn match_route<'a>(base: &str, path: &'a str) -> Option<Route<'a>> {
+/// A single trailing `/` is ignored. Anything else is `None`: an unknown
+/// path, as are `health` and `prometheus` unless `extras` turns them on.
+pub(crate) fn match_route<'a>(base: &str, path: &'a str, extras: Extras) -> Option<Route<'a>> {
     let rest = path.strip_prefix(base)?;
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     let rest = rest.strip_prefix('/')?;
     match rest.split_once('/') {
         None if rest == "backups" => Some(Route::Collection),
         None if rest == "backup" => Some(Route::ListAlias),
+        None if rest == "health" && extras.health => Some(Route::Health),
+        None if rest == "prometheus" && extras.prometheus => Some(Route::Prometheus),
         Some(("backups", segment)) if !segment.is_empty() && !segment.contains('/') => {
             Some(Route::Item(segment))
         }
@@ -87,6 +123,36 @@ pub(crate) fn normalize_base(base: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn match_route<'a>(base: &str, path: &'a str) -> Option<Route<'a>> {
+        super::match_route(base, path, Extras::default())
+    }
+
+    #[test]
+    fn health_and_prometheus_are_routes_only_when_turned_on() {
+        let base = "/actuator";
+        assert_eq!(match_route(base, "/actuator/health"), None);
+        assert_eq!(match_route(base, "/actuator/prometheus"), None);
+        let on = Extras {
+            health: true,
+            prometheus: true,
+        };
+        assert_eq!(
+            super::match_route(base, "/actuator/health", on),
+            Some(Route::Health)
+        );
+        assert_eq!(
+            super::match_route(base, "/actuator/health/", on),
+            Some(Route::Health)
+        );
+        assert_eq!(
+            super::match_route(base, "/actuator/prometheus", on),
+            Some(Route::Prometheus)
+        );
+        assert_eq!(super::match_route(base, "/actuator/health/x", on), None);
+        assert_eq!(Route::Health.action(&Method::POST), None);
+        assert_eq!(Route::Prometheus.allowed(), "GET");
+    }
 
     #[test]
     fn routes_under_base() {

@@ -23,7 +23,8 @@ use tracing::{field, Instrument};
 use crate::body::BackupBody;
 use crate::error::{api_error, error_response, json_response};
 use crate::layer::BackupLayer;
-use crate::route::{match_route, normalize_base, Action, Route};
+use crate::metrics::Observer;
+use crate::route::{match_route, normalize_base, Action, Extras, Route};
 
 /// The largest POST body read, in bytes (64 KiB). A longer body is 413
 /// `Request body is larger than 65536 bytes`; the body is never read
@@ -125,6 +126,12 @@ struct Shared {
     /// measured on this process's own clock, so clock skew between the
     /// cluster and this host cannot make a fresh claim look stale.
     claims_seen: std::sync::Mutex<std::collections::HashMap<String, (Option<i64>, Instant)>>,
+    /// `{base}/health` and `{base}/prometheus`, when turned on.
+    extras: Extras,
+    /// How long the store has to answer a health check.
+    health_timeout: Duration,
+    /// The metrics hooks (no-ops unless metrics are on).
+    observer: Observer,
 }
 
 impl fmt::Debug for Shared {
@@ -139,6 +146,8 @@ impl fmt::Debug for Shared {
             .field("body_read_timeout", &self.body_read_timeout)
             .field("claim_expiry", &self.claim_expiry)
             .field("unknown_outcome_watch", &self.unknown_outcome_watch)
+            .field("health", &self.extras.health)
+            .field("metrics", &self.extras.prometheus)
             .finish()
     }
 }
@@ -166,6 +175,9 @@ impl BackupService {
                 unknown_outcome_watch: DEFAULT_UNKNOWN_OUTCOME_WATCH,
                 trigger_lock: tokio::sync::Mutex::new(()),
                 claims_seen: std::sync::Mutex::default(),
+                extras: Extras::default(),
+                health_timeout: crate::health::DEFAULT_HEALTH_TIMEOUT,
+                observer: Observer::default(),
             },
         }
     }
@@ -260,7 +272,51 @@ impl BackupService {
     /// Whether a request path is one of the backup routes (whatever the
     /// method or id); [`BackupLayer`] passes every other path on.
     pub fn handles_path(&self, path: &str) -> bool {
-        match_route(&self.shared.base_path, path).is_some()
+        match_route(&self.shared.base_path, path, self.shared.extras).is_some()
+    }
+
+    /// The metrics this service feeds and serves, if built with
+    /// [`BackupServiceBuilder::metrics`].
+    #[cfg(feature = "metrics")]
+    pub fn metrics(&self) -> Option<&crate::BackupMetrics> {
+        self.shared.observer.metrics()
+    }
+
+    /// Counts an answer that a layer in front of this service gave on its
+    /// behalf — a token gate's 401 — under the route `path` would have
+    /// taken, so refused requests show in the metrics although they never
+    /// reach the service (or the store). Does nothing without metrics.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use backup_actuator_core::BackupPlan;
+    /// use backup_actuator_service::{BackupMetrics, BackupService};
+    /// use backup_actuator_store::MemoryStore;
+    /// use http::{Method, StatusCode};
+    ///
+    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .metrics(BackupMetrics::new())
+    ///     .build();
+    /// service.count_answer(&Method::DELETE, "/actuator/backups/7", StatusCode::UNAUTHORIZED, Duration::ZERO);
+    /// let text = service.metrics().unwrap().encode();
+    /// assert!(text.contains(r#"backup_actuator_http_requests_total{route="/backups/{id}",method="DELETE",status="401"} 1"#));
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn count_answer(
+        &self,
+        method: &http::Method,
+        path: &str,
+        status: StatusCode,
+        elapsed: Duration,
+    ) {
+        let route = match_route(&self.shared.base_path, path, self.shared.extras);
+        self.shared.observer.request(
+            route.map_or("unknown", Route::template),
+            method,
+            status,
+            elapsed,
+        );
     }
 }
 
@@ -389,8 +445,57 @@ impl BackupServiceBuilder {
         self
     }
 
+    /// Serves `GET {base}/health` (SPEC §11): 200 `{"status":"UP"}` when
+    /// the store answers one cheap call
+    /// ([`SnapshotStore::check_health`]) for the repository within
+    /// `timeout`, else 503 `{"status":"DOWN","detail":"…"}`. Off by
+    /// default, since the host may have a health route of its own. Needs a
+    /// tokio runtime with its timer enabled.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use backup_actuator_core::BackupPlan;
+    /// use backup_actuator_service::{BackupService, DEFAULT_HEALTH_TIMEOUT};
+    /// use backup_actuator_store::MemoryStore;
+    ///
+    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .repository("backups")
+    ///     .health(DEFAULT_HEALTH_TIMEOUT)
+    ///     .build();
+    /// assert!(service.handles_path("/actuator/health"));
+    /// ```
+    pub fn health(mut self, timeout: Duration) -> Self {
+        self.shared.extras.health = true;
+        self.shared.health_timeout = timeout;
+        self
+    }
+
+    /// Feeds `metrics` and serves them at `GET {base}/prometheus` in the
+    /// OpenMetrics text format (SPEC §11). Keep a clone to record what
+    /// only the host sees (scheduled runs, retention).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use backup_actuator_core::BackupPlan;
+    /// use backup_actuator_service::{BackupMetrics, BackupService};
+    /// use backup_actuator_store::MemoryStore;
+    ///
+    /// let metrics = BackupMetrics::new();
+    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .metrics(metrics.clone())
+    ///     .build();
+    /// assert!(service.handles_path("/actuator/prometheus"));
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn metrics(mut self, metrics: crate::BackupMetrics) -> Self {
+        self.shared.extras.prometheus = true;
+        self.shared.observer = Observer::new(Some(metrics));
+        self
+    }
+
     /// Builds the stand-alone service.
-    pub fn build(self) -> BackupService {
+    pub fn build(mut self) -> BackupService {
+        self.shared.store = self.shared.observer.wrap_store(self.shared.store);
         BackupService {
             shared: Arc::new(self.shared),
         }
@@ -438,11 +543,17 @@ where
 
     fn call(&mut self, request: Request<B>) -> ResponseFuture {
         let shared = Arc::clone(&self.shared);
-        let route = match_route(&shared.base_path, request.uri().path());
+        let route = match_route(&shared.base_path, request.uri().path(), shared.extras);
+        let template = route.map_or("unknown", Route::template);
+        let method = request.method().clone();
+        let operation = route
+            .and_then(|r| r.action(request.method()))
+            .map_or("none", Action::name);
         let span = tracing::info_span!(
             "backup_request",
             method = %request.method(),
-            route = route.map_or("unknown", Route::template),
+            route = template,
+            operation,
             backup_id = field::Empty,
             status = field::Empty,
             latency_ms = field::Empty,
@@ -450,10 +561,14 @@ where
         let future = async move {
             let started = Instant::now();
             let response = shared.respond(request).await;
+            let elapsed = started.elapsed();
             let span = tracing::Span::current();
             span.record("status", response.status().as_u16());
-            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            span.record("latency_ms", elapsed.as_millis() as u64);
             tracing::info!("answered");
+            shared
+                .observer
+                .request(template, &method, response.status(), elapsed);
             Ok(response)
         };
         ResponseFuture {
@@ -488,7 +603,8 @@ impl Shared {
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
         let (parts, body) = request.into_parts();
-        let route = match_route(&self.base_path, parts.uri.path()).ok_or(ApiError::UnknownPath)?;
+        let route = match_route(&self.base_path, parts.uri.path(), self.extras)
+            .ok_or(ApiError::UnknownPath)?;
         let action = route
             .action(&parts.method)
             .ok_or_else(|| ApiError::MethodNotAllowed {
@@ -511,6 +627,16 @@ impl Shared {
                 tracing::Span::current().record("backup_id", id.get());
                 self.trigger(id).await
             }
+            Action::Health => Ok(crate::health::respond(
+                self.store.as_ref(),
+                self.repository.as_deref(),
+                self.health_timeout,
+            )
+            .await),
+            Action::Prometheus => self
+                .observer
+                .prometheus(&parts.headers)
+                .ok_or(ApiError::UnknownPath),
         }
     }
 
@@ -545,6 +671,7 @@ impl Shared {
             .aggregate(found)
             .into_backup(id)
             .ok_or(ApiError::BackupNotFound(id))?;
+        self.observer.backup(&backup);
         ok_json(StatusCode::OK, &self.compat.backup(&backup))
     }
 
@@ -556,6 +683,7 @@ impl Shared {
             .await
             .map_err(|e| api_error(e, None))?;
         let (list, _ignored) = self.aggregate(found).into_parts();
+        self.observer.backups(&list);
         ok_json(StatusCode::OK, &self.compat.backups(&list))
     }
 

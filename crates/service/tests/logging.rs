@@ -52,17 +52,18 @@ async fn one_span_per_request_with_route_id_status_and_latency() {
     assert_eq!(answered.len(), 3, "{log}");
     assert!(
         answered[0].contains(
-            r#"backup_request{method=POST route="/backups" backup_id=5 status=202 latency_ms="#
+            r#"backup_request{method=POST route="/backups" operation="trigger" backup_id=5 status=202 latency_ms="#
         ),
         "{log}"
     );
     assert!(
-        answered[1]
-            .contains(r#"method=GET route="/backups/{id}" backup_id=5 status=200 latency_ms="#),
+        answered[1].contains(
+            r#"method=GET route="/backups/{id}" operation="get" backup_id=5 status=200 latency_ms="#
+        ),
         "{log}"
     );
     assert!(
-        answered[2].contains(r#"method=GET route="/backups/{id}" status=400"#),
+        answered[2].contains(r#"method=GET route="/backups/{id}" operation="get" status=400"#),
         "{log}"
     );
     assert!(!log.contains("secret"), "{log}");

@@ -40,6 +40,11 @@ pub enum Operation {
         /// The snapshot name.
         name: String,
     },
+    /// Reading a repository's registration (a health check).
+    ReadRepository {
+        /// The repository name.
+        repository: String,
+    },
 }
 
 impl fmt::Display for Operation {
@@ -56,6 +61,9 @@ impl fmt::Display for Operation {
             }
             Operation::DeleteIndex { name } => write!(f, "deleting index [{name}]"),
             Operation::RestoreSnapshot { name } => write!(f, "restoring snapshot [{name}]"),
+            Operation::ReadRepository { repository } => {
+                write!(f, "reading repository [{repository}]")
+            }
         }
     }
 }

@@ -40,6 +40,15 @@ pub use error::{excerpt, Operation, StoreError};
 pub use glob::glob_matches;
 pub use memory::{MemoryStore, MemoryStoreBuilder, PartOutcome};
 
+/// The snapshot name the default [`SnapshotStore::check_health`] looks up:
+/// an exact name (no wildcard) that no backup plan produces, since plan
+/// names always carry `_part_`.
+///
+/// ```
+/// assert!(!backup_actuator_store::HEALTH_PROBE_NAME.contains('*'));
+/// ```
+pub const HEALTH_PROBE_NAME: &str = "backup-actuator-health-probe";
+
 /// Where snapshots live: everything the backup service needs from a
 /// cluster, and nothing more.
 ///
@@ -69,6 +78,33 @@ pub trait SnapshotStore: Debug + Send + Sync + 'static {
     /// once the cluster acknowledged. If one name does not exist, nothing is
     /// deleted and the error is [`StoreError::SnapshotMissing`].
     async fn delete_snapshots(&self, repository: &str, names: &[String]) -> Result<(), StoreError>;
+
+    /// One cheap call that proves the store answers and `repository`
+    /// exists: what a health check (`GET {base}/health`, SPEC §11) asks.
+    ///
+    /// The default looks up [`HEALTH_PROBE_NAME`], an exact name no plan
+    /// makes, so it costs one snapshot lookup that finds nothing. Stores
+    /// with a cheaper call override it (the Elasticsearch and OpenSearch
+    /// stores ask for the repository's registration, `GET _snapshot/{repo}`).
+    ///
+    /// ```
+    /// use backup_actuator_store::{MemoryStore, SnapshotStore, StoreError};
+    ///
+    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// let store = MemoryStore::builder().repositories(["backups"]).build();
+    /// assert_eq!(store.check_health("backups").await, Ok(()));
+    /// assert!(matches!(
+    ///     store.check_health("elsewhere").await,
+    ///     Err(StoreError::RepositoryMissing { .. })
+    /// ));
+    /// # });
+    /// ```
+    async fn check_health(&self, repository: &str) -> Result<(), StoreError> {
+        self.find_snapshots(repository, HEALTH_PROBE_NAME)
+            .await
+            .map(drop)
+    }
 
     /// A short description for logs, e.g. `memory` or
     /// `Elasticsearch at https://es:9200`; never credentials.

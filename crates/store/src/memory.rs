@@ -247,6 +247,11 @@ impl SnapshotStore for MemoryStore {
         Ok(())
     }
 
+    /// Nothing to reach: healthy when the repository exists.
+    async fn check_health(&self, repository: &str) -> Result<(), StoreError> {
+        self.check_repository(repository)
+    }
+
     fn describe(&self) -> String {
         format!(
             "memory (snapshots complete after {} ms)",

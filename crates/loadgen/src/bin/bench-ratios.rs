@@ -17,6 +17,12 @@ const PAIRS: &[(&str, &str, &str, &str)] = &[
         ">= 0.8",
     ),
     (
+        "service throughput with metrics on ÷ off (= time off ÷ time on)",
+        "get_one_over_hyper/backup_service_get_one",
+        "get_one_over_hyper/backup_service_get_one_with_metrics",
+        ">= 0.9",
+    ),
+    (
         "parse+aggregate+serialize ÷ serde_json::Value parse, 20,000 snapshots",
         "list_20000_snapshots/parse_aggregate_serialize",
         "list_20000_snapshots/serde_json_value_floor",

@@ -1,0 +1,76 @@
+//! `GET {base}/health` (SPEC §11): one cheap store call with a timeout.
+
+use std::time::Duration;
+
+use backup_actuator_core::ApiError;
+use backup_actuator_store::SnapshotStore;
+use http::StatusCode;
+use serde::Serialize;
+
+use crate::body::BackupBody;
+use crate::error::json_response;
+
+/// The default time the store has to answer a health check (2 s): below a
+/// Kubernetes probe's usual `timeoutSeconds: 3`, so a slow cluster reads as
+/// DOWN with a reason instead of as a probe timeout without one.
+///
+/// ```
+/// assert_eq!(backup_actuator_service::DEFAULT_HEALTH_TIMEOUT.as_secs(), 2);
+/// ```
+pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The body: `{"status":"UP"}` or `{"status":"DOWN","detail":"…"}`.
+#[derive(Serialize)]
+struct Health<'a> {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+}
+
+/// 200 `{"status":"UP"}` when `store` answers
+/// [`SnapshotStore::check_health`] for `repository` within `timeout`;
+/// otherwise 503 with the reason. The reason is a [`StoreError`] message,
+/// which never holds credentials (the stores redact them).
+///
+/// [`StoreError`]: backup_actuator_store::StoreError
+pub(crate) async fn respond(
+    store: &dyn SnapshotStore,
+    repository: Option<&str>,
+    timeout: Duration,
+) -> http::Response<BackupBody> {
+    let down = match repository {
+        None => Some(ApiError::NoRepositoryConfigured.to_string()),
+        Some(repository) => {
+            match tokio::time::timeout(timeout, store.check_health(repository)).await {
+                Ok(Ok(())) => None,
+                Ok(Err(err)) => Some(err.to_string()),
+                Err(_) => Some(format!(
+                    "{} did not answer the health check within {} ms",
+                    store.describe(),
+                    timeout.as_millis()
+                )),
+            }
+        }
+    };
+    let (status, body) = match &down {
+        None => (
+            StatusCode::OK,
+            Health {
+                status: "UP",
+                detail: None,
+            },
+        ),
+        Some(detail) => {
+            tracing::warn!(detail = %detail, "health check: DOWN");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Health {
+                    status: "DOWN",
+                    detail: Some(detail),
+                },
+            )
+        }
+    };
+    let body = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"status":"DOWN"}"#.to_vec());
+    json_response(status, body)
+}
