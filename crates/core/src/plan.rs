@@ -216,6 +216,7 @@ impl BackupPlan {
                 version: self.version.clone(),
                 part_no: 0,
                 part_count: self.part_count(),
+                trigger: None,
             },
         }
     }
