@@ -58,6 +58,7 @@ mod error;
 mod model;
 mod store;
 
+pub use client::SNAPSHOT_FILTER_PATH;
 pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
 pub use dialect::ClusterInfo;
 pub use store::{
