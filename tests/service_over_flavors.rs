@@ -91,7 +91,14 @@ fn snapshot_requests(cluster: &EmulatedCluster) -> Vec<Sent> {
 }
 
 fn expected_find_query(flavor: Flavor) -> Vec<(String, String)> {
-    let mut query = Vec::new();
+    // SPEC §6: on every version.
+    let mut query = vec![
+        (
+            "filter_path".to_owned(),
+            backup_actuator::search::SNAPSHOT_FILTER_PATH.to_owned(),
+        ),
+        ("ignore_unavailable".to_owned(), "true".to_owned()),
+    ];
     if matches!(
         flavor,
         Flavor::Elasticsearch8_13 | Flavor::Elasticsearch8_15 | Flavor::Elasticsearch9

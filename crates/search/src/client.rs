@@ -34,7 +34,12 @@ const PATTERN: &AsciiSet = &SEGMENT.remove(b'*');
 /// `{}`), and the paging fields. Everything else (index lists, shard
 /// counts, end times, feature states) stays in the cluster: about a tenth
 /// of the verbose answer.
-pub(crate) const SNAPSHOT_FILTER_PATH: &str = "snapshots.snapshot,snapshots.state,\
+///
+/// ```
+/// let kept: Vec<&str> = backup_actuator_search::SNAPSHOT_FILTER_PATH.split(',').collect();
+/// assert!(kept.contains(&"snapshots.state") && kept.contains(&"error"));
+/// ```
+pub const SNAPSHOT_FILTER_PATH: &str = "snapshots.snapshot,snapshots.state,\
 snapshots.start_time_in_millis,snapshots.failures.index,snapshots.failures.shard_id,\
 snapshots.failures.reason,snapshots.failures.node_id,snapshots.failures.status,\
 snapshots.metadata.backupId,snapshots.metadata.version,snapshots.metadata.partNo,\

@@ -72,6 +72,7 @@ mod model;
 mod restore;
 mod store;
 
+pub use client::SNAPSHOT_FILTER_PATH;
 pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
 pub use dialect::ClusterInfo;
 pub use restore::{
