@@ -37,17 +37,17 @@ pub use backup_actuator_core as core;
 pub use backup_actuator_service as service;
 pub use backup_actuator_store as store;
 
+/// Scheduled backups with retention (SPEC §10).
+#[cfg(feature = "schedule")]
+pub use backup_actuator_schedule as schedule;
+#[cfg(feature = "schedule")]
+pub use backup_actuator_schedule::{BackupSchedule, CronSchedule, Retention};
 #[cfg(feature = "search")]
 pub use backup_actuator_search as search;
 #[cfg(feature = "search")]
 pub use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
 #[cfg(feature = "testkit")]
 pub use backup_actuator_testkit as testkit;
-/// Scheduled backups with retention (SPEC §10).
-#[cfg(feature = "schedule")]
-pub use backup_actuator_schedule as schedule;
-#[cfg(feature = "schedule")]
-pub use backup_actuator_schedule::{BackupSchedule, CronSchedule, Retention};
 
 pub use backup_actuator_core::{
     BackupId, BackupInfo, BackupPlan, BackupState, Compatibility, OutputZone, SnapshotState,

@@ -26,7 +26,10 @@ async fn call(url: &str, method: &str, path: &str, body: &str) -> (u16, String) 
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned();
-    assert!(!host.contains('@'), "this test talks to engines without security");
+    assert!(
+        !host.contains('@'),
+        "this test talks to engines without security"
+    );
     let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -37,7 +40,10 @@ async fn call(url: &str, method: &str, path: &str, body: &str) -> (u16, String) 
     stream.read_to_end(&mut answer).await.unwrap();
     let answer = String::from_utf8_lossy(&answer).into_owned();
     let status = answer.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0);
-    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -46,7 +52,10 @@ async fn scheduled_backups_on_a_real_engine(product: LiveProduct) {
     let unique = format!(
         "{}_{}",
         std::process::id(),
-        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis()
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
     );
     let repository = format!("ba_schedule_{unique}");
     let index = format!("ba-schedule-live-{unique}");
@@ -70,7 +79,9 @@ async fn scheduled_backups_on_a_real_engine(product: LiveProduct) {
         .unwrap();
     let store = || -> Arc<dyn SnapshotStore> {
         match product {
-            LiveProduct::OpenSearch => Arc::new(OpenSearchStore::builder(&live.url).build().unwrap()),
+            LiveProduct::OpenSearch => {
+                Arc::new(OpenSearchStore::builder(&live.url).build().unwrap())
+            }
             LiveProduct::Elasticsearch => {
                 Arc::new(ElasticsearchStore::builder(&live.url).build().unwrap())
             }
@@ -98,8 +109,14 @@ async fn scheduled_backups_on_a_real_engine(product: LiveProduct) {
         let slot = ours.next_slot().unwrap();
         timer.set(slot.start());
         slots.push(slot);
-        assert!(matches!(ours.trigger(slot).await, TriggerOutcome::Created { .. }));
-        assert!(matches!(peer.trigger(slot).await, TriggerOutcome::TakenByPeer { .. }));
+        assert!(matches!(
+            ours.trigger(slot).await,
+            TriggerOutcome::Created { .. }
+        ));
+        assert!(matches!(
+            peer.trigger(slot).await,
+            TriggerOutcome::TakenByPeer { .. }
+        ));
         // The real engine takes real time: look until it ends.
         let deadline = Instant::now() + Duration::from_secs(60);
         let state = loop {
@@ -107,7 +124,10 @@ async fn scheduled_backups_on_a_real_engine(product: LiveProduct) {
             if let Some(state) = ours.wait_until_final(slot.id(), now).await {
                 break state;
             }
-            assert!(Instant::now() < deadline, "the backup did not end within 60 s");
+            assert!(
+                Instant::now() < deadline,
+                "the backup did not end within 60 s"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         assert_eq!(state, BackupState::Complete);
@@ -118,14 +138,21 @@ async fn scheduled_backups_on_a_real_engine(product: LiveProduct) {
             .iter()
             .map(|d| d.id.get())
             .collect();
-        let expected: Vec<u64> = if round == 0 { vec![] } else { vec![slots[round - 1].id().get()] };
+        let expected: Vec<u64> = if round == 0 {
+            vec![]
+        } else {
+            vec![slots[round - 1].id().get()]
+        };
         assert_eq!(deleted, expected, "round {round}");
     }
 
     // Only the last slot's backup is left, and the engine kept the trigger.
     let left = ours_store_find(&store(), &repository, &plan).await;
     assert_eq!(left.len(), 1, "{left:?}");
-    assert!(left[0].name.contains(&slots[2].id().to_string()), "{left:?}");
+    assert!(
+        left[0].name.contains(&slots[2].id().to_string()),
+        "{left:?}"
+    );
     assert_eq!(left[0].trigger.as_deref(), Some("schedule"), "{left:?}");
 
     let service = service(store());
