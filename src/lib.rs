@@ -12,6 +12,9 @@
 //!   Service.
 //! - `testkit` (feature `testkit`): an in-process emulator of the ES/OS
 //!   snapshot API to test an integration without a cluster.
+//! - `schedule` (feature `schedule`, on by default): `BackupSchedule`, cron
+//!   slots whose backup ids every replica agrees on, and retention that never
+//!   touches a manual backup.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -34,6 +37,11 @@ pub use backup_actuator_core as core;
 pub use backup_actuator_service as service;
 pub use backup_actuator_store as store;
 
+/// Scheduled backups with retention (SPEC §10).
+#[cfg(feature = "schedule")]
+pub use backup_actuator_schedule as schedule;
+#[cfg(feature = "schedule")]
+pub use backup_actuator_schedule::{BackupSchedule, CronSchedule, Retention};
 #[cfg(feature = "search")]
 pub use backup_actuator_search as search;
 #[cfg(feature = "search")]

@@ -315,9 +315,51 @@ pub struct ServeArgs {
     #[arg(long = "memory-outcome", value_name = "GLOB=OUTCOME", env = "BACKUP_ACTUATOR_MEMORY_OUTCOME", value_delimiter = ';', value_parser = parse_memory_outcome)]
     pub memory_outcomes: Vec<MemoryOutcome>,
 
-    /// The zone `startTime` is written in: an IANA name or an offset such as `+01:00`.
+    /// The zone `startTime` is written in and `--schedule` is evaluated
+    /// in: an IANA name or an offset such as `+01:00`.
     #[arg(long, env = "BACKUP_ACTUATOR_TIME_ZONE", default_value = "UTC", value_parser = parse_zone)]
     pub time_zone: OutputZone,
+
+    /// Trigger a backup at every slot of this 5-field cron expression
+    /// (`0 2 * * *`, `@daily`), evaluated in `--time-zone`. The backup id is
+    /// the slot's start in UTC as YYYYMMDDHHMMSS, the same in every replica,
+    /// so replicas with the same schedule make one backup per slot. Needs
+    /// `--repository`.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_SCHEDULE",
+        value_name = "CRON",
+        help_heading = "Scheduled backups"
+    )]
+    pub schedule: Option<String>,
+
+    /// Keep the N newest COMPLETE scheduled backups; delete older ones.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_KEEP_LAST",
+        value_name = "N",
+        help_heading = "Scheduled backups"
+    )]
+    pub keep_last: Option<usize>,
+
+    /// Keep every COMPLETE scheduled backup younger than this (`7d`,
+    /// `36h`); with `--keep-last`, a backup is kept if either keeps it.
+    #[arg(long, env = "BACKUP_ACTUATOR_KEEP_WITHIN", value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Scheduled backups")]
+    pub keep_within: Option<Duration>,
+
+    /// Log what retention would delete, and delete nothing.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_RETENTION_DRY_RUN",
+        help_heading = "Scheduled backups"
+    )]
+    pub retention_dry_run: bool,
+
+    /// For tests only: let `--schedule` take a leading seconds field
+    /// (`*/2 * * * * *`), so an end-to-end test need not wait a minute per
+    /// slot. Hidden: a backup every few seconds is no way to treat a cluster.
+    #[arg(long, env = "BACKUP_ACTUATOR_SCHEDULE_SECONDS", hide = true)]
+    pub schedule_seconds: bool,
 
     /// Serve Prometheus metrics at `{base-path}/prometheus` (OpenMetrics
     /// text to scrapers that ask for it, else the classic Prometheus text

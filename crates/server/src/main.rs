@@ -15,6 +15,7 @@ mod cli;
 mod client;
 mod files;
 mod restore;
+mod schedule;
 mod serve;
 
 use std::io::IsTerminal;
@@ -48,6 +49,8 @@ enum StartError {
     },
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("{0}")]
+    Schedule(#[from] crate::schedule::ScheduleFlagError),
 }
 
 fn main() -> ExitCode {
@@ -118,6 +121,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         builder = builder.metrics(BackupMetrics::new());
     }
     let service = builder.build();
+    let schedule = schedule::build_schedule(&args, &service)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -126,7 +130,17 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
     runtime.block_on(async move {
         // Installed before the listener is announced, so a signal sent as
         // soon as the startup line appears is handled (see shutdown_signal).
-        let shutdown = serve::shutdown_signal();
+        let signal = serve::shutdown_signal();
+        // One signal stops both the listener and the schedule.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            signal.await;
+            let _ = stop.send(true);
+        });
+        let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let shutdown = until_stopped(stopped.clone());
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|source| StartError::Bind {
@@ -158,6 +172,10 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
                  and delete backups"
             );
         }
+        let schedule = schedule.map(|schedule| {
+            schedule::announce(&schedule, &args);
+            tokio::spawn(schedule.run(until_stopped(stopped.clone())))
+        });
         let options = ServeOptions {
             header_read_timeout: args.header_read_timeout,
             max_connections: args.max_connections as usize,
@@ -171,6 +189,13 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
                 serve::serve(listener, layer.layer(service), options, shutdown).await;
             }
             None => serve::serve(listener, service, options, shutdown).await,
+        }
+        if let Some(schedule) = schedule {
+            // SPEC §10: a running trigger or deletion finishes first.
+            if schedule.await.is_err() {
+                tracing::error!("the schedule stopped with a panic");
+            }
+            tracing::info!("schedule stopped");
         }
         Ok(())
     })

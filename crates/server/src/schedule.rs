@@ -1,0 +1,103 @@
+//! `--schedule` and its retention flags: checked before the port is bound,
+//! then run beside the listener (SPEC §10).
+
+use backup_actuator_schedule::{BackupSchedule, CronSchedule, Retention, ScheduleError};
+use backup_actuator_service::BackupService;
+
+use crate::cli::ServeArgs;
+
+/// Why the schedule flags cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleFlagError {
+    /// A retention flag without `--schedule`: there would be nothing to prune.
+    #[error("{flag} applies to scheduled backups only; add --schedule CRON (retention never deletes manual backups)")]
+    RetentionWithoutSchedule {
+        /// The first such flag.
+        flag: &'static str,
+    },
+    /// `--retention-dry-run` with no rule to try.
+    #[error("--retention-dry-run needs --keep-last or --keep-within")]
+    DryRunWithoutRule,
+    /// A schedule with nowhere to back up to.
+    #[error("--schedule needs --repository: scheduled backups go to a snapshot repository")]
+    NoRepository,
+    /// A bad expression or rule.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+}
+
+/// The schedule the flags ask for, or `None` without `--schedule`.
+pub fn build_schedule(
+    args: &ServeArgs,
+    service: &BackupService,
+) -> Result<Option<BackupSchedule>, ScheduleFlagError> {
+    let has_rule = args.keep_last.is_some() || args.keep_within.is_some();
+    let Some(expression) = &args.schedule else {
+        let flag = if args.keep_last.is_some() {
+            Some("--keep-last")
+        } else if args.keep_within.is_some() {
+            Some("--keep-within")
+        } else if args.retention_dry_run {
+            Some("--retention-dry-run")
+        } else {
+            None
+        };
+        return match flag {
+            Some(flag) => Err(ScheduleFlagError::RetentionWithoutSchedule { flag }),
+            None => Ok(None),
+        };
+    };
+    let cron = if args.schedule_seconds {
+        CronSchedule::parse_with_seconds(expression, &args.time_zone)?
+    } else {
+        CronSchedule::parse(expression, &args.time_zone)?
+    };
+    if args.retention_dry_run && !has_rule {
+        return Err(ScheduleFlagError::DryRunWithoutRule);
+    }
+    if service.repository().is_none() {
+        return Err(ScheduleFlagError::NoRepository);
+    }
+    let mut builder = BackupSchedule::builder(service.clone(), cron);
+    if has_rule {
+        let mut retention = Retention::builder().dry_run(args.retention_dry_run);
+        if let Some(n) = args.keep_last {
+            retention = retention.keep_last(n);
+        }
+        if let Some(within) = args.keep_within {
+            retention = retention.keep_within(within);
+        }
+        builder = builder.retention(retention.build()?);
+    }
+    Ok(Some(builder.build()?))
+}
+
+/// The startup line of a schedule: its expression, zone, next slot and
+/// retention.
+pub fn announce(schedule: &BackupSchedule, args: &ServeArgs) {
+    let retention = match (args.keep_last, args.keep_within) {
+        (None, None) => "none (nothing is deleted)".to_owned(),
+        (last, within) => {
+            let mut rules = Vec::new();
+            if let Some(n) = last {
+                rules.push(format!("keep-last {n}"));
+            }
+            if let Some(d) = within {
+                rules.push(format!("keep-within {}", humantime::format_duration(d)));
+            }
+            if args.retention_dry_run {
+                rules.push("dry run".to_owned());
+            }
+            rules.join(", ")
+        }
+    };
+    match schedule.next_slot() {
+        Ok(next) => tracing::info!(
+            "scheduled backups {}: next slot {} at {}; retention: {retention}",
+            schedule.cron(),
+            next.id(),
+            next.start(),
+        ),
+        Err(err) => tracing::warn!("scheduled backups {}: {err}", schedule.cron()),
+    }
+}
