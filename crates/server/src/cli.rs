@@ -701,4 +701,88 @@ mod tests {
         assert!(serve(&["--prefix", "Bad*Prefix"]).unwrap().plan().is_err());
         assert!(serve(&["--app-version", "latest"]).unwrap().plan().is_err());
     }
+
+    #[test]
+    fn client_options_default_as_spec_9() {
+        let cli = Cli::try_parse_from(["backup-actuator", "backup", "list"]).unwrap();
+        let Command::Backup(args) = cli.command else {
+            panic!("not backup")
+        };
+        assert_eq!(args.client.url, "http://127.0.0.1:8092");
+        assert_eq!(args.client.base_path, "/actuator");
+        assert_eq!(args.client.token_file, None);
+        assert_eq!(args.client.output, Output::Table);
+        assert_eq!(args.client.poll_interval, Duration::from_secs(1));
+        // The common options go before or after the command.
+        let cli = Cli::try_parse_from([
+            "backup-actuator",
+            "backup",
+            "wait",
+            "7",
+            "--timeout",
+            "30m",
+            "--output",
+            "json",
+        ])
+        .unwrap();
+        let Command::Backup(args) = cli.command else {
+            panic!("not backup")
+        };
+        assert_eq!(args.client.output, Output::Json);
+        assert!(
+            matches!(args.command, BackupCommand::Wait { timeout: Some(t), .. } if t == Duration::from_secs(1800))
+        );
+    }
+
+    #[test]
+    fn a_bad_backup_id_is_a_usage_error() {
+        for id in ["abc", "1,*", "9223372036854775808", "1.5"] {
+            let err = Cli::try_parse_from(["backup-actuator", "backup", "status", id]).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{id}");
+            assert!(
+                err.to_string()
+                    .contains(&format!("invalid backup ID [{id}]")),
+                "{err}"
+            );
+        }
+        // A negative id reads as an unknown option: a usage error too.
+        let err = Cli::try_parse_from(["backup-actuator", "backup", "status", "-1"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn restore_takes_the_cluster_options_of_serve() {
+        let cli = Cli::try_parse_from([
+            "backup-actuator",
+            "restore",
+            "7",
+            "--backend",
+            "opensearch",
+            "--url",
+            "https://os:9200",
+            "--repository",
+            "backups",
+            "--prefix",
+            "orders",
+            "--bearer-token-file",
+            "/t",
+            "--yes",
+            "--delete-existing",
+        ])
+        .unwrap();
+        let Command::Restore(args) = cli.command else {
+            panic!("not restore")
+        };
+        assert_eq!(args.id.get(), 7);
+        assert!(args.yes && args.delete_existing);
+        assert_eq!(args.cluster.backend, Backend::Opensearch);
+        assert_eq!(args.cluster.url.as_deref(), Some("https://os:9200"));
+        assert_eq!(args.cluster.repository.as_deref(), Some("backups"));
+        assert_eq!(args.cluster.prefix, "orders");
+        assert!(args.cluster.bearer_token_file.is_some());
+        // Checked like serve's: a repository name with a wildcard is refused.
+        assert!(
+            Cli::try_parse_from(["backup-actuator", "restore", "7", "--repository", "b*"]).is_err()
+        );
+    }
 }
