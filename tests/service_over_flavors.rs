@@ -270,7 +270,8 @@ async fn trigger_duplicate_rollback_delete(flavor: Flavor) {
     cluster.set_completion_delay(Duration::from_secs(60));
     let service = service(flavor, &cluster, REPO, Compatibility::Documented);
 
-    // POST = one look-up + one create per part, with the documented body.
+    // POST = look-up, claim, look-up, one create per part with the
+    // documented body, release of the claim (SPEC §6).
     cluster.clear_requests();
     let (status, body) = send(
         &service,
@@ -282,8 +283,17 @@ async fn trigger_duplicate_rollback_delete(flavor: Flavor) {
     assert_eq!(status, 202, "{flavor}: {body}");
     let requests = cluster.requests();
     let sent: Vec<_> = requests.iter().filter(|r| r.path != "/").collect();
-    assert_eq!(sent.len(), 3, "{flavor}: {sent:?}");
-    for (n, create) in sent[1..].iter().enumerate() {
+    assert_eq!(sent.len(), 6, "{flavor}: {sent:?}");
+    assert_eq!(
+        sent[1].decoded_path(),
+        format!("/_snapshot/{REPO}/camunda_optimize_20260220181029_claim")
+    );
+    assert_eq!(sent[5].method, Method::DELETE);
+    assert_eq!(
+        sent[5].decoded_path(),
+        format!("/_snapshot/{REPO}/camunda_optimize_20260220181029_claim")
+    );
+    for (n, create) in sent[3..5].iter().enumerate() {
         assert_eq!(create.method, Method::PUT);
         assert_eq!(
             create.decoded_path(),
