@@ -209,7 +209,30 @@ fn service(store: Arc<dyn SnapshotStore>) -> BackupService {
     BackupService::builder(store, BackupPlan::optimize("8.6.0").unwrap())
         .repository(REPO)
         .compatibility(Compatibility::Documented)
+        // One look, not 30 s of them: a POST cell's unknown outcome starts a
+        // background watch (SPEC §6) whose requests would otherwise meet the
+        // next cell's fault. The watch itself is proved in `races`.
+        .unknown_outcome_watch(Duration::ZERO)
         .build()
+}
+
+/// Waits until the background work a cell may leave (the unknown-outcome
+/// watch and its claim release) has sent its last request, so the next
+/// cell's one-shot fault meets the request that cell makes.
+async fn settle(cluster: &EmulatedCluster) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let before = cluster.requests().len();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let quiet = cluster.requests().len() == before;
+        let claimed = cluster
+            .snapshot_names(REPO)
+            .iter()
+            .any(|name| name.ends_with("_claim"));
+        if (quiet && !claimed) || Instant::now() >= deadline {
+            return;
+        }
+    }
 }
 
 fn request(op: Op, id: u64) -> Request<Full<Bytes>> {
@@ -299,6 +322,7 @@ async fn run_flavor(flavor: Flavor, rows: &mut Vec<Row>, failures: &mut Vec<Stri
             let started = Instant::now();
             let (response, body) = call(svc, request(op, target)).await;
             let took = started.elapsed();
+            settle(&cluster).await;
             cluster.clear_faults();
             let status = response.status().as_u16();
             let code = serde_json::from_slice::<serde_json::Value>(&body)

@@ -7,8 +7,6 @@
 //! (plain `http://`, userinfo allowed) and an `fs` location under
 //! `BACKUP_ACTUATOR_TEST_REPO_LOCATION`; see `backup_actuator_testkit::live`.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,46 +15,18 @@ use backup_actuator_reliability::call;
 use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
 use backup_actuator_service::BackupService;
 use backup_actuator_store::SnapshotStore;
-use backup_actuator_testkit::live::{cluster, LiveCluster, LiveProduct};
-use base64::prelude::{Engine as _, BASE64_STANDARD};
+use backup_actuator_testkit::live::{cluster, LiveProduct};
 use bytes::Bytes;
 use http::{Method, Request};
 use http_body_util::Full;
 
-/// One plain-HTTP request for the set-up the store does not make.
-fn admin(live: &LiveCluster, method: &str, path: &str, body: &str) -> (u16, String) {
-    let rest = live
-        .url
-        .strip_prefix("http://")
-        .expect("the live race test speaks plain http");
-    let authority = rest.split('/').next().unwrap();
-    let (auth, host) = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => (
-            format!(
-                "Authorization: Basic {}\r\n",
-                BASE64_STANDARD.encode(userinfo)
-            ),
-            host,
-        ),
-        None => (String::new(), authority),
-    };
-    let mut stream = TcpStream::connect(host).expect("the live engine listens");
-    let request = format!(
-        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, answer)
-}
-
-fn instance(product: LiveProduct, url: &str, repository: &str, version: &str) -> BackupService {
+fn instance(
+    product: LiveProduct,
+    url: &str,
+    repository: &str,
+    index: &str,
+    version: &str,
+) -> BackupService {
     let timeout = Duration::from_secs(30);
     let store: Arc<dyn SnapshotStore> = match product {
         LiveProduct::OpenSearch => Arc::new(
@@ -72,7 +42,15 @@ fn instance(product: LiveProduct, url: &str, repository: &str, version: &str) ->
                 .unwrap(),
         ),
     };
-    BackupService::builder(store, BackupPlan::optimize(version).unwrap())
+    // Optimize's two-part shape over an index of this test's own, so the
+    // race needs no Optimize indices and leaves other suites' alone.
+    let plan = BackupPlan::builder()
+        .version(version)
+        .part([index])
+        .part([index])
+        .build()
+        .unwrap();
+    BackupService::builder(store, plan)
         .repository(repository)
         .build()
 }
@@ -84,19 +62,12 @@ async fn mixed_version_race(product: LiveProduct) {
         .unwrap()
         .as_millis();
     let repository = format!("backup_actuator_live_races_{}_{unique}", std::process::id());
-    let (status, answer) = admin(
-        &live,
-        "PUT",
-        &format!("_snapshot/{repository}"),
-        &format!(
-            r#"{{"type":"fs","settings":{{"location":"{}/{repository}"}}}}"#,
-            live.repo_location
-        ),
-    );
-    assert_eq!(status, 200, "{answer}");
+    live.register_fs_repository(&repository, &[]);
+    let index = format!("backup-actuator-live-races-{unique}");
+    live.must("PUT", &index, None, &[200]);
     let instances: Vec<BackupService> = ["8.6.0", "8.6.1", "8.7.0"]
         .iter()
-        .map(|v| instance(product, &live.url, &repository, v))
+        .map(|v| instance(product, &live.url, &repository, &index, v))
         .collect();
     for round in 0..3u64 {
         let id = 4200 + round;
@@ -124,13 +95,14 @@ async fn mixed_version_race(product: LiveProduct) {
             }
         }
         assert_eq!(accepted, 1, "round {round}");
-        let (status, answer) = admin(
-            &live,
-            "GET",
-            &format!("_snapshot/{repository}/camunda_optimize_{id}_*"),
-            "",
-        );
-        assert_eq!(status, 200, "{answer}");
+        let answer = live
+            .must(
+                "GET",
+                &format!("_snapshot/{repository}/camunda_optimize_{id}_*"),
+                None,
+                &[200],
+            )
+            .body;
         assert!(
             !answer.contains("_claim"),
             "the claim is released: {answer}"
@@ -147,7 +119,8 @@ async fn mixed_version_race(product: LiveProduct) {
         let (response, _) = call(&instances[0], request).await;
         assert_eq!(response.status(), 204);
     }
-    admin(&live, "DELETE", &format!("_snapshot/{repository}"), "");
+    live.must("DELETE", &format!("_snapshot/{repository}"), None, &[200]);
+    live.must("DELETE", &index, None, &[200]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

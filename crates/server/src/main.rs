@@ -109,10 +109,9 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         .unknown_outcome_watch(unknown_outcome_watch(args.cluster.request_timeout))
         // Longer than any POST: at most parts + 4 cluster calls, each within
         // the request timeout, plus the watch.
-        .claim_expiry(
-            backup_actuator_service::DEFAULT_CLAIM_EXPIRY
-                .max(args.cluster.request_timeout * 10 + unknown_outcome_watch(args.cluster.request_timeout)),
-        )
+        .claim_expiry(backup_actuator_service::DEFAULT_CLAIM_EXPIRY.max(
+            args.cluster.request_timeout * 10 + unknown_outcome_watch(args.cluster.request_timeout),
+        ))
         .health(args.health_timeout);
     if let Some(repository) = &args.cluster.repository {
         builder = builder.repository(repository);
