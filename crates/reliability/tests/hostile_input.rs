@@ -109,8 +109,13 @@ fn is_allowed_call(call: &StoreCall) -> bool {
                     .and_then(|p| p.strip_suffix("_*"))
                     .is_some_and(digits)
         }
-        StoreCall::Create(name) => plan.parse_snapshot_name(name).is_some(),
-        StoreCall::Delete(names) => names.iter().all(|n| plan.parse_snapshot_name(n).is_some()),
+        // A part, or the version-free claim of an id (SPEC §6).
+        StoreCall::Create(name) => {
+            plan.parse_snapshot_name(name).is_some() || plan.claim_id(name).is_some()
+        }
+        StoreCall::Delete(names) => names
+            .iter()
+            .all(|n| plan.parse_snapshot_name(n).is_some() || plan.claim_id(n).is_some()),
     }
 }
 

@@ -693,7 +693,8 @@ impl Shared {
         Ok(json_response(StatusCode::ACCEPTED, body.into_bytes()))
     }
 
-    /// POST: claim the id, look again, create the parts, release the claim.
+    /// POST: claim the id, look again, create the parts; the claim stays
+    /// with the backup.
     ///
     /// Why of many concurrent POSTs of one id at most one answers 202, in
     /// this process or across processes on any versions (part names differ
@@ -704,20 +705,22 @@ impl Shared {
     ///    snapshot of a name that exists or is being created, so at any
     ///    moment at most one POST holds the claim. A refused claim is 409.
     /// 2. The holder looks for parts of the id again *after* its claim was
-    ///    accepted, and answers 409 if it finds any.
-    /// 3. The holder releases (deletes) the claim only after every part it
-    ///    created was accepted by the cluster (and so is visible to a look-up),
-    ///    or after it deleted them again.
+    ///    accepted, and answers 409 if it finds any (parts made by a
+    ///    process that predates the claim).
+    /// 3. A holder that answers 202 keeps the claim: it is deleted only
+    ///    with the backup's parts, by DELETE. A holder that fails releases
+    ///    it only after it deleted the parts it created.
     ///
-    /// Take two POSTs A and B that both got 202. Both held the claim, so one
-    /// of them, A, released it before B's claim was accepted. A released it
-    /// after its parts existed, so B's look in step 2, which came after its
-    /// claim, found A's parts and B answered 409: a contradiction (unless
-    /// someone DELETEd A's backup in between, which makes B a new backup).
+    /// Take two POSTs A and B that both got 202. Both held the claim, so
+    /// the claim was removed between A's claim and B's. A answered 202, so
+    /// only a DELETE of A's backup removes it, and B is then a new backup
+    /// of a free id. A claim removed by a failed POST or as stale belongs to
+    /// a POST that did not answer 202.
     ///
-    /// A claim left by a crashed process is removed by a POST of the id once
-    /// that process has seen the same claim standing for longer than the
-    /// claim expiry, which is longer than any POST takes. A claim is kept while a part whose create outcome is
+    /// A claim left by a crashed process, with no part beside it, is removed
+    /// by a POST of the id once that process has seen the same claim
+    /// standing for longer than the claim expiry, which is longer than any
+    /// POST takes. A claim is kept while a part whose create outcome is
     /// unknown may still appear, so that the part found then is this POST's.
     ///
     /// `trigger` goes into the parts' metadata; the names created are returned.
@@ -775,13 +778,13 @@ impl Shared {
         {
             Ok(found) => found,
             Err(err) => {
-                self.release_claim(repository, id).await;
+                self.release_claim_later(repository, id);
                 return Err(api_error(err, Some(id)));
             }
         };
         let existing = self.parts_of(id, found);
         if !existing.is_empty() {
-            self.release_claim(repository, id).await;
+            self.release_claim_later(repository, id);
             return Err(ApiError::BackupExists {
                 backup_id: id,
                 snapshots: existing,
@@ -804,13 +807,15 @@ impl Shared {
                     self.watch_unknown(repository, id, vec![part.name]).await;
                     return Err(unknown_outcome(api_error(err, Some(id)), true));
                 }
-                self.release_claim(repository, id).await;
+                self.release_claim_later(repository, id);
                 return Err(api_error(err, Some(id)));
             }
             created.push(part.name);
         }
-        // Step 3: every part was accepted, so a look-up finds them now.
-        self.release_claim(repository, id).await;
+        // Step 3: the claim stays with the backup; DELETE removes it with
+        // the parts. Releasing it here would be as safe, but a real engine
+        // queues a snapshot delete behind the running snapshots, so the
+        // POST would wait for the whole backup (seen on OpenSearch 2.19).
         tracing::info!(snapshots = ?created, "backup triggered");
         Ok(created)
     }
@@ -848,6 +853,25 @@ impl Shared {
     }
 
     /// Deletes this POST's claim; a failure leaves it to expire.
+    /// [`Shared::release_claim`] in the background: an engine queues the
+    /// delete behind running snapshots, and a failed POST's answer must
+    /// not wait for other backups to finish. Without a tokio runtime it
+    /// is not released; the next POST of the id removes it once expired.
+    fn release_claim_later(self: &Arc<Self>, repository: &str, id: BackupId) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let shared = Arc::clone(self);
+                let repository = repository.to_owned();
+                let release = async move { shared.release_claim(&repository, id).await };
+                runtime.spawn(release.instrument(tracing::Span::current()));
+            }
+            Err(_) => tracing::warn!(
+                snapshot = %self.plan.claim_name(id),
+                "no tokio runtime to release the claim on; the next POST of this id removes it once expired"
+            ),
+        }
+    }
+
     async fn release_claim(&self, repository: &str, id: BackupId) {
         let name = self.plan.claim_name(id);
         match self
@@ -981,9 +1005,15 @@ impl Shared {
                 .map_err(|e| api_error(e, Some(id)))?;
             // Only names that are parts of this backup: a hand-made
             // `{prefix}_{id}_before_upgrade` matches the pattern but is kept.
-            let names = self.parts_of(id, found);
+            // The backup's claim goes with its parts, in the same request.
+            let claim = self.plan.claim_name(id);
+            let has_claim = found.iter().any(|s| s.name == claim);
+            let mut names = self.parts_of(id, found);
             if names.is_empty() {
                 return Ok(names);
+            }
+            if has_claim {
+                names.push(claim);
             }
             match self.store.delete_snapshots(repository, &names).await {
                 Ok(()) => {
