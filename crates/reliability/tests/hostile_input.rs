@@ -122,7 +122,9 @@ fn is_allowed_call(call: &StoreCall) -> bool {
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
+        // POST waits for its claim's release with a timeout.
         tokio::runtime::Builder::new_current_thread()
+            .enable_time()
             .build()
             .unwrap()
     })

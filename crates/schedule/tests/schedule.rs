@@ -223,6 +223,8 @@ async fn scheduled_parts_carry_trigger_schedule_in_their_metadata() {
         .requests()
         .iter()
         .filter(|r| r.method == http::Method::PUT)
+        // The parts, not the claim POST takes first (SPEC §6).
+        .filter(|r| r.path.contains("_part_"))
         .filter_map(|r| r.body_json())
         .collect();
     assert_eq!(creates.len(), 2);

@@ -161,6 +161,9 @@ impl fmt::Debug for BackupService {
 impl BackupService {
     /// Starts the configuration of a service over `store` that makes
     /// backups by `plan`.
+    ///
+    /// The service runs on tokio with its time driver on (as `#[tokio::main]`
+    /// gives): a POST waits a bounded time for its claim's release.
     pub fn builder(store: Arc<dyn SnapshotStore>, plan: BackupPlan) -> BackupServiceBuilder {
         BackupServiceBuilder {
             shared: Shared {
@@ -693,8 +696,7 @@ impl Shared {
         Ok(json_response(StatusCode::ACCEPTED, body.into_bytes()))
     }
 
-    /// POST: claim the id, look again, create the parts; the claim stays
-    /// with the backup.
+    /// POST: claim the id, look again, create the parts, release the claim.
     ///
     /// Why of many concurrent POSTs of one id at most one answers 202, in
     /// this process or across processes on any versions (part names differ
@@ -705,17 +707,18 @@ impl Shared {
     ///    snapshot of a name that exists or is being created, so at any
     ///    moment at most one POST holds the claim. A refused claim is 409.
     /// 2. The holder looks for parts of the id again *after* its claim was
-    ///    accepted, and answers 409 if it finds any (parts made by a
-    ///    process that predates the claim).
-    /// 3. A holder that answers 202 keeps the claim: it is deleted only
-    ///    with the backup's parts, by DELETE. A holder that fails releases
-    ///    it only after it deleted the parts it created.
+    ///    accepted, and answers 409 if it finds any.
+    /// 3. The holder releases (deletes) the claim only after every part it
+    ///    created was accepted by the cluster (and so is visible to a look-up),
+    ///    or after it deleted them again.
     ///
-    /// Take two POSTs A and B that both got 202. Both held the claim, so
-    /// the claim was removed between A's claim and B's. A answered 202, so
-    /// only a DELETE of A's backup removes it, and B is then a new backup
-    /// of a free id. A claim removed by a failed POST or as stale belongs to
-    /// a POST that did not answer 202.
+    /// Take two POSTs A and B that both got 202. Both held the claim, so one
+    /// of them, A, released it before B's claim was accepted. A released it
+    /// after its parts existed, so B's look in step 2, which came after its
+    /// claim, found A's parts and B answered 409: a contradiction (unless
+    /// someone DELETEd A's backup in between, which makes B a new backup).
+    /// The release may land late (see [`Shared::release_claim_soon`]); a
+    /// late release only keeps others out longer.
     ///
     /// A claim left by a crashed process, with no part beside it, is removed
     /// by a POST of the id once that process has seen the same claim
@@ -778,13 +781,13 @@ impl Shared {
         {
             Ok(found) => found,
             Err(err) => {
-                self.release_claim_later(repository, id);
+                self.release_claim_soon(repository, id).await;
                 return Err(api_error(err, Some(id)));
             }
         };
         let existing = self.parts_of(id, found);
         if !existing.is_empty() {
-            self.release_claim_later(repository, id);
+            self.release_claim_soon(repository, id).await;
             return Err(ApiError::BackupExists {
                 backup_id: id,
                 snapshots: existing,
@@ -807,15 +810,13 @@ impl Shared {
                     self.watch_unknown(repository, id, vec![part.name]).await;
                     return Err(unknown_outcome(api_error(err, Some(id)), true));
                 }
-                self.release_claim_later(repository, id);
+                self.release_claim_soon(repository, id).await;
                 return Err(api_error(err, Some(id)));
             }
             created.push(part.name);
         }
-        // Step 3: the claim stays with the backup; DELETE removes it with
-        // the parts. Releasing it here would be as safe, but a real engine
-        // queues a snapshot delete behind the running snapshots, so the
-        // POST would wait for the whole backup (seen on OpenSearch 2.19).
+        // Step 3: every part was accepted, so a look-up finds them now.
+        self.release_claim_soon(repository, id).await;
         tracing::info!(snapshots = ?created, "backup triggered");
         Ok(created)
     }
@@ -853,22 +854,33 @@ impl Shared {
     }
 
     /// Deletes this POST's claim; a failure leaves it to expire.
-    /// [`Shared::release_claim`] in the background: an engine queues the
-    /// delete behind running snapshots, and a failed POST's answer must
-    /// not wait for other backups to finish. Without a tokio runtime it
-    /// is not released; the next POST of the id removes it once expired.
-    fn release_claim_later(self: &Arc<Self>, repository: &str, id: BackupId) {
+    /// Releases the claim, waiting at most [`CLAIM_RELEASE_WAIT`] for it.
+    ///
+    /// A real engine queues a snapshot delete behind the running snapshots
+    /// of the repository, so a POST that waited for the release would wait
+    /// for the whole backup (seen on OpenSearch 2.19: 202 only once
+    /// COMPLETE). Past the wait the release goes on in the background; if
+    /// it never lands, DELETE removes the claim with the parts, and a claim
+    /// with no part beside it expires. Without a tokio runtime it runs
+    /// inline.
+    async fn release_claim_soon(self: &Arc<Self>, repository: &str, id: BackupId) {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 let shared = Arc::clone(self);
                 let repository = repository.to_owned();
                 let release = async move { shared.release_claim(&repository, id).await };
-                runtime.spawn(release.instrument(tracing::Span::current()));
+                let task = runtime.spawn(release.instrument(tracing::Span::current()));
+                if tokio::time::timeout(CLAIM_RELEASE_WAIT, task)
+                    .await
+                    .is_err()
+                {
+                    tracing::info!(
+                        snapshot = %self.plan.claim_name(id),
+                        "the cluster queued the claim's release behind running snapshots; it goes on in the background"
+                    );
+                }
             }
-            Err(_) => tracing::warn!(
-                snapshot = %self.plan.claim_name(id),
-                "no tokio runtime to release the claim on; the next POST of this id removes it once expired"
-            ),
+            Err(_) => self.release_claim(repository, id).await,
         }
     }
 
@@ -1029,6 +1041,10 @@ impl Shared {
         }
     }
 }
+
+/// How long a POST waits for its claim's release before answering; the
+/// rest happens in the background (see `Shared::release_claim_soon`).
+const CLAIM_RELEASE_WAIT: Duration = Duration::from_secs(1);
 
 /// A timeout or a broken answer: the cluster may have done it all the same.
 fn is_unknown_outcome(err: &StoreError) -> bool {

@@ -257,18 +257,19 @@ mod metrics {
                 &format!("backup_actuator_cluster_call_duration_seconds_count{{{labels}}}"),
             )
         };
-        // POST looks up, then creates two parts; DELETE looks up, then deletes.
+        // POST looks up, claims, looks again, creates two parts and
+        // releases the claim (SPEC §6); DELETE looks up, then deletes.
         assert_eq!(
             calls(r#"operation="find_snapshots",outcome="ok""#),
-            Some(2.0)
+            Some(3.0)
         );
         assert_eq!(
             calls(r#"operation="create_snapshot",outcome="ok""#),
-            Some(2.0)
+            Some(3.0)
         );
         assert_eq!(
             calls(r#"operation="delete_snapshots",outcome="ok""#),
-            Some(1.0)
+            Some(2.0)
         );
         assert_eq!(calls(r#"operation="check_health",outcome="ok""#), Some(1.0));
 

@@ -412,7 +412,9 @@ mod injection {
     use proptest::prelude::*;
 
     fn runtime() -> tokio::runtime::Runtime {
+        // POST waits for its claim's release with a timeout.
         tokio::runtime::Builder::new_current_thread()
+            .enable_time()
             .build()
             .unwrap()
     }
