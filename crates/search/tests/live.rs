@@ -51,11 +51,24 @@ fn live(product: LiveProduct) -> Option<Live> {
     })
 }
 
+/// Milliseconds since the epoch, made unique within this process: tests
+/// run in parallel, and two that asked in the same millisecond shared one
+/// repository (and one deleted it under the other).
 fn unique() -> u64 {
-    SystemTime::now()
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
-        .as_millis() as u64
+        .as_millis() as u64;
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last + 1);
+        match LAST.compare_exchange(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
+    }
 }
 
 /// A raw transport for the set-up calls the store does not make.
