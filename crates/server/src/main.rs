@@ -173,6 +173,13 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         }
         let schedule = schedule.map(|schedule| {
             schedule::announce(&schedule, &args);
+            if let Some(metrics) = service.metrics().cloned() {
+                tokio::spawn(schedule::record_metrics(
+                    schedule.subscribe(),
+                    metrics,
+                    args.retention_dry_run,
+                ));
+            }
             tokio::spawn(schedule.run(until_stopped(stopped.clone())))
         });
         let options = ServeOptions {

@@ -101,3 +101,34 @@ pub fn announce(schedule: &BackupSchedule, args: &ServeArgs) {
         Err(err) => tracing::warn!("scheduled backups {}: {err}", schedule.cron()),
     }
 }
+
+/// Feeds the schedule's slot reports into the SPEC §11 metrics: scheduled
+/// runs by outcome, backups deleted by retention (not in a dry run), and
+/// the newest-COMPLETE gauge when a scheduled backup ends COMPLETE. Ends
+/// when the schedule does.
+pub async fn record_metrics(
+    mut reports: tokio::sync::broadcast::Receiver<backup_actuator_schedule::SlotReport>,
+    metrics: backup_actuator_service::BackupMetrics,
+    dry_run: bool,
+) {
+    use backup_actuator_schedule::TriggerOutcome;
+    use backup_actuator_service::ScheduledRun;
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let report = match reports.recv().await {
+            Ok(report) => report,
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return,
+        };
+        metrics.record_scheduled_run(match report.trigger {
+            TriggerOutcome::Created { .. } => ScheduledRun::Triggered,
+            TriggerOutcome::TakenByPeer { .. } => ScheduledRun::TakenByPeer,
+            TriggerOutcome::Failed { .. } => ScheduledRun::Failed,
+        });
+        if !dry_run {
+            for _ in &report.deletions {
+                metrics.record_retention_delete();
+            }
+        }
+    }
+}
