@@ -177,6 +177,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
                 tokio::spawn(schedule::record_metrics(
                     schedule.subscribe(),
                     metrics,
+                    service.clone(),
                     args.retention_dry_run,
                 ));
             }

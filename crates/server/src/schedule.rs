@@ -104,11 +104,13 @@ pub fn announce(schedule: &BackupSchedule, args: &ServeArgs) {
 
 /// Feeds the schedule's slot reports into the SPEC §11 metrics: scheduled
 /// runs by outcome, backups deleted by retention (not in a dry run), and
-/// the newest-COMPLETE gauge when a scheduled backup ends COMPLETE. Ends
-/// when the schedule does.
+/// the newest-COMPLETE gauge when a scheduled backup ends COMPLETE (read
+/// once more, as GET one reads it, for its start time). Ends when the
+/// schedule does.
 pub async fn record_metrics(
     mut reports: tokio::sync::broadcast::Receiver<backup_actuator_schedule::SlotReport>,
     metrics: backup_actuator_service::BackupMetrics,
+    service: BackupService,
     dry_run: bool,
 ) {
     use backup_actuator_schedule::TriggerOutcome;
@@ -128,6 +130,30 @@ pub async fn record_metrics(
         if !dry_run {
             for _ in &report.deletions {
                 metrics.record_retention_delete();
+            }
+        }
+        if report.final_state == Some(backup_actuator_core::BackupState::Complete) {
+            let id = report.slot.id();
+            if let Some(repository) = service.repository() {
+                match service
+                    .store()
+                    .find_snapshots(repository, &service.plan().lookup_pattern(id))
+                    .await
+                {
+                    Ok(found) => {
+                        let backups = backup_actuator_core::Backups::from_snapshots(
+                            service.plan(),
+                            found,
+                            &Default::default(),
+                        );
+                        if let Some(backup) = backups.into_backup(id) {
+                            metrics.observe_backup(&backup);
+                        }
+                    }
+                    Err(err) => {
+                        tracing::warn!(backup_id = id.get(), error = %err, "cannot read the scheduled backup for the metrics");
+                    }
+                }
             }
         }
     }
