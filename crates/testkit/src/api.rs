@@ -7,11 +7,11 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderMap, Method};
 
-use crate::cluster::Core;
 use crate::glob;
 use crate::json::{filter_path, obj, J};
 use crate::model::{RuleOutcome, ShardFailure, SnapshotState};
-use crate::state::{render_snapshot, Credential, RenderOpts, Repo, Snap, State};
+use crate::state::{render_snapshot, Core, Credential, RenderOpts, Repo, Snap, State};
+use crate::url;
 use crate::Flavor;
 
 /// A request as the handlers see it.
@@ -198,11 +198,7 @@ impl<'a> Params<'a> {
     }
 
     fn raw(&self, name: &str) -> Option<&'a str> {
-        self.pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        url::last_value(self.pairs, name)
     }
 
     fn str(&mut self, name: &'static str) -> Option<&'a str> {
@@ -403,11 +399,7 @@ pub(crate) fn handle(core: &Core, req: &Req<'_>) -> Rendered {
 }
 
 fn query_value<'a>(req: &Req<'a>, name: &str) -> Option<&'a str> {
-    req.query
-        .iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    url::last_value(req.query, name)
 }
 
 fn render(flavor: Flavor, req: &Req<'_>, reply: Reply, warnings: Vec<String>) -> Rendered {
@@ -505,10 +497,7 @@ fn string_error(status: u16, msg: String, with_status: bool) -> Reply {
 }
 
 fn uri_of(req: &Req<'_>) -> String {
-    match req.raw_query {
-        Some(q) => format!("{}?{}", req.raw_path, q),
-        None => req.raw_path.to_string(),
-    }
+    url::request_uri(req.raw_path, req.raw_query)
 }
 
 fn dispatch(core: &Core, req: &Req<'_>, warnings: &mut Vec<String>) -> R<Reply> {
@@ -545,13 +534,8 @@ fn dispatch(core: &Core, req: &Req<'_>, warnings: &mut Vec<String>) -> R<Reply> 
         }
     }
 
-    let segments: Vec<String> = req
-        .raw_path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| crate::http::percent_decode(s, false))
-        .collect();
-    let decoded_path = crate::http::percent_decode(req.raw_path, false);
+    let segments = url::path_segments(req.raw_path);
+    let decoded_path = url::percent_decode(req.raw_path, false);
     let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
     let m = req.method.clone();
     let mut p = Params::new(req.query, flavor);

@@ -10,19 +10,8 @@ use tokio::task::JoinHandle;
 
 use crate::clock::EmulatorClock;
 use crate::model::{Fault, RecordedRequest, SeededSnapshot, SnapshotRule};
-use crate::state::{fake_uuid, Credential, State};
+use crate::state::{Core, Credential, State};
 use crate::Flavor;
-
-/// What the server task shares with the handles.
-#[derive(Debug)]
-pub(crate) struct Core {
-    pub flavor: Flavor,
-    pub clock: EmulatorClock,
-    pub state: Mutex<State>,
-    pub node_id: String,
-    pub node_name: String,
-    pub cluster_uuid: String,
-}
 
 /// Stops the server when the last handle goes away.
 #[derive(Debug)]
@@ -75,17 +64,7 @@ impl EmulatedCluster {
     pub async fn start(flavor: Flavor) -> std::io::Result<EmulatedCluster> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let core = Arc::new(Core {
-            flavor,
-            clock: EmulatorClock::new(),
-            state: Mutex::new(State {
-                seq: 1000,
-                ..State::default()
-            }),
-            node_id: fake_uuid(7),
-            node_name: "testkit-node-0".to_string(),
-            cluster_uuid: fake_uuid(11),
-        });
+        let core = Arc::new(Core::new(flavor));
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(crate::http::run(listener, core.clone(), rx));
         Ok(EmulatedCluster {

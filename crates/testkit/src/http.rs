@@ -16,56 +16,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::api::{self, Rendered, Req};
-use crate::cluster::Core;
 use crate::model::{FaultKind, RecordedRequest};
+use crate::state::Core;
+use crate::url::parse_query;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
-
-/// Percent-decodes `s` (lossy UTF-8); with `plus_as_space`, `+` becomes a space (query strings).
-pub(crate) fn percent_decode(s: &str, plus_as_space: bool) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' if plus_as_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-pub(crate) fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
-    let Some(q) = q else { return Vec::new() };
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k, true), percent_decode(v, true))
-        })
-        .collect()
-}
 
 /// The response body: whole, or deliberately broken after a prefix.
 pub(crate) enum EmuBody {

@@ -8,10 +8,9 @@
 use http::Method;
 
 use crate::api::EsErr;
-use crate::cluster::Core;
 use crate::json::{obj, J};
 use crate::model::SnapshotState;
-use crate::state::State;
+use crate::state::{Core, State};
 
 /// An answer of this module: status and JSON body (`None` for HEAD).
 pub(crate) type Answer = Result<(u16, Option<J>), EsErr>;

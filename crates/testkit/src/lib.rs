@@ -38,6 +38,7 @@ pub mod live;
 mod live_admin;
 mod model;
 mod state;
+mod url;
 
 pub use clock::EmulatorClock;
 pub use cluster::EmulatedCluster;

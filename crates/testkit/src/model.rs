@@ -496,16 +496,12 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The path with each segment percent-decoded.
     pub fn decoded_path(&self) -> String {
-        crate::http::percent_decode(&self.path, false)
+        crate::url::percent_decode(&self.path, false)
     }
 
     /// The last value of query parameter `name`.
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        crate::url::last_value(&self.query, name)
     }
 
     /// The body parsed as JSON, if it is JSON.

@@ -2,16 +2,48 @@
 //! and the SnapshotInfo serialisation of §4.4.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::clock::format_millis;
+use crate::clock::{format_millis, EmulatorClock};
 use crate::json::{obj, J};
 use crate::model::{
     Fault, RecordedRequest, SeededSnapshot, ShardFailure, SnapshotRule, SnapshotState,
 };
 use crate::Flavor;
+
+/// What the server task shares with the [`EmulatedCluster`](crate::EmulatedCluster) handles:
+/// the emulated node's identity, its clock and the locked state. It lives here, not beside
+/// the handle, because the server needs it too and the handle starts the server: the type
+/// both use belongs below both.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub flavor: Flavor,
+    pub clock: EmulatorClock,
+    pub state: Mutex<State>,
+    pub node_id: String,
+    pub node_name: String,
+    pub cluster_uuid: String,
+}
+
+impl Core {
+    /// A fresh node of `flavor`: no repositories, the clock at the current time.
+    pub fn new(flavor: Flavor) -> Core {
+        Core {
+            flavor,
+            clock: EmulatorClock::new(),
+            state: Mutex::new(State {
+                seq: 1000,
+                ..State::default()
+            }),
+            node_id: fake_uuid(7),
+            node_name: "testkit-node-0".to_string(),
+            cluster_uuid: fake_uuid(11),
+        }
+    }
+}
 
 /// Credentials the emulator accepts once auth is switched on.
 #[derive(Debug, Clone, PartialEq, Eq)]
