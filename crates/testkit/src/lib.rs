@@ -36,6 +36,7 @@ mod indices;
 mod json;
 pub mod live;
 mod live_admin;
+mod live_answer;
 mod model;
 mod state;
 mod url;
