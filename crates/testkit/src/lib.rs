@@ -32,7 +32,6 @@ mod datemath;
 mod flavor;
 mod glob;
 mod http;
-mod indices;
 mod json;
 pub mod live;
 mod live_admin;

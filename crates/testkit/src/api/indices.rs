@@ -1,13 +1,13 @@
 //! What a restore uses besides `_snapshot`: index existence (`HEAD /{index}`), index
 //! deletion (`DELETE /{index}`), `POST _snapshot/{repo}/{snapshot}/_restore` and
-//! `GET _cluster/health/{indices}`. Kept apart from the snapshot handlers in `api.rs`.
+//! `GET _cluster/health/{indices}`. Kept apart from the snapshot handlers.
 //!
 //! A restored index is red (primaries recovering) until the completion delay has passed on
 //! the emulated clock, then green; every other known index is green.
 
 use http::Method;
 
-use crate::api::EsErr;
+use super::error::EsErr;
 use crate::json::{obj, J};
 use crate::model::SnapshotState;
 use crate::state::{Core, State};

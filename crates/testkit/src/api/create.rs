@@ -1,0 +1,335 @@
+//! Create a snapshot (§3): body, name rules, rule outcomes, the new snapshot.
+
+use super::error::{illegal_arg, repo_missing, validation, EsErr, R};
+use super::params::{parse_body_map, Params};
+use super::render::Reply;
+use crate::glob;
+use crate::json::{obj, J};
+use crate::model::{RuleOutcome, ShardFailure, SnapshotState};
+use crate::state::{render_snapshot, Core, RenderOpts, Snap, State};
+use crate::Flavor;
+
+/// The rules of §3.2, in order.
+fn validate_snapshot_name(flavor: Flavor, repo: &str, name: &str) -> R<()> {
+    let rule = if name.is_empty() {
+        Some("cannot be empty".to_string())
+    } else if name.contains(' ') {
+        Some("must not contain whitespace".to_string())
+    } else if name.contains(',') {
+        Some("must not contain ','".to_string())
+    } else if name.contains('#') {
+        Some("must not contain '#'".to_string())
+    } else if name.starts_with('_') {
+        Some("must not start with '_'".to_string())
+    } else if name.to_lowercase() != name {
+        Some("must be lowercase".to_string())
+    } else if name
+        .chars()
+        .any(|c| matches!(c, '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|'))
+    {
+        Some(format!(
+            "must not contain the following characters {}",
+            flavor.invalid_filename_chars()
+        ))
+    } else {
+        None
+    };
+    match rule {
+        None => Ok(()),
+        Some(rule) => Err(EsErr::new(
+            400,
+            "invalid_snapshot_name_exception",
+            format!("[{repo}:{name}] Invalid snapshot name [{name}], {rule}"),
+        )),
+    }
+}
+
+fn bool_field(
+    map: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+    default: bool,
+) -> R<bool> {
+    match map.get(name) {
+        None | Some(serde_json::Value::Null) => Ok(default),
+        Some(serde_json::Value::Bool(b)) => Ok(*b),
+        Some(other) => {
+            let s = other
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| other.to_string());
+            match s.as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(
+                    illegal_arg(format!("Could not convert [{name}] to boolean")).caused_by(
+                        illegal_arg(format!(
+                            "Failed to parse value [{s}] as only [true] or [false] are allowed."
+                        )),
+                    ),
+                ),
+            }
+        }
+    }
+}
+
+fn string_list(v: &serde_json::Value) -> Option<Vec<String>> {
+    match v {
+        serde_json::Value::String(s) => Some(
+            s.split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect(),
+        ),
+        serde_json::Value::Array(a) => a.iter().map(|i| i.as_str().map(str::to_string)).collect(),
+        _ => None,
+    }
+}
+
+/// Resolves `indices` against the known indices: exact names always resolve (and become
+/// known), wildcards expand over known non-hidden indices, `-x` excludes.
+fn resolve_indices(
+    state: &mut State,
+    requested: &[String],
+    ignore_unavailable: bool,
+) -> R<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    if requested.is_empty() || requested == ["_all"] || requested == ["*"] {
+        return Ok(state
+            .known_indices
+            .iter()
+            .filter(|i| !i.starts_with('.'))
+            .cloned()
+            .collect());
+    }
+    for (i, item) in requested.iter().enumerate() {
+        if let Some(ex) = item.strip_prefix('-').filter(|_| i > 0) {
+            out.retain(|n| !glob::matches(ex, n));
+        } else if glob::is_pattern(item) {
+            for n in &state.known_indices {
+                if glob::matches(item, n)
+                    && (!n.starts_with('.') || item.starts_with('.'))
+                    && !out.contains(n)
+                {
+                    out.push(n.clone());
+                }
+            }
+        } else if state.indices_declared && !state.known_indices.contains(item) {
+            if !ignore_unavailable {
+                let mut e = EsErr::new(
+                    404,
+                    "index_not_found_exception",
+                    format!("no such index [{item}]"),
+                );
+                e.extra = vec![
+                    ("resource.type".to_string(), J::from("index_or_alias")),
+                    ("resource.id".to_string(), J::from(item.as_str())),
+                    ("index_uuid".to_string(), J::from("_na_")),
+                    ("index".to_string(), J::from(item.as_str())),
+                ];
+                return Err(e);
+            }
+        } else if !out.contains(item) {
+            state.known_indices.insert(item.clone());
+            out.push(item.clone());
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn create_snapshot(
+    core: &Core,
+    state: &mut State,
+    repo: &str,
+    raw_name: &str,
+    body: &[u8],
+    p: &mut Params<'_>,
+    path: &str,
+) -> R<Reply> {
+    let flavor = core.flavor;
+    let wait = p.bool("wait_for_completion", false)?;
+    p.master_timeout()?;
+    let map = parse_body_map(body)?.unwrap_or_default();
+    // CreateSnapshotRequest.source: unknown body fields are ignored; feature_states exists from 7.12.
+    let indices = match map.get("indices") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(v) => string_list(v).ok_or_else(|| {
+            illegal_arg("malformed indices section, should be an array of strings")
+        })?,
+    };
+    let feature_states = if flavor.es_at_least(7, 12) {
+        match map.get("feature_states") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v @ serde_json::Value::Array(_)) => Some(string_list(v).ok_or_else(|| {
+                illegal_arg("malformed feature_states section, should be an array of strings")
+            })?),
+            Some(_) => {
+                return Err(illegal_arg(
+                    "malformed feature_states section, should be an array of strings",
+                ))
+            }
+        }
+    } else {
+        None
+    };
+    // `partial` only matters with unassigned primaries, which the emulator never has.
+    bool_field(&map, "partial", false)?;
+    let include_global_state = bool_field(&map, "include_global_state", true)?;
+    let ignore_unavailable = bool_field(&map, "ignore_unavailable", false)?;
+    let metadata = match map.get("metadata") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(m @ serde_json::Value::Object(_)) => Some(m.clone()),
+        Some(_) => return Err(illegal_arg("malformed metadata, should be an object")),
+    };
+    p.finish(path)?;
+
+    // CreateSnapshotRequest.validate
+    if let Some(m) = &metadata {
+        let size = serde_json::to_vec(m).map(|v| v.len()).unwrap_or(0);
+        if size > 1024 {
+            return Err(validation(&[format!(
+                "metadata must be smaller than 1024 bytes, but was [{size}]"
+            )]));
+        }
+    }
+
+    let now = core.clock.now_millis();
+    let name = crate::datemath::resolve(raw_name, now).map_err(|e| {
+        EsErr::new(
+            400,
+            "parse_exception",
+            format!("invalid date math expression [{raw_name}]: {e}"),
+        )
+    })?;
+    validate_snapshot_name(flavor, repo, &name)?;
+    let duplicate_type = if flavor.es_at_least(8, 2) {
+        "snapshot_name_already_in_use_exception"
+    } else {
+        "invalid_snapshot_name_exception"
+    };
+    {
+        let r = state.repo_mut(repo).ok_or_else(|| repo_missing(repo))?;
+        r.uuid_known = true;
+        if let Some(existing) = r.snapshots.get(&name) {
+            let why = if existing.is_running(now) {
+                "snapshot with the same name is already in-progress"
+            } else {
+                "snapshot with the same name already exists"
+            };
+            return Err(EsErr::new(
+                400,
+                duplicate_type,
+                format!("[{repo}:{name}] Invalid snapshot name [{name}], {why}"),
+            ));
+        }
+    }
+
+    // Rules: the first matching rule with uses left.
+    let mut outcome = None;
+    for rule in state.rules.iter_mut() {
+        if rule.times == Some(0) || !glob::matches(&rule.pattern, &name) {
+            continue;
+        }
+        if let Some(t) = rule.times.as_mut() {
+            *t -= 1;
+        }
+        outcome = Some(rule.outcome.clone());
+        break;
+    }
+    if let Some(RuleOutcome::Refuse {
+        status,
+        error_type,
+        reason,
+    }) = &outcome
+    {
+        let reason = reason
+            .replace("{repository}", repo)
+            .replace("{snapshot}", &name);
+        return Err(EsErr::new(*status, error_type, reason));
+    }
+
+    let resolved = resolve_indices(state, &indices, ignore_unavailable)?;
+    let features: Vec<(String, Vec<String>)> = if !flavor.es_at_least(7, 12) {
+        Vec::new()
+    } else {
+        match &feature_states {
+            Some(list) if !list.is_empty() => list
+                .iter()
+                .filter(|f| f.as_str() != "none")
+                .map(|f| (f.clone(), Vec::new()))
+                .collect(),
+            _ if include_global_state && flavor.es_at_least(7, 14) => {
+                vec![("geoip".to_string(), vec![".geoip_databases".to_string()])]
+            }
+            _ => Vec::new(),
+        }
+    };
+    let total = resolved.len() as u32;
+    let (final_state, reason, failures) = match outcome {
+        Some(RuleOutcome::Fail { reason }) => {
+            let failures = resolved
+                .iter()
+                .map(|i| {
+                    ShardFailure::new(i.clone(), 0, reason.clone())
+                        .with_node_id(core.node_id.clone())
+                })
+                .collect();
+            (SnapshotState::Failed, Some(reason), failures)
+        }
+        Some(RuleOutcome::Partial { mut failures }) => {
+            if failures.is_empty() {
+                let idx = resolved
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "index".to_string());
+                failures.push(ShardFailure::new(idx, 0, "primary shard is not allocated"));
+            }
+            (SnapshotState::Partial, None, failures)
+        }
+        Some(RuleOutcome::Incompatible) => {
+            (SnapshotState::Incompatible, Some(String::new()), Vec::new())
+        }
+        _ => (SnapshotState::Success, None, Vec::new()),
+    };
+    let total = total.max(failures.len() as u32);
+    let failed = if final_state == SnapshotState::Failed {
+        total
+    } else {
+        failures.len() as u32
+    };
+    let delay = i64::try_from(state.completion_delay.as_millis()).unwrap_or(i64::MAX);
+    let uuid = state.next_uuid();
+    let snap = Snap {
+        name: name.clone(),
+        uuid,
+        indices: resolved,
+        data_streams: Vec::new(),
+        feature_states: features,
+        include_global_state,
+        metadata,
+        start: now,
+        end: now.saturating_add(delay),
+        pending: true,
+        completes_at: Some(now.saturating_add(delay)),
+        final_state,
+        reason,
+        failures,
+        total_shards: total,
+        successful_shards: total.saturating_sub(failed),
+        unreadable: false,
+        blob_missing: false,
+    };
+    let completes_at = snap.end;
+    let r = state.repo_mut(repo).ok_or_else(|| repo_missing(repo))?;
+    r.snapshots.insert(name.clone(), snap);
+    if !wait {
+        return Ok(Reply::ok(obj().f("accepted", true)));
+    }
+    // The waiting request returns once the snapshot is done: time passes meanwhile (§3.1).
+    core.clock.advance_to(completes_at);
+    let now = core.clock.now_millis();
+    let s = &r.snapshots[&name];
+    Ok(Reply::ok(obj().f(
+        "snapshot",
+        render_snapshot(flavor, repo, s, now, RenderOpts::default()),
+    )))
+}
