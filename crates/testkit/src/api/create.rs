@@ -136,6 +136,71 @@ fn resolve_indices(
     Ok(out)
 }
 
+/// The body of a create (`CreateSnapshotRequest.source`): unknown fields are ignored;
+/// `feature_states` exists from 7.12.
+struct CreateBody {
+    indices: Vec<String>,
+    feature_states: Option<Vec<String>>,
+    include_global_state: bool,
+    ignore_unavailable: bool,
+    metadata: Option<serde_json::Value>,
+}
+
+impl CreateBody {
+    /// Reads the fields in the engine's order, so that the first bad one is reported.
+    fn parse(flavor: Flavor, body: &[u8]) -> R<CreateBody> {
+        let map = parse_body_map(body)?.unwrap_or_default();
+        let indices = match map.get("indices") {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(v) => string_list(v).ok_or_else(|| {
+                illegal_arg("malformed indices section, should be an array of strings")
+            })?,
+        };
+        let malformed_features =
+            || illegal_arg("malformed feature_states section, should be an array of strings");
+        let feature_states = match map.get("feature_states") {
+            _ if !flavor.es_at_least(7, 12) => None,
+            None | Some(serde_json::Value::Null) => None,
+            Some(v @ serde_json::Value::Array(_)) => {
+                Some(string_list(v).ok_or_else(malformed_features)?)
+            }
+            Some(_) => return Err(malformed_features()),
+        };
+        // `partial` only matters with unassigned primaries, which the emulator never has.
+        bool_field(&map, "partial", false)?;
+        let include_global_state = bool_field(&map, "include_global_state", true)?;
+        let ignore_unavailable = bool_field(&map, "ignore_unavailable", false)?;
+        let metadata = match map.get("metadata") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(m @ serde_json::Value::Object(_)) => Some(m.clone()),
+            Some(_) => return Err(illegal_arg("malformed metadata, should be an object")),
+        };
+        Ok(CreateBody {
+            indices,
+            feature_states,
+            include_global_state,
+            ignore_unavailable,
+            metadata,
+        })
+    }
+
+    /// `CreateSnapshotRequest.validate`.
+    fn validate(&self) -> R<()> {
+        if let Some(m) = &self.metadata {
+            let size = serde_json::to_vec(m).map(|v| v.len()).unwrap_or(0);
+            if size > 1024 {
+                return Err(validation(&[format!(
+                    "metadata must be smaller than 1024 bytes, but was [{size}]"
+                )]));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `PUT|POST _snapshot/{repo}/{snapshot}`: the snapshot runs for the completion delay,
+/// then ends as the first matching [`SnapshotRule`](crate::SnapshotRule) says (SUCCESS
+/// when none matches).
 pub(super) fn create_snapshot(
     core: &Core,
     state: &mut State,
@@ -148,177 +213,15 @@ pub(super) fn create_snapshot(
     let flavor = core.flavor;
     let wait = p.bool("wait_for_completion", false)?;
     p.master_timeout()?;
-    let map = parse_body_map(body)?.unwrap_or_default();
-    // CreateSnapshotRequest.source: unknown body fields are ignored; feature_states exists from 7.12.
-    let indices = match map.get("indices") {
-        None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(v) => string_list(v).ok_or_else(|| {
-            illegal_arg("malformed indices section, should be an array of strings")
-        })?,
-    };
-    let feature_states = if flavor.es_at_least(7, 12) {
-        match map.get("feature_states") {
-            None | Some(serde_json::Value::Null) => None,
-            Some(v @ serde_json::Value::Array(_)) => Some(string_list(v).ok_or_else(|| {
-                illegal_arg("malformed feature_states section, should be an array of strings")
-            })?),
-            Some(_) => {
-                return Err(illegal_arg(
-                    "malformed feature_states section, should be an array of strings",
-                ))
-            }
-        }
-    } else {
-        None
-    };
-    // `partial` only matters with unassigned primaries, which the emulator never has.
-    bool_field(&map, "partial", false)?;
-    let include_global_state = bool_field(&map, "include_global_state", true)?;
-    let ignore_unavailable = bool_field(&map, "ignore_unavailable", false)?;
-    let metadata = match map.get("metadata") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(m @ serde_json::Value::Object(_)) => Some(m.clone()),
-        Some(_) => return Err(illegal_arg("malformed metadata, should be an object")),
-    };
+    let request = CreateBody::parse(flavor, body)?;
     p.finish(path)?;
-
-    // CreateSnapshotRequest.validate
-    if let Some(m) = &metadata {
-        let size = serde_json::to_vec(m).map(|v| v.len()).unwrap_or(0);
-        if size > 1024 {
-            return Err(validation(&[format!(
-                "metadata must be smaller than 1024 bytes, but was [{size}]"
-            )]));
-        }
-    }
-
+    request.validate()?;
     let now = core.clock.now_millis();
-    let name = crate::datemath::resolve(raw_name, now).map_err(|e| {
-        EsErr::new(
-            400,
-            "parse_exception",
-            format!("invalid date math expression [{raw_name}]: {e}"),
-        )
-    })?;
-    validate_snapshot_name(flavor, repo, &name)?;
-    let duplicate_type = if flavor.es_at_least(8, 2) {
-        "snapshot_name_already_in_use_exception"
-    } else {
-        "invalid_snapshot_name_exception"
-    };
-    {
-        let r = state.repo_mut(repo).ok_or_else(|| repo_missing(repo))?;
-        r.uuid_known = true;
-        if let Some(existing) = r.snapshots.get(&name) {
-            let why = if existing.is_running(now) {
-                "snapshot with the same name is already in-progress"
-            } else {
-                "snapshot with the same name already exists"
-            };
-            return Err(EsErr::new(
-                400,
-                duplicate_type,
-                format!("[{repo}:{name}] Invalid snapshot name [{name}], {why}"),
-            ));
-        }
-    }
-
-    // Rules: the first matching rule with uses left.
-    let mut outcome = None;
-    for rule in state.rules.iter_mut() {
-        if rule.times == Some(0) || !glob::matches(&rule.pattern, &name) {
-            continue;
-        }
-        if let Some(t) = rule.times.as_mut() {
-            *t -= 1;
-        }
-        outcome = Some(rule.outcome.clone());
-        break;
-    }
-    if let Some(RuleOutcome::Refuse {
-        status,
-        error_type,
-        reason,
-    }) = &outcome
-    {
-        let reason = reason
-            .replace("{repository}", repo)
-            .replace("{snapshot}", &name);
-        return Err(EsErr::new(*status, error_type, reason));
-    }
-
-    let resolved = resolve_indices(state, &indices, ignore_unavailable)?;
-    let features: Vec<(String, Vec<String>)> = if !flavor.es_at_least(7, 12) {
-        Vec::new()
-    } else {
-        match &feature_states {
-            Some(list) if !list.is_empty() => list
-                .iter()
-                .filter(|f| f.as_str() != "none")
-                .map(|f| (f.clone(), Vec::new()))
-                .collect(),
-            _ if include_global_state && flavor.es_at_least(7, 14) => {
-                vec![("geoip".to_string(), vec![".geoip_databases".to_string()])]
-            }
-            _ => Vec::new(),
-        }
-    };
-    let total = resolved.len() as u32;
-    let (final_state, reason, failures) = match outcome {
-        Some(RuleOutcome::Fail { reason }) => {
-            let failures = resolved
-                .iter()
-                .map(|i| {
-                    ShardFailure::new(i.clone(), 0, reason.clone())
-                        .with_node_id(core.node_id.clone())
-                })
-                .collect();
-            (SnapshotState::Failed, Some(reason), failures)
-        }
-        Some(RuleOutcome::Partial { mut failures }) => {
-            if failures.is_empty() {
-                let idx = resolved
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "index".to_string());
-                failures.push(ShardFailure::new(idx, 0, "primary shard is not allocated"));
-            }
-            (SnapshotState::Partial, None, failures)
-        }
-        Some(RuleOutcome::Incompatible) => {
-            (SnapshotState::Incompatible, Some(String::new()), Vec::new())
-        }
-        _ => (SnapshotState::Success, None, Vec::new()),
-    };
-    let total = total.max(failures.len() as u32);
-    let failed = if final_state == SnapshotState::Failed {
-        total
-    } else {
-        failures.len() as u32
-    };
-    let delay = i64::try_from(state.completion_delay.as_millis()).unwrap_or(i64::MAX);
-    let uuid = state.next_uuid();
-    let snap = Snap {
-        name: name.clone(),
-        uuid,
-        indices: resolved,
-        data_streams: Vec::new(),
-        feature_states: features,
-        include_global_state,
-        metadata,
-        start: now,
-        end: now.saturating_add(delay),
-        pending: true,
-        completes_at: Some(now.saturating_add(delay)),
-        final_state,
-        reason,
-        failures,
-        total_shards: total,
-        successful_shards: total.saturating_sub(failed),
-        unreadable: false,
-        blob_missing: false,
-    };
-    let completes_at = snap.end;
+    let name = new_snapshot_name(flavor, state, repo, raw_name, now)?;
+    let outcome = take_rule(state, repo, &name)?;
+    let indices = resolve_indices(state, &request.indices, request.ignore_unavailable)?;
+    let snap = new_snapshot(core, state, name, request, indices, outcome, now);
+    let (name, completes_at) = (snap.name.clone(), snap.end);
     let r = state.repo_mut(repo).ok_or_else(|| repo_missing(repo))?;
     r.snapshots.insert(name.clone(), snap);
     if !wait {
@@ -332,4 +235,173 @@ pub(super) fn create_snapshot(
         "snapshot",
         render_snapshot(flavor, repo, s, now, RenderOpts::default()),
     )))
+}
+
+/// The name to create: date math resolved, the rules of §3.2 checked, and no snapshot of
+/// that name in the repository. The repository's uuid is known from here on, even when
+/// the name is refused.
+fn new_snapshot_name(
+    flavor: Flavor,
+    state: &mut State,
+    repo: &str,
+    raw_name: &str,
+    now: i64,
+) -> R<String> {
+    let name = crate::datemath::resolve(raw_name, now).map_err(|e| {
+        EsErr::new(
+            400,
+            "parse_exception",
+            format!("invalid date math expression [{raw_name}]: {e}"),
+        )
+    })?;
+    validate_snapshot_name(flavor, repo, &name)?;
+    let duplicate_type = if flavor.es_at_least(8, 2) {
+        "snapshot_name_already_in_use_exception"
+    } else {
+        "invalid_snapshot_name_exception"
+    };
+    let r = state.repo_mut(repo).ok_or_else(|| repo_missing(repo))?;
+    r.uuid_known = true;
+    if let Some(existing) = r.snapshots.get(&name) {
+        let why = if existing.is_running(now) {
+            "snapshot with the same name is already in-progress"
+        } else {
+            "snapshot with the same name already exists"
+        };
+        return Err(EsErr::new(
+            400,
+            duplicate_type,
+            format!("[{repo}:{name}] Invalid snapshot name [{name}], {why}"),
+        ));
+    }
+    Ok(name)
+}
+
+/// The outcome of the first matching rule with uses left, which uses one up; a refusing
+/// rule is the create's error.
+fn take_rule(state: &mut State, repo: &str, name: &str) -> R<Option<RuleOutcome>> {
+    let Some(rule) = state
+        .rules
+        .iter_mut()
+        .find(|rule| rule.times != Some(0) && glob::matches(&rule.pattern, name))
+    else {
+        return Ok(None);
+    };
+    if let Some(t) = rule.times.as_mut() {
+        *t -= 1;
+    }
+    match &rule.outcome {
+        RuleOutcome::Refuse {
+            status,
+            error_type,
+            reason,
+        } => {
+            let reason = reason
+                .replace("{repository}", repo)
+                .replace("{snapshot}", name);
+            Err(EsErr::new(*status, error_type, reason))
+        }
+        outcome => Ok(Some(outcome.clone())),
+    }
+}
+
+/// The snapshot a create starts: running until the completion delay has passed on the
+/// emulated clock, then in the state the rule's `outcome` gives.
+fn new_snapshot(
+    core: &Core,
+    state: &mut State,
+    name: String,
+    request: CreateBody,
+    indices: Vec<String>,
+    outcome: Option<RuleOutcome>,
+    now: i64,
+) -> Snap {
+    let feature_states = feature_states(
+        core.flavor,
+        request.feature_states.as_deref(),
+        request.include_global_state,
+    );
+    let (final_state, reason, failures) = final_state(outcome, &indices, &core.node_id);
+    let total = (indices.len() as u32).max(failures.len() as u32);
+    let failed = if final_state == SnapshotState::Failed {
+        total
+    } else {
+        failures.len() as u32
+    };
+    let delay = i64::try_from(state.completion_delay.as_millis()).unwrap_or(i64::MAX);
+    Snap {
+        name,
+        uuid: state.next_uuid(),
+        indices,
+        data_streams: Vec::new(),
+        feature_states,
+        include_global_state: request.include_global_state,
+        metadata: request.metadata,
+        start: now,
+        end: now.saturating_add(delay),
+        pending: true,
+        completes_at: Some(now.saturating_add(delay)),
+        final_state,
+        reason,
+        failures,
+        total_shards: total,
+        successful_shards: total.saturating_sub(failed),
+        unreadable: false,
+        blob_missing: false,
+    }
+}
+
+/// The `feature_states` a snapshot records (7.12+): those asked for (`none` left out),
+/// or with the global state `geoip` from 7.14.
+fn feature_states(
+    flavor: Flavor,
+    asked: Option<&[String]>,
+    include_global_state: bool,
+) -> Vec<(String, Vec<String>)> {
+    if !flavor.es_at_least(7, 12) {
+        return Vec::new();
+    }
+    match asked {
+        Some(list) if !list.is_empty() => list
+            .iter()
+            .filter(|f| f.as_str() != "none")
+            .map(|f| (f.clone(), Vec::new()))
+            .collect(),
+        _ if include_global_state && flavor.es_at_least(7, 14) => {
+            vec![("geoip".to_string(), vec![".geoip_databases".to_string()])]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// State, `reason` and shard failures once finished: FAILED has a failure per index,
+/// PARTIAL at least one (invented on the first index when the rule names none).
+fn final_state(
+    outcome: Option<RuleOutcome>,
+    indices: &[String],
+    node_id: &str,
+) -> (SnapshotState, Option<String>, Vec<ShardFailure>) {
+    match outcome {
+        Some(RuleOutcome::Fail { reason }) => {
+            let failures = indices
+                .iter()
+                .map(|i| ShardFailure::new(i.clone(), 0, reason.clone()).with_node_id(node_id))
+                .collect();
+            (SnapshotState::Failed, Some(reason), failures)
+        }
+        Some(RuleOutcome::Partial { mut failures }) => {
+            if failures.is_empty() {
+                let idx = indices
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "index".to_string());
+                failures.push(ShardFailure::new(idx, 0, "primary shard is not allocated"));
+            }
+            (SnapshotState::Partial, None, failures)
+        }
+        Some(RuleOutcome::Incompatible) => {
+            (SnapshotState::Incompatible, Some(String::new()), Vec::new())
+        }
+        _ => (SnapshotState::Success, None, Vec::new()),
+    }
 }
