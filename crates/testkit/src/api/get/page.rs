@@ -4,10 +4,35 @@
 
 use base64::Engine as _;
 
-use super::params::Paging;
 use super::select::Entry;
 use crate::api::error::{illegal_arg, R};
 use crate::Flavor;
+
+/// Sort order and page bounds (7.14+; `offset` 7.15+, `from_sort_value` 7.16+).
+#[derive(Debug)]
+pub(super) struct Paging<'a> {
+    /// `-1`: no limit.
+    pub(super) size: i64,
+    pub(super) offset: i64,
+    pub(super) sort: SortKey,
+    pub(super) desc: bool,
+    /// The decoded `after` cursor: sort value, repository, snapshot name.
+    pub(super) after: Option<(String, String, String)>,
+    pub(super) from_sort_value: Option<&'a str>,
+}
+
+impl Default for Paging<'_> {
+    fn default() -> Self {
+        Paging {
+            size: -1,
+            offset: 0,
+            sort: SortKey::StartTime,
+            desc: false,
+            after: None,
+            from_sort_value: None,
+        }
+    }
+}
 
 /// One page of entries and what the answer says about the rest.
 pub(super) struct Page<'a> {

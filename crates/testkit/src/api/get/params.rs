@@ -6,7 +6,8 @@
 
 use base64::Engine as _;
 
-use super::page::SortKey;
+use super::page::{Paging, SortKey};
+use super::select::Filters;
 use crate::api::error::{illegal_arg, validation, R};
 use crate::api::params::Params;
 use crate::model::SnapshotState;
@@ -22,39 +23,6 @@ pub(super) struct GetParams<'a> {
     pub(super) render: RenderOpts,
 }
 
-/// Sort order and page bounds (7.14+; `offset` 7.15+, `from_sort_value` 7.16+).
-#[derive(Debug)]
-pub(super) struct Paging<'a> {
-    /// `-1`: no limit.
-    pub(super) size: i64,
-    pub(super) offset: i64,
-    pub(super) sort: SortKey,
-    pub(super) desc: bool,
-    /// The decoded `after` cursor: sort value, repository, snapshot name.
-    pub(super) after: Option<(String, String, String)>,
-    pub(super) from_sort_value: Option<&'a str>,
-}
-
-impl Default for Paging<'_> {
-    fn default() -> Self {
-        Paging {
-            size: -1,
-            offset: 0,
-            sort: SortKey::StartTime,
-            desc: false,
-            after: None,
-            from_sort_value: None,
-        }
-    }
-}
-
-/// `slm_policy_filter` (7.16+) and `state` (9.1+).
-#[derive(Debug, Default)]
-pub(super) struct Filters<'a> {
-    pub(super) policies: Vec<&'a str>,
-    pub(super) states: Option<Vec<SnapshotState>>,
-}
-
 impl<'a> GetParams<'a> {
     /// Reads every parameter the flavor knows, refuses unknown ones, then validates the
     /// combination.
@@ -63,7 +31,7 @@ impl<'a> GetParams<'a> {
         let verbose = p.bool("verbose", true)?;
         let paging_known = flavor.es_at_least(7, 14);
         let (paging, filters) = if paging_known {
-            (Paging::parse(flavor, p)?, Filters::parse(flavor, p)?)
+            (read_paging(flavor, p)?, read_filters(flavor, p)?)
         } else {
             (Paging::default(), Filters::default())
         };
@@ -124,33 +92,31 @@ impl<'a> GetParams<'a> {
     }
 }
 
-impl<'a> Paging<'a> {
-    /// `after`, `from_sort_value`, `sort`, `size`, `offset`, `order`, in that order.
-    fn parse(flavor: Flavor, p: &mut Params<'a>) -> R<Paging<'a>> {
-        let mut paging = Paging::default();
-        if let Some(a) = p.str("after") {
-            paging.after = Some(decode_after(a)?);
-        }
-        if flavor.es_at_least(7, 16) {
-            paging.from_sort_value = p.str("from_sort_value");
-        }
-        if let Some(s) = p.str("sort") {
-            paging.sort = SortKey::parse(flavor, s)
-                .ok_or_else(|| illegal_arg(format!("unknown sort key [{s}]")))?;
-        }
-        paging.size = p.int("size", -1)?;
-        if flavor.es_at_least(7, 15) {
-            paging.offset = p.int("offset", 0)?;
-        }
-        if let Some(o) = p.str("order") {
-            paging.desc = match o.to_ascii_lowercase().as_str() {
-                "asc" => false,
-                "desc" => true,
-                _ => return Err(illegal_arg(format!("Unknown SortOrder [{o}]"))),
-            };
-        }
-        Ok(paging)
+/// `after`, `from_sort_value`, `sort`, `size`, `offset`, `order`, in that order.
+fn read_paging<'a>(flavor: Flavor, p: &mut Params<'a>) -> R<Paging<'a>> {
+    let mut paging = Paging::default();
+    if let Some(a) = p.str("after") {
+        paging.after = Some(decode_after(a)?);
     }
+    if flavor.es_at_least(7, 16) {
+        paging.from_sort_value = p.str("from_sort_value");
+    }
+    if let Some(s) = p.str("sort") {
+        paging.sort = SortKey::parse(flavor, s)
+            .ok_or_else(|| illegal_arg(format!("unknown sort key [{s}]")))?;
+    }
+    paging.size = p.int("size", -1)?;
+    if flavor.es_at_least(7, 15) {
+        paging.offset = p.int("offset", 0)?;
+    }
+    if let Some(o) = p.str("order") {
+        paging.desc = match o.to_ascii_lowercase().as_str() {
+            "asc" => false,
+            "desc" => true,
+            _ => return Err(illegal_arg(format!("Unknown SortOrder [{o}]"))),
+        };
+    }
+    Ok(paging)
 }
 
 /// The `after` cursor: URL-safe base64 of `value,repository,name`.
@@ -166,31 +132,29 @@ fn decode_after(a: &str) -> R<(String, String, String)> {
     }
 }
 
-impl<'a> Filters<'a> {
-    fn parse(flavor: Flavor, p: &mut Params<'a>) -> R<Filters<'a>> {
-        let mut filters = Filters::default();
-        if flavor.es_at_least(7, 16) {
-            if let Some(f) = p.str("slm_policy_filter") {
-                filters.policies = f.split(',').filter(|s| !s.is_empty()).collect();
-            }
+/// `slm_policy_filter`, then `state`.
+fn read_filters<'a>(flavor: Flavor, p: &mut Params<'a>) -> R<Filters<'a>> {
+    let mut filters = Filters::default();
+    if flavor.es_at_least(7, 16) {
+        if let Some(f) = p.str("slm_policy_filter") {
+            filters.policies = f.split(',').filter(|s| !s.is_empty()).collect();
         }
-        if flavor.es_at_least(9, 1) {
-            if let Some(st) = p.str("state") {
-                let mut list = Vec::new();
-                for item in st.split(',').filter(|s| !s.is_empty()) {
-                    let state =
-                        SnapshotState::parse(&item.to_ascii_uppercase()).ok_or_else(|| {
-                            illegal_arg(format!(
-                                "No enum constant org.elasticsearch.snapshots.SnapshotState.{item}"
-                            ))
-                        })?;
-                    list.push(state);
-                }
-                filters.states = Some(list);
-            }
-        }
-        Ok(filters)
     }
+    if flavor.es_at_least(9, 1) {
+        if let Some(st) = p.str("state") {
+            let mut list = Vec::new();
+            for item in st.split(',').filter(|s| !s.is_empty()) {
+                let state = SnapshotState::parse(&item.to_ascii_uppercase()).ok_or_else(|| {
+                    illegal_arg(format!(
+                        "No enum constant org.elasticsearch.snapshots.SnapshotState.{item}"
+                    ))
+                })?;
+                list.push(state);
+            }
+            filters.states = Some(list);
+        }
+    }
+    Ok(filters)
 }
 
 /// How each snapshot is printed: `human` always, the rest from the release that added it.

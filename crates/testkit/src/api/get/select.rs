@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::params::Filters;
 use crate::api::error::{missing_blob, repo_missing, snapshot_missing, EsErr, R};
 use crate::api::repositories::resolve_repositories;
 use crate::glob;
+use crate::model::SnapshotState;
 use crate::state::{Repo, Snap, State};
 use crate::Flavor;
 
@@ -41,6 +41,13 @@ pub(super) fn repositories(
     } else {
         Err(repo_missing(repo_expr))
     }
+}
+
+/// `slm_policy_filter` (7.16+) and `state` (9.1+).
+#[derive(Debug, Default)]
+pub(super) struct Filters<'a> {
+    pub(super) policies: Vec<&'a str>,
+    pub(super) states: Option<Vec<SnapshotState>>,
 }
 
 /// What a get asks of each repository.
