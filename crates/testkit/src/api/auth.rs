@@ -9,6 +9,8 @@ use crate::json::{obj, J};
 use crate::state::{Credential, State};
 use crate::Flavor;
 
+/// `None` when auth is off or the request carries an accepted credential; otherwise the
+/// product's 401.
 pub(super) fn check_auth(flavor: Flavor, state: &State, req: &Req<'_>) -> Option<Reply> {
     if state.credentials.is_empty() {
         return None;
@@ -19,53 +21,72 @@ pub(super) fn check_auth(flavor: Flavor, state: &State, req: &Req<'_>) -> Option
         .and_then(|v| v.to_str().ok());
     let mut user: Option<String> = None;
     if let Some(h) = header {
-        let (scheme, value) = h.split_once(' ').unwrap_or((h, ""));
-        let value = value.trim();
-        let ok = match scheme.to_ascii_lowercase().as_str() {
-            "basic" => {
-                let decoded = base64::engine::general_purpose::STANDARD
-                    .decode(value)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .unwrap_or_default();
-                let (u, pw) = decoded.split_once(':').unwrap_or((decoded.as_str(), ""));
-                user = Some(u.to_string());
-                state
-                    .credentials
-                    .iter()
-                    .any(|c| matches!(c, Credential::Basic { user, password } if user == u && password == pw))
-            }
-            "apikey" if !flavor.is_opensearch() => state
-                .credentials
-                .iter()
-                .any(|c| matches!(c, Credential::ApiKey(k) if k == value)),
-            "bearer" => state
-                .credentials
-                .iter()
-                .any(|c| matches!(c, Credential::Bearer(t) if t == value)),
-            _ => false,
-        };
-        if ok {
+        let (accepted, basic_user) = accepts(flavor, state, h);
+        if accepted {
             return None;
         }
+        user = basic_user;
     }
-    if flavor.is_opensearch() {
-        // The security plugin answers plain text (§9).
-        return Some(Reply {
-            status: 401,
-            body: Body::Text("text/plain; charset=UTF-8", "Unauthorized".to_string()),
-            headers: vec![(
-                "WWW-Authenticate".to_string(),
-                "Basic realm=\"OpenSearch Security\"".to_string(),
-            )],
-            default_pretty: false,
-        });
+    Some(if flavor.is_opensearch() {
+        opensearch_401()
+    } else {
+        elasticsearch_401(req, header.is_some(), user)
+    })
+}
+
+/// Whether the `Authorization` header carries a configured credential (API keys on
+/// Elasticsearch only), and the user a Basic header names.
+fn accepts(flavor: Flavor, state: &State, header: &str) -> (bool, Option<String>) {
+    let (scheme, value) = header.split_once(' ').unwrap_or((header, ""));
+    let value = value.trim();
+    let mut user = None;
+    let ok = match scheme.to_ascii_lowercase().as_str() {
+        "basic" => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(value)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_default();
+            let (u, pw) = decoded.split_once(':').unwrap_or((decoded.as_str(), ""));
+            user = Some(u.to_string());
+            state
+                .credentials
+                .iter()
+                .any(|c| matches!(c, Credential::Basic { user, password } if user == u && password == pw))
+        }
+        "apikey" if !flavor.is_opensearch() => state
+            .credentials
+            .iter()
+            .any(|c| matches!(c, Credential::ApiKey(k) if k == value)),
+        "bearer" => state
+            .credentials
+            .iter()
+            .any(|c| matches!(c, Credential::Bearer(t) if t == value)),
+        _ => false,
+    };
+    (ok, user)
+}
+
+/// The security plugin answers plain text (§9).
+fn opensearch_401() -> Reply {
+    Reply {
+        status: 401,
+        body: Body::Text("text/plain; charset=UTF-8", "Unauthorized".to_string()),
+        headers: vec![(
+            "WWW-Authenticate".to_string(),
+            "Basic realm=\"OpenSearch Security\"".to_string(),
+        )],
+        default_pretty: false,
     }
+}
+
+/// `security_exception` naming what failed, with every scheme's challenge (§9).
+fn elasticsearch_401(req: &Req<'_>, had_header: bool, user: Option<String>) -> Reply {
     let uri = req.uri();
-    let reason = match (header, user) {
-        (None, _) => format!("missing authentication credentials for REST request [{uri}]"),
-        (Some(_), Some(u)) => format!("unable to authenticate user [{u}] for REST request [{uri}]"),
-        (Some(_), None) => {
+    let reason = match (had_header, user) {
+        (false, _) => format!("missing authentication credentials for REST request [{uri}]"),
+        (true, Some(u)) => format!("unable to authenticate user [{u}] for REST request [{uri}]"),
+        (true, None) => {
             "unable to authenticate with provided credentials and anonymous access is not allowed for this request"
                 .to_string()
         }
@@ -80,7 +101,7 @@ pub(super) fn check_auth(flavor: Flavor, state: &State, req: &Req<'_>) -> Option
         "header".to_string(),
         obj().f("WWW-Authenticate", J::strs(challenges)),
     ));
-    Some(Reply {
+    Reply {
         status: 401,
         body: Body::Json(err.envelope()),
         headers: challenges
@@ -88,5 +109,5 @@ pub(super) fn check_auth(flavor: Flavor, state: &State, req: &Req<'_>) -> Option
             .map(|c| ("WWW-Authenticate".to_string(), c.to_string()))
             .collect(),
         default_pretty: false,
-    })
+    }
 }

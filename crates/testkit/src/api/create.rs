@@ -1,10 +1,10 @@
 //! Create a snapshot (§3): body, name rules, rule outcomes, the new snapshot.
 
-use super::error::{illegal_arg, repo_missing, validation, EsErr, R};
+use super::error::{illegal_arg, index_not_found, repo_missing, validation, EsErr, R};
 use super::params::{parse_body_map, Params};
 use super::render::Reply;
 use crate::glob;
-use crate::json::{obj, J};
+use crate::json::obj;
 use crate::model::{RuleOutcome, ShardFailure, SnapshotState};
 use crate::state::{render_snapshot, Core, RenderOpts, Snap, State};
 use crate::Flavor;
@@ -115,18 +115,7 @@ fn resolve_indices(
             }
         } else if state.indices_declared && !state.known_indices.contains(item) {
             if !ignore_unavailable {
-                let mut e = EsErr::new(
-                    404,
-                    "index_not_found_exception",
-                    format!("no such index [{item}]"),
-                );
-                e.extra = vec![
-                    ("resource.type".to_string(), J::from("index_or_alias")),
-                    ("resource.id".to_string(), J::from(item.as_str())),
-                    ("index_uuid".to_string(), J::from("_na_")),
-                    ("index".to_string(), J::from(item.as_str())),
-                ];
-                return Err(e);
+                return Err(index_not_found(item));
             }
         } else if !out.contains(item) {
             state.known_indices.insert(item.clone());

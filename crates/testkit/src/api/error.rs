@@ -123,3 +123,20 @@ pub(super) fn snapshot_missing(repo: &str, name: &str) -> EsErr {
         format!("[{repo}:{name}] is missing"),
     )
 }
+
+/// `index_not_found_exception` (§3.3), as a create naming an undeclared index and an index
+/// deletion both print it.
+pub(super) fn index_not_found(index: &str) -> EsErr {
+    let mut e = EsErr::new(
+        404,
+        "index_not_found_exception",
+        format!("no such index [{index}]"),
+    );
+    e.extra = vec![
+        ("resource.type".to_string(), J::from("index_or_alias")),
+        ("resource.id".to_string(), J::from(index)),
+        ("index_uuid".to_string(), J::from("_na_")),
+        ("index".to_string(), J::from(index)),
+    ];
+    e
+}

@@ -132,13 +132,22 @@ pub(super) fn put_repository(
     if let Some(s) = map.get("settings") {
         flatten_settings("", s, &mut settings);
     }
-    // RepositoriesService.validate
+    validate_repository(flavor, state, name, &repo_type, &settings)?;
+    state.put_repo(name, &repo_type, settings, verify);
+    Ok(acknowledged())
+}
+
+/// `RepositoriesService.validate`, then an `fs` location against `path.repo` (§2.2).
+fn validate_repository(
+    flavor: Flavor,
+    state: &State,
+    name: &str,
+    repo_type: &str,
+    settings: &[(String, String)],
+) -> R<()> {
+    let refused = |reason: String| EsErr::new(500, "repository_exception", reason);
     if name.contains('#') {
-        return Err(EsErr::new(
-            500,
-            "repository_exception",
-            format!("[{name}] must not contain '#'"),
-        ));
+        return Err(refused(format!("[{name}] must not contain '#'")));
     }
     if name.chars().any(|c| {
         matches!(
@@ -146,56 +155,51 @@ pub(super) fn put_repository(
             '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|' | ' ' | ','
         )
     }) {
-        return Err(EsErr::new(
-            500,
-            "repository_exception",
-            format!(
-                "[{name}] must not contain the following characters {}",
-                flavor.invalid_filename_chars()
-            ),
-        ));
+        return Err(refused(format!(
+            "[{name}] must not contain the following characters {}",
+            flavor.invalid_filename_chars()
+        )));
     }
-    if !REPO_TYPES.contains(&repo_type.as_str()) {
-        return Err(EsErr::new(
-            500,
-            "repository_exception",
-            format!("[{name}] repository type [{repo_type}] does not exist"),
-        ));
+    if !REPO_TYPES.contains(&repo_type) {
+        return Err(refused(format!(
+            "[{name}] repository type [{repo_type}] does not exist"
+        )));
     }
-    if repo_type == "fs" {
-        let location = settings
-            .iter()
-            .find(|(k, _)| k == "location")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        let inner = if location.is_empty() {
-            Some(format!("[{name}] missing location"))
-        } else {
-            match &state.path_repo {
-                None => None,
-                Some(roots) if roots.is_empty() => Some(format!(
-                    "[{name}] location [{location}] doesn't match any of the locations specified by path.repo because this setting is empty"
-                )),
-                Some(roots) => {
-                    let ok = !location.starts_with('/')
-                        || roots.iter().any(|r| location == *r || location.starts_with(&format!("{}/", r.trim_end_matches('/'))));
-                    (!ok).then(|| {
-                        format!("[{name}] location [{location}] doesn't match any of the locations specified by path.repo")
-                    })
-                }
-            }
-        };
-        if let Some(inner) = inner {
-            return Err(EsErr::new(
-                500,
-                "repository_exception",
-                format!("[{name}] failed to create repository"),
-            )
-            .caused_by(EsErr::new(500, "repository_exception", inner)));
+    if repo_type != "fs" {
+        return Ok(());
+    }
+    let location = settings
+        .iter()
+        .find(|(k, _)| k == "location")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    match fs_location_problem(state, name, location) {
+        None => Ok(()),
+        Some(inner) => {
+            Err(refused(format!("[{name}] failed to create repository")).caused_by(refused(inner)))
         }
     }
-    state.put_repo(name, &repo_type, settings, verify);
-    Ok(acknowledged())
+}
+
+/// Why an `fs` location is refused: missing, or an absolute path outside every `path.repo`
+/// root (a relative location is accepted).
+fn fs_location_problem(state: &State, name: &str, location: &str) -> Option<String> {
+    if location.is_empty() {
+        return Some(format!("[{name}] missing location"));
+    }
+    match &state.path_repo {
+        None => None,
+        Some(roots) if roots.is_empty() => Some(format!(
+            "[{name}] location [{location}] doesn't match any of the locations specified by path.repo because this setting is empty"
+        )),
+        Some(roots) => {
+            let ok = !location.starts_with('/')
+                || roots.iter().any(|r| location == *r || location.starts_with(&format!("{}/", r.trim_end_matches('/'))));
+            (!ok).then(|| {
+                format!("[{name}] location [{location}] doesn't match any of the locations specified by path.repo")
+            })
+        }
+    }
 }
 
 pub(super) fn delete_repository(
