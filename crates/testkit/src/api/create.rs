@@ -3,10 +3,11 @@
 use super::error::{illegal_arg, index_not_found, repo_missing, validation, EsErr, R};
 use super::params::{parse_body_map, Params};
 use super::render::Reply;
+use super::snapshot_info::{render_snapshot, RenderOpts};
 use crate::glob;
 use crate::json::obj;
 use crate::model::{RuleOutcome, ShardFailure, SnapshotState};
-use crate::state::{render_snapshot, Core, RenderOpts, Snap, State};
+use crate::state::{Core, Snap, State};
 use crate::Flavor;
 
 /// The rules of §3.2, in order.

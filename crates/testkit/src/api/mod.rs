@@ -15,6 +15,7 @@ mod render;
 mod repositories;
 mod request;
 mod root;
+mod snapshot_info;
 mod status;
 
 use http::Method;

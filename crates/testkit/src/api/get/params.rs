@@ -10,8 +10,8 @@ use super::page::{Paging, SortKey};
 use super::select::Filters;
 use crate::api::error::{illegal_arg, validation, R};
 use crate::api::params::Params;
+use crate::api::snapshot_info::RenderOpts;
 use crate::model::SnapshotState;
-use crate::state::RenderOpts;
 use crate::Flavor;
 
 /// What a get asks for besides the repositories and names in its path.
