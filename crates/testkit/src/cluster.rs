@@ -37,7 +37,7 @@ impl Drop for Guard {
 /// [`EmulatedCluster::shutdown`].
 ///
 /// ```
-/// use backup_actuator_testkit::{EmulatedCluster, Flavor, SeededSnapshot, SnapshotState};
+/// use backup_actuator_testkit::{EmulatedCluster, EmulatedSnapshotState, Flavor, SeededSnapshot};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
@@ -45,7 +45,7 @@ impl Drop for Guard {
 /// cluster.add_repository("camunda_backup");
 /// cluster.insert_snapshot(
 ///     "camunda_backup",
-///     SeededSnapshot::new("camunda_optimize_1_8.6.0_part_1_of_2", SnapshotState::Success, cluster.clock().now_millis()),
+///     SeededSnapshot::new("camunda_optimize_1_8.6.0_part_1_of_2", EmulatedSnapshotState::Success, cluster.clock().now_millis()),
 /// );
 /// assert!(cluster.url().starts_with("http://127.0.0.1:"));
 /// assert_eq!(cluster.snapshot_names("camunda_backup"), ["camunda_optimize_1_8.6.0_part_1_of_2"]);
@@ -221,7 +221,7 @@ impl EmulatedCluster {
     /// lists it. Returns whether the snapshot exists.
     ///
     /// ```
-    /// use backup_actuator_testkit::{EmulatedCluster, Flavor, SeededSnapshot, SnapshotState};
+    /// use backup_actuator_testkit::{EmulatedCluster, EmulatedSnapshotState, Flavor, SeededSnapshot};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
@@ -229,7 +229,7 @@ impl EmulatedCluster {
     /// cluster.add_repository("backups");
     /// cluster.insert_snapshot(
     ///     "backups",
-    ///     SeededSnapshot::new("snap_1", SnapshotState::Success, 1_731_585_600_000),
+    ///     SeededSnapshot::new("snap_1", EmulatedSnapshotState::Success, 1_731_585_600_000),
     /// );
     /// assert!(cluster.remove_snapshot_blob("backups", "snap_1"));
     /// assert!(!cluster.remove_snapshot_blob("backups", "snap_2"));

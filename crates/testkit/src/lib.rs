@@ -44,6 +44,6 @@ pub use clock::EmulatorClock;
 pub use cluster::EmulatedCluster;
 pub use flavor::Flavor;
 pub use model::{
-    Fault, FaultKind, RecordedRequest, RuleOutcome, SeededSnapshot, ShardFailure, SnapshotRule,
-    SnapshotState,
+    EmulatedShardFailure, EmulatedSnapshotState, Fault, FaultKind, RecordedRequest, RuleOutcome,
+    SeededSnapshot, SnapshotRule,
 };

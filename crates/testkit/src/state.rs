@@ -9,7 +9,8 @@ use base64::Engine as _;
 
 use crate::clock::EmulatorClock;
 use crate::model::{
-    Fault, RecordedRequest, SeededSnapshot, ShardFailure, SnapshotRule, SnapshotState,
+    EmulatedShardFailure, EmulatedSnapshotState, Fault, RecordedRequest, SeededSnapshot,
+    SnapshotRule,
 };
 use crate::Flavor;
 
@@ -96,9 +97,9 @@ pub(crate) struct Snap {
     /// Still running while `pending` and (no completion time or the clock is before it).
     pub pending: bool,
     pub completes_at: Option<i64>,
-    pub final_state: SnapshotState,
+    pub final_state: EmulatedSnapshotState,
     pub reason: Option<String>,
-    pub failures: Vec<ShardFailure>,
+    pub failures: Vec<EmulatedShardFailure>,
     pub total_shards: u32,
     pub successful_shards: u32,
     pub unreadable: bool,
@@ -112,9 +113,9 @@ impl Snap {
         self.pending && self.completes_at.is_none_or(|t| now < t)
     }
 
-    pub fn state(&self, now: i64) -> SnapshotState {
+    pub fn state(&self, now: i64) -> EmulatedSnapshotState {
         if self.is_running(now) {
-            SnapshotState::InProgress
+            EmulatedSnapshotState::InProgress
         } else {
             self.final_state
         }
@@ -189,7 +190,7 @@ impl State {
         };
         let (total, successful) = s.shards.unwrap_or_else(|| {
             let total = s.indices.len().max(s.failures.len()) as u32;
-            if s.state == SnapshotState::InProgress {
+            if s.state == EmulatedSnapshotState::InProgress {
                 (total, 0)
             } else {
                 (total, total.saturating_sub(s.failures.len() as u32))
@@ -197,11 +198,11 @@ impl State {
         });
         let reason = match (s.reason, s.state) {
             (Some(r), _) => Some(r),
-            (None, SnapshotState::Failed) => Some("Snapshot failed".to_string()),
-            (None, SnapshotState::Incompatible) => Some(String::new()),
+            (None, EmulatedSnapshotState::Failed) => Some("Snapshot failed".to_string()),
+            (None, EmulatedSnapshotState::Incompatible) => Some(String::new()),
             (None, _) => None,
         };
-        let running = s.state == SnapshotState::InProgress;
+        let running = s.state == EmulatedSnapshotState::InProgress;
         let snap = Snap {
             name: s.name.clone(),
             uuid,
@@ -215,7 +216,7 @@ impl State {
             pending: running,
             completes_at: None,
             final_state: if running {
-                SnapshotState::Success
+                EmulatedSnapshotState::Success
             } else {
                 s.state
             },

@@ -6,7 +6,7 @@ use super::render::Reply;
 use super::snapshot_info::{render_snapshot, RenderOpts};
 use crate::glob;
 use crate::json::obj;
-use crate::model::{RuleOutcome, ShardFailure, SnapshotState};
+use crate::model::{EmulatedShardFailure, EmulatedSnapshotState, RuleOutcome};
 use crate::state::{Core, Snap, State};
 use crate::Flavor;
 
@@ -313,7 +313,7 @@ fn new_snapshot(
     );
     let (final_state, reason, failures) = final_state(outcome, &indices, &core.node_id);
     let total = (indices.len() as u32).max(failures.len() as u32);
-    let failed = if final_state == SnapshotState::Failed {
+    let failed = if final_state == EmulatedSnapshotState::Failed {
         total
     } else {
         failures.len() as u32
@@ -370,14 +370,20 @@ fn final_state(
     outcome: Option<RuleOutcome>,
     indices: &[String],
     node_id: &str,
-) -> (SnapshotState, Option<String>, Vec<ShardFailure>) {
+) -> (
+    EmulatedSnapshotState,
+    Option<String>,
+    Vec<EmulatedShardFailure>,
+) {
     match outcome {
         Some(RuleOutcome::Fail { reason }) => {
             let failures = indices
                 .iter()
-                .map(|i| ShardFailure::new(i.clone(), 0, reason.clone()).with_node_id(node_id))
+                .map(|i| {
+                    EmulatedShardFailure::new(i.clone(), 0, reason.clone()).with_node_id(node_id)
+                })
                 .collect();
-            (SnapshotState::Failed, Some(reason), failures)
+            (EmulatedSnapshotState::Failed, Some(reason), failures)
         }
         Some(RuleOutcome::Partial { mut failures }) => {
             if failures.is_empty() {
@@ -385,13 +391,19 @@ fn final_state(
                     .first()
                     .cloned()
                     .unwrap_or_else(|| "index".to_string());
-                failures.push(ShardFailure::new(idx, 0, "primary shard is not allocated"));
+                failures.push(EmulatedShardFailure::new(
+                    idx,
+                    0,
+                    "primary shard is not allocated",
+                ));
             }
-            (SnapshotState::Partial, None, failures)
+            (EmulatedSnapshotState::Partial, None, failures)
         }
-        Some(RuleOutcome::Incompatible) => {
-            (SnapshotState::Incompatible, Some(String::new()), Vec::new())
-        }
-        _ => (SnapshotState::Success, None, Vec::new()),
+        Some(RuleOutcome::Incompatible) => (
+            EmulatedSnapshotState::Incompatible,
+            Some(String::new()),
+            Vec::new(),
+        ),
+        _ => (EmulatedSnapshotState::Success, None, Vec::new()),
     }
 }

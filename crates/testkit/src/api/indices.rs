@@ -9,7 +9,7 @@ use http::Method;
 
 use super::error::{index_not_found, EsErr};
 use crate::json::{obj, J};
-use crate::model::SnapshotState;
+use crate::model::EmulatedSnapshotState;
 use crate::state::{Core, Snap, State};
 
 /// An answer of this module: status and JSON body (`None` for HEAD).
@@ -182,8 +182,8 @@ fn restore(state: &mut State, repo: &str, snapshot: &str, body: &[u8], now: i64)
         )
     };
     match snap.state(now) {
-        SnapshotState::Success => {}
-        SnapshotState::InProgress => {
+        EmulatedSnapshotState::Success => {}
+        EmulatedSnapshotState::InProgress => {
             return Err(restore_error(
                 "cannot restore snapshot because it is in progress".into(),
             ))

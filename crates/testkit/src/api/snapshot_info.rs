@@ -3,7 +3,7 @@
 
 use crate::clock::format_millis;
 use crate::json::{obj, J};
-use crate::model::{ShardFailure, SnapshotState};
+use crate::model::{EmulatedShardFailure, EmulatedSnapshotState};
 use crate::state::{fake_uuid, Snap};
 use crate::Flavor;
 
@@ -58,7 +58,7 @@ fn human_duration(ms: i64) -> String {
     format!("{ms}ms")
 }
 
-fn failure_json(flavor: Flavor, f: &ShardFailure) -> J {
+fn failure_json(flavor: Flavor, f: &EmulatedShardFailure) -> J {
     // §4.4.1: index_uuid holds the index name on ES ≤ 7.13 and every OpenSearch.
     let index_uuid = if flavor.es_at_least(7, 14) {
         index_uuid(&f.index)
@@ -194,16 +194,23 @@ fn push_outcome(out: &mut J, flavor: Flavor, s: &Snap, now: i64, human: bool) {
 /// without a reason gets the engine's generic one.
 fn reason(flavor: Flavor, s: &Snap, now: i64) -> Option<String> {
     let state = s.state(now);
-    if s.is_running(now) || !matches!(state, SnapshotState::Failed | SnapshotState::Incompatible) {
+    if s.is_running(now)
+        || !matches!(
+            state,
+            EmulatedSnapshotState::Failed | EmulatedSnapshotState::Incompatible
+        )
+    {
         return None;
     }
     let r = s.reason.as_ref()?;
-    Some(if r.is_empty() && state == SnapshotState::Incompatible {
-        format!(
+    Some(
+        if r.is_empty() && state == EmulatedSnapshotState::Incompatible {
+            format!(
             "the snapshot is incompatible with the current version of {} and its exact version is unknown",
             flavor.product()
         )
-    } else {
-        r.clone()
-    })
+        } else {
+            r.clone()
+        },
+    )
 }

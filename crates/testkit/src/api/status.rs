@@ -4,7 +4,7 @@ use super::error::{repo_missing, snapshot_missing, R};
 use super::params::Params;
 use super::render::Reply;
 use crate::json::{obj, J};
-use crate::model::SnapshotState;
+use crate::model::EmulatedSnapshotState;
 use crate::state::{Core, Repo, Snap, State};
 
 /// `GET _snapshot[/{repo}[/{snapshots}]]/_status`: the running snapshots (of every
@@ -74,9 +74,9 @@ fn snapshot_status(repo: &str, s: &Snap, now: i64) -> J {
     let running = s.is_running(now);
     // PARTIAL is reported as SUCCESS here (§6).
     let st = match s.state(now) {
-        SnapshotState::InProgress => "STARTED",
-        SnapshotState::Success | SnapshotState::Partial => "SUCCESS",
-        SnapshotState::Failed | SnapshotState::Incompatible => "FAILED",
+        EmulatedSnapshotState::InProgress => "STARTED",
+        EmulatedSnapshotState::Success | EmulatedSnapshotState::Partial => "SUCCESS",
+        EmulatedSnapshotState::Failed | EmulatedSnapshotState::Incompatible => "FAILED",
     };
     let total = s.total_shards;
     let done = if running { 0 } else { s.successful_shards };

@@ -11,7 +11,7 @@ use super::select::Filters;
 use crate::api::error::{illegal_arg, validation, R};
 use crate::api::params::Params;
 use crate::api::snapshot_info::RenderOpts;
-use crate::model::SnapshotState;
+use crate::model::EmulatedSnapshotState;
 use crate::Flavor;
 
 /// What a get asks for besides the repositories and names in its path.
@@ -144,11 +144,12 @@ fn read_filters<'a>(flavor: Flavor, p: &mut Params<'a>) -> R<Filters<'a>> {
         if let Some(st) = p.str("state") {
             let mut list = Vec::new();
             for item in st.split(',').filter(|s| !s.is_empty()) {
-                let state = SnapshotState::parse(&item.to_ascii_uppercase()).ok_or_else(|| {
-                    illegal_arg(format!(
-                        "No enum constant org.elasticsearch.snapshots.SnapshotState.{item}"
-                    ))
-                })?;
+                let state =
+                    EmulatedSnapshotState::parse(&item.to_ascii_uppercase()).ok_or_else(|| {
+                        illegal_arg(format!(
+                            "No enum constant org.elasticsearch.snapshots.SnapshotState.{item}"
+                        ))
+                    })?;
                 list.push(state);
             }
             filters.states = Some(list);

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::api::error::{missing_blob, repo_missing, snapshot_missing, EsErr, R};
 use crate::api::repositories::resolve_repositories;
 use crate::glob;
-use crate::model::SnapshotState;
+use crate::model::EmulatedSnapshotState;
 use crate::state::{Repo, Snap, State};
 use crate::Flavor;
 
@@ -47,7 +47,7 @@ pub(super) fn repositories(
 #[derive(Debug, Default)]
 pub(super) struct Filters<'a> {
     pub(super) policies: Vec<&'a str>,
-    pub(super) states: Option<Vec<SnapshotState>>,
+    pub(super) states: Option<Vec<EmulatedSnapshotState>>,
 }
 
 /// What a get asks of each repository.
