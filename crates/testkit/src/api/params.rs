@@ -124,6 +124,13 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// `master_timeout` (as [`Params::master_timeout`]), then `timeout`: what every
+    /// acknowledged repository request reads.
+    pub(super) fn ack_timeouts(&mut self) -> R<()> {
+        self.master_timeout()?;
+        self.time("timeout")
+    }
+
     /// `BaseRestHandler`: unknown parameters fail the request with 400 (§4.1).
     pub(super) fn finish(&self, decoded_path: &str) -> R<()> {
         let invalid: BTreeSet<&str> = self

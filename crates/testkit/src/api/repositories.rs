@@ -119,8 +119,7 @@ pub(super) fn put_repository(
     path: &str,
 ) -> R<Reply> {
     let verify = p.bool("verify", true)?;
-    p.master_timeout()?;
-    p.time("timeout")?;
+    p.ack_timeouts()?;
     let map = parse_body_map(body)?
         .ok_or_else(|| EsErr::new(400, "parse_exception", "request body is required"))?;
     p.finish(path)?;
@@ -208,8 +207,7 @@ pub(super) fn delete_repository(
     p: &mut Params<'_>,
     path: &str,
 ) -> R<Reply> {
-    p.master_timeout()?;
-    p.time("timeout")?;
+    p.ack_timeouts()?;
     p.finish(path)?;
     let parts: Vec<&str> = expr.split(',').collect();
     for part in &parts {
@@ -236,8 +234,7 @@ pub(super) fn verify_repository(
     p: &mut Params<'_>,
     path: &str,
 ) -> R<Reply> {
-    p.master_timeout()?;
-    p.time("timeout")?;
+    p.ack_timeouts()?;
     p.finish(path)?;
     let r = state.repo_mut(repo).ok_or_else(|| repo_missing(repo))?;
     r.uuid_known = true;
@@ -254,8 +251,7 @@ pub(super) fn cleanup_repository(
     p: &mut Params<'_>,
     path: &str,
 ) -> R<Reply> {
-    p.master_timeout()?;
-    p.time("timeout")?;
+    p.ack_timeouts()?;
     p.finish(path)?;
     state.repo(repo).ok_or_else(|| repo_missing(repo))?;
     Ok(Reply::ok(obj().f(
