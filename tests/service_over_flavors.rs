@@ -8,7 +8,8 @@ use std::time::Duration;
 use backup_actuator::search::{ElasticsearchStore, OpenSearchStore};
 use backup_actuator::{BackupPlan, BackupService, Compatibility, SnapshotStore};
 use backup_actuator_testkit::{
-    EmulatedCluster, Flavor, SeededSnapshot, ShardFailure, SnapshotRule, SnapshotState,
+    EmulatedCluster, EmulatedShardFailure, EmulatedSnapshotState, Flavor, SeededSnapshot,
+    SnapshotRule,
 };
 use bytes::Bytes;
 use http::{Method, Request};
@@ -59,15 +60,15 @@ async fn send(service: &BackupService, method: Method, path: &str, body: &str) -
     (status, value)
 }
 
-fn seed(cluster: &EmulatedCluster, id: u64, parts: &[(&str, SnapshotState)]) {
+fn seed(cluster: &EmulatedCluster, id: u64, parts: &[(&str, EmulatedSnapshotState)]) {
     for (i, (suffix, state)) in parts.iter().enumerate() {
         let mut snapshot = SeededSnapshot::new(
             format!("camunda_optimize_{id}_{suffix}"),
             *state,
             START + i as i64,
         );
-        if *state == SnapshotState::Partial {
-            snapshot = snapshot.with_failures(vec![ShardFailure::new(
+        if *state == EmulatedSnapshotState::Partial {
+            snapshot = snapshot.with_failures(vec![EmulatedShardFailure::new(
                 "optimize-report_v8",
                 0,
                 "primary shard is not allocated",
@@ -121,7 +122,7 @@ fn expected_find_query(flavor: Flavor) -> Vec<(String, String)> {
 }
 
 async fn state_rules(flavor: Flavor) {
-    use SnapshotState::*;
+    use EmulatedSnapshotState::*;
     let cluster = EmulatedCluster::start(flavor).await.unwrap();
     cluster.add_repository(REPO);
     let p1 = "8.6.0_part_1_of_2";
@@ -378,7 +379,7 @@ async fn trigger_duplicate_rollback_delete(flavor: Flavor) {
         REPO,
         SeededSnapshot::new(
             "camunda_optimize_20260220181029_before_upgrade",
-            SnapshotState::Success,
+            EmulatedSnapshotState::Success,
             START,
         ),
     );

@@ -13,7 +13,9 @@ use backup_actuator_reliability::call;
 use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
 use backup_actuator_service::BackupService;
 use backup_actuator_store::SnapshotStore;
-use backup_actuator_testkit::{EmulatedCluster, Fault, Flavor, SeededSnapshot, SnapshotState};
+use backup_actuator_testkit::{
+    EmulatedCluster, EmulatedSnapshotState, Fault, Flavor, SeededSnapshot,
+};
 use bytes::Bytes;
 use http::{Method, Request};
 use http_body_util::Full;
@@ -264,7 +266,7 @@ fn seed_backup(cluster: &EmulatedCluster, id: u64) {
             REPO,
             SeededSnapshot::new(
                 format!("camunda_optimize_{id}_8.6.0_part_{part}_of_2"),
-                SnapshotState::Success,
+                EmulatedSnapshotState::Success,
                 1_731_585_600_123,
             ),
         );

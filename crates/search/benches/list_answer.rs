@@ -16,7 +16,7 @@ use std::net::TcpStream;
 
 use backup_actuator_core::{BackupPlan, Backups, Compatibility, OutputZone};
 use backup_actuator_search::read_snapshot_list;
-use backup_actuator_testkit::{EmulatedCluster, Flavor, SeededSnapshot, SnapshotState};
+use backup_actuator_testkit::{EmulatedCluster, EmulatedSnapshotState, Flavor, SeededSnapshot};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 const BACKUPS: u64 = 10_000;
@@ -51,7 +51,7 @@ fn answers() -> (Vec<u8>, Vec<u8>) {
                         "camunda_optimize_{}_8.6.0_part_{part}_of_2",
                         20_240_000_000_000 + i
                     ),
-                    SnapshotState::Success,
+                    EmulatedSnapshotState::Success,
                     1_731_585_600_123 + i as i64 * 60_000,
                 )
                 .with_indices((0..INDICES).map(move |n| {

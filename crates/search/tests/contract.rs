@@ -10,8 +10,8 @@ use backup_actuator_core::{
 use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
 use backup_actuator_store::{Operation, SnapshotStore, StoreError};
 use backup_actuator_testkit::{
-    EmulatedCluster, Fault, Flavor, RecordedRequest, SeededSnapshot, ShardFailure as SeededFailure,
-    SnapshotRule, SnapshotState as SeededState,
+    EmulatedCluster, EmulatedShardFailure as SeededFailure, EmulatedSnapshotState as SeededState,
+    Fault, Flavor, RecordedRequest, SeededSnapshot, SnapshotRule,
 };
 use http::Method;
 use serde_json::json;

@@ -7,7 +7,7 @@ mod common;
 use backup_actuator_core::BackupPlan;
 use backup_actuator_search::ElasticsearchStore;
 use backup_actuator_store::SnapshotStore;
-use backup_actuator_testkit::{Flavor, SeededSnapshot, SnapshotState};
+use backup_actuator_testkit::{EmulatedSnapshotState, Flavor, SeededSnapshot};
 use common::{run_with_env, Cluster, Server};
 use serde_json::Value;
 
@@ -111,7 +111,7 @@ fn incomplete_exits_11_against_a_cluster() {
         "backups",
         SeededSnapshot::new(
             "camunda_optimize_5_8.6.0_part_2_of_2",
-            SnapshotState::Success,
+            EmulatedSnapshotState::Success,
             now,
         ),
     );
@@ -306,12 +306,12 @@ fn restore_of_a_failed_backup_or_on_memory_is_refused_with_exit_1() {
         [
             SeededSnapshot::new(
                 "camunda_optimize_7_8.6.0_part_1_of_2",
-                SnapshotState::Success,
+                EmulatedSnapshotState::Success,
                 now,
             ),
             SeededSnapshot::new(
                 "camunda_optimize_7_8.6.0_part_2_of_2",
-                SnapshotState::Failed,
+                EmulatedSnapshotState::Failed,
                 now,
             ),
         ],

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use backup_actuator_testkit::{Fault, Flavor, SeededSnapshot, SnapshotState};
+use backup_actuator_testkit::{EmulatedSnapshotState, Fault, Flavor, SeededSnapshot};
 use common::*;
 use serde_json::{json, Value};
 
@@ -180,7 +180,7 @@ fn spec_11_an_incomplete_backup_matches_the_description() {
         "backups",
         SeededSnapshot::new(
             "camunda_optimize_8_8.6.0_part_1_of_2",
-            SnapshotState::Success,
+            EmulatedSnapshotState::Success,
             1_700_000_000_000,
         ),
     );

@@ -10,19 +10,8 @@ use tokio::task::JoinHandle;
 
 use crate::clock::EmulatorClock;
 use crate::model::{Fault, RecordedRequest, SeededSnapshot, SnapshotRule};
-use crate::state::{fake_uuid, Credential, State};
+use crate::state::{Core, Credential, State};
 use crate::Flavor;
-
-/// What the server task shares with the handles.
-#[derive(Debug)]
-pub(crate) struct Core {
-    pub flavor: Flavor,
-    pub clock: EmulatorClock,
-    pub state: Mutex<State>,
-    pub node_id: String,
-    pub node_name: String,
-    pub cluster_uuid: String,
-}
 
 /// Stops the server when the last handle goes away.
 #[derive(Debug)]
@@ -48,7 +37,7 @@ impl Drop for Guard {
 /// [`EmulatedCluster::shutdown`].
 ///
 /// ```
-/// use backup_actuator_testkit::{EmulatedCluster, Flavor, SeededSnapshot, SnapshotState};
+/// use backup_actuator_testkit::{EmulatedCluster, EmulatedSnapshotState, Flavor, SeededSnapshot};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
@@ -56,7 +45,7 @@ impl Drop for Guard {
 /// cluster.add_repository("camunda_backup");
 /// cluster.insert_snapshot(
 ///     "camunda_backup",
-///     SeededSnapshot::new("camunda_optimize_1_8.6.0_part_1_of_2", SnapshotState::Success, cluster.clock().now_millis()),
+///     SeededSnapshot::new("camunda_optimize_1_8.6.0_part_1_of_2", EmulatedSnapshotState::Success, cluster.clock().now_millis()),
 /// );
 /// assert!(cluster.url().starts_with("http://127.0.0.1:"));
 /// assert_eq!(cluster.snapshot_names("camunda_backup"), ["camunda_optimize_1_8.6.0_part_1_of_2"]);
@@ -75,17 +64,7 @@ impl EmulatedCluster {
     pub async fn start(flavor: Flavor) -> std::io::Result<EmulatedCluster> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let core = Arc::new(Core {
-            flavor,
-            clock: EmulatorClock::new(),
-            state: Mutex::new(State {
-                seq: 1000,
-                ..State::default()
-            }),
-            node_id: fake_uuid(7),
-            node_name: "testkit-node-0".to_string(),
-            cluster_uuid: fake_uuid(11),
-        });
+        let core = Arc::new(Core::new(flavor));
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(crate::http::run(listener, core.clone(), rx));
         Ok(EmulatedCluster {
@@ -242,7 +221,7 @@ impl EmulatedCluster {
     /// lists it. Returns whether the snapshot exists.
     ///
     /// ```
-    /// use backup_actuator_testkit::{EmulatedCluster, Flavor, SeededSnapshot, SnapshotState};
+    /// use backup_actuator_testkit::{EmulatedCluster, EmulatedSnapshotState, Flavor, SeededSnapshot};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
@@ -250,7 +229,7 @@ impl EmulatedCluster {
     /// cluster.add_repository("backups");
     /// cluster.insert_snapshot(
     ///     "backups",
-    ///     SeededSnapshot::new("snap_1", SnapshotState::Success, 1_731_585_600_000),
+    ///     SeededSnapshot::new("snap_1", EmulatedSnapshotState::Success, 1_731_585_600_000),
     /// );
     /// assert!(cluster.remove_snapshot_blob("backups", "snap_1"));
     /// assert!(!cluster.remove_snapshot_blob("backups", "snap_2"));

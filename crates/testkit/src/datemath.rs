@@ -59,6 +59,7 @@ pub(crate) fn resolve(expr: &str, now_millis: i64) -> Result<String, String> {
     Ok(out)
 }
 
+/// One `{…}`: `now`, its offsets and roundings, then the format.
 fn eval(body: &str, now: DateTime) -> Result<String, String> {
     let (math, format) = match body.find('{') {
         Some(k) => {
@@ -95,51 +96,12 @@ fn eval(body: &str, now: DateTime) -> Result<String, String> {
                 let n = if op == '-' { -n } else { n };
                 let unit = *chars.get(i).ok_or("missing unit")?;
                 i += 1;
-                let span = match unit {
-                    'y' => Span::new().years(n),
-                    'M' => Span::new().months(n),
-                    'w' => Span::new().weeks(n),
-                    'd' => Span::new().days(n),
-                    'h' | 'H' => Span::new().hours(n),
-                    'm' => Span::new().minutes(n),
-                    's' => Span::new().seconds(n),
-                    other => return Err(format!("unknown unit [{other}]")),
-                };
-                dt = dt.checked_add(span).map_err(|e| e.to_string())?;
+                dt = dt.checked_add(span(unit, n)?).map_err(|e| e.to_string())?;
             }
             '/' => {
                 let unit = *chars.get(i).ok_or("missing unit")?;
                 i += 1;
-                dt = match unit {
-                    'y' => dt.first_of_year().start_of_day(),
-                    'M' => dt.first_of_month().start_of_day(),
-                    'w' => {
-                        let back = i64::from(dt.weekday().to_monday_zero_offset());
-                        dt.checked_sub(Span::new().days(back))
-                            .map_err(|e| e.to_string())?
-                            .start_of_day()
-                    }
-                    'd' => dt.start_of_day(),
-                    'h' | 'H' => dt
-                        .with()
-                        .minute(0)
-                        .second(0)
-                        .subsec_nanosecond(0)
-                        .build()
-                        .map_err(|e| e.to_string())?,
-                    'm' => dt
-                        .with()
-                        .second(0)
-                        .subsec_nanosecond(0)
-                        .build()
-                        .map_err(|e| e.to_string())?,
-                    's' => dt
-                        .with()
-                        .subsec_nanosecond(0)
-                        .build()
-                        .map_err(|e| e.to_string())?,
-                    other => return Err(format!("unknown rounding [{other}]")),
-                };
+                dt = round_down(dt, unit)?;
             }
             other => return Err(format!("unexpected [{other}]")),
         }
@@ -154,6 +116,40 @@ fn eval(body: &str, now: DateTime) -> Result<String, String> {
         .replace("mm", "%M")
         .replace("ss", "%S");
     Ok(dt.strftime(&strf).to_string())
+}
+
+/// `+n<unit>` / `-n<unit>`.
+fn span(unit: char, n: i64) -> Result<Span, String> {
+    Ok(match unit {
+        'y' => Span::new().years(n),
+        'M' => Span::new().months(n),
+        'w' => Span::new().weeks(n),
+        'd' => Span::new().days(n),
+        'h' | 'H' => Span::new().hours(n),
+        'm' => Span::new().minutes(n),
+        's' => Span::new().seconds(n),
+        other => return Err(format!("unknown unit [{other}]")),
+    })
+}
+
+/// `/<unit>`: the start of the year, month, week (Monday), day, hour, minute or second.
+fn round_down(dt: DateTime, unit: char) -> Result<DateTime, String> {
+    let cut = |b: jiff::civil::DateTimeWith| b.build().map_err(|e| e.to_string());
+    Ok(match unit {
+        'y' => dt.first_of_year().start_of_day(),
+        'M' => dt.first_of_month().start_of_day(),
+        'w' => {
+            let back = i64::from(dt.weekday().to_monday_zero_offset());
+            dt.checked_sub(Span::new().days(back))
+                .map_err(|e| e.to_string())?
+                .start_of_day()
+        }
+        'd' => dt.start_of_day(),
+        'h' | 'H' => cut(dt.with().minute(0).second(0).subsec_nanosecond(0))?,
+        'm' => cut(dt.with().second(0).subsec_nanosecond(0))?,
+        's' => cut(dt.with().subsec_nanosecond(0))?,
+        other => return Err(format!("unknown rounding [{other}]")),
+    })
 }
 
 #[cfg(test)]

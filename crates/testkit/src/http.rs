@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
@@ -16,56 +16,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::api::{self, Rendered, Req};
-use crate::cluster::Core;
 use crate::model::{FaultKind, RecordedRequest};
+use crate::state::Core;
+use crate::url::parse_query;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
-
-/// Percent-decodes `s` (lossy UTF-8); with `plus_as_space`, `+` becomes a space (query strings).
-pub(crate) fn percent_decode(s: &str, plus_as_space: bool) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' if plus_as_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-pub(crate) fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
-    let Some(q) = q else { return Vec::new() };
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k, true), percent_decode(v, true))
-        })
-        .collect()
-}
 
 /// The response body: whole, or deliberately broken after a prefix.
 pub(crate) enum EmuBody {
@@ -151,41 +106,51 @@ fn half(b: &Bytes) -> Bytes {
     b.slice(..b.len() / 2)
 }
 
+/// A request read whole, owned so that a late handling can move it into a task.
+struct Received {
+    method: Method,
+    headers: HeaderMap,
+    raw_path: String,
+    raw_query: Option<String>,
+    query: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl Received {
+    async fn read(req: Request<Incoming>) -> Received {
+        let (parts, body) = req.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        let raw_query = parts.uri.query().map(str::to_string);
+        Received {
+            query: parse_query(raw_query.as_deref()),
+            raw_path: parts.uri.path().to_string(),
+            raw_query,
+            method: parts.method,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    fn as_req(&self) -> Req<'_> {
+        Req {
+            method: &self.method,
+            raw_path: &self.raw_path,
+            raw_query: self.raw_query.as_deref(),
+            query: &self.query,
+            headers: &self.headers,
+            body: &self.body,
+        }
+    }
+}
+
 /// One request: record, apply faults, handle.
 async fn serve_one(core: Arc<Core>, req: Request<Incoming>) -> Result<Response<EmuBody>, BoxError> {
-    let (parts, body) = req.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
-    let raw_path = parts.uri.path().to_string();
-    let raw_query = parts.uri.query().map(str::to_string);
-    let query = parse_query(raw_query.as_deref());
-
-    let fault = {
-        let mut state = core.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.requests.push(RecordedRequest {
-            method: parts.method.clone(),
-            path: raw_path.clone(),
-            query: query.clone(),
-            headers: parts.headers.clone(),
-            body: body.clone(),
-        });
-        let mut chosen = None;
-        for f in state.faults.iter_mut() {
-            if f.times == Some(0) || !f.matches(&parts.method, &raw_path) {
-                continue;
-            }
-            if let Some(t) = f.times.as_mut() {
-                *t -= 1;
-            }
-            chosen = Some(f.kind.clone());
-            break;
-        }
-        chosen
-    };
-
+    let received = Received::read(req).await;
+    let fault = record_and_pick_fault(&core, &received);
     match &fault {
         Some(FaultKind::Delay(d)) => tokio::time::sleep(*d).await,
         Some(FaultKind::CloseConnection) => return Err(Box::new(Aborted)),
@@ -203,47 +168,45 @@ async fn serve_one(core: Arc<Core>, req: Request<Incoming>) -> Result<Response<E
         }
         _ => {}
     }
-
     let rendered = if let Some(FaultKind::HandleLate(delay)) = &fault {
         // In a task of its own, so that a client that hangs up does not
         // cancel the change.
         let (delay, core) = (*delay, core.clone());
-        let (method, headers) = (parts.method.clone(), parts.headers.clone());
-        let (path, raw_query, query, body) = (
-            raw_path.clone(),
-            raw_query.clone(),
-            query.clone(),
-            body.clone(),
-        );
         let late = tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            api::handle(
-                &core,
-                &Req {
-                    method: &method,
-                    raw_path: &path,
-                    raw_query: raw_query.as_deref(),
-                    query: &query,
-                    headers: &headers,
-                    body: &body,
-                },
-            )
+            api::handle(&core, &received.as_req())
         });
         late.await.map_err(|_| Box::new(Aborted) as BoxError)?
     } else {
-        api::handle(
-            &core,
-            &Req {
-                method: &parts.method,
-                raw_path: &raw_path,
-                raw_query: raw_query.as_deref(),
-                query: &query,
-                headers: &parts.headers,
-                body: &body,
-            },
-        )
+        api::handle(&core, &received.as_req())
     };
+    deliver(fault, rendered)
+}
 
+/// Records the request (before any fault or auth applies) and takes the first matching
+/// fault with uses left, spending one use.
+fn record_and_pick_fault(core: &Core, received: &Received) -> Option<FaultKind> {
+    let mut state = core.state.lock().unwrap_or_else(|p| p.into_inner());
+    state.requests.push(RecordedRequest {
+        method: received.method.clone(),
+        path: received.raw_path.clone(),
+        query: received.query.clone(),
+        headers: received.headers.clone(),
+        body: received.body.clone(),
+    });
+    let fault = state
+        .faults
+        .iter_mut()
+        .find(|f| f.times != Some(0) && f.matches(&received.method, &received.raw_path))?;
+    if let Some(t) = fault.times.as_mut() {
+        *t -= 1;
+    }
+    Some(fault.kind.clone())
+}
+
+/// The handled answer as the fault (if any) wants it delivered: dropped, cut short,
+/// made malformed, or whole.
+fn deliver(fault: Option<FaultKind>, rendered: Rendered) -> Result<Response<EmuBody>, BoxError> {
     let pause = || Box::pin(tokio::time::sleep(Duration::from_millis(20)));
     Ok(match fault {
         Some(FaultKind::CloseAfterHandling) => return Err(Box::new(Aborted)),

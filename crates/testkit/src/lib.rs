@@ -32,17 +32,18 @@ mod datemath;
 mod flavor;
 mod glob;
 mod http;
-mod indices;
 mod json;
 pub mod live;
 mod live_admin;
+mod live_answer;
 mod model;
 mod state;
+mod url;
 
 pub use clock::EmulatorClock;
 pub use cluster::EmulatedCluster;
 pub use flavor::Flavor;
 pub use model::{
-    Fault, FaultKind, RecordedRequest, RuleOutcome, SeededSnapshot, ShardFailure, SnapshotRule,
-    SnapshotState,
+    EmulatedShardFailure, EmulatedSnapshotState, Fault, FaultKind, RecordedRequest, RuleOutcome,
+    SeededSnapshot, SnapshotRule,
 };

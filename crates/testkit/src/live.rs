@@ -27,7 +27,7 @@
 
 use std::io::Write as _;
 
-pub use crate::live_admin::LiveAnswer;
+pub use crate::live_answer::LiveAnswer;
 
 /// The engine family a live test needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

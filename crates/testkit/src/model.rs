@@ -6,9 +6,21 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderMap, Method};
 
-/// The state of a snapshot as printed in `state` (§4.4.2).
+/// The state the emulator gives a snapshot and prints in its `state` field (§4.4.2): what a
+/// [`SeededSnapshot`] is seeded with and what a [`SnapshotRule`] makes of a created one.
+///
+/// Named apart from `backup_actuator_core::SnapshotState`, the state the stores read back,
+/// since both are reachable through the facade crate (`backup_actuator::testkit`) and a
+/// test of a store names both.
+///
+/// ```
+/// use backup_actuator_testkit::EmulatedSnapshotState;
+///
+/// assert_eq!(EmulatedSnapshotState::InProgress.as_str(), "IN_PROGRESS");
+/// assert_eq!(EmulatedSnapshotState::Partial.to_string(), "PARTIAL");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SnapshotState {
+pub enum EmulatedSnapshotState {
     /// Running (`IN_PROGRESS`).
     InProgress,
     /// All shards done (`SUCCESS`).
@@ -21,42 +33,45 @@ pub enum SnapshotState {
     Incompatible,
 }
 
-impl SnapshotState {
+impl EmulatedSnapshotState {
     /// The wire name, e.g. `"IN_PROGRESS"`.
     pub fn as_str(self) -> &'static str {
         match self {
-            SnapshotState::InProgress => "IN_PROGRESS",
-            SnapshotState::Success => "SUCCESS",
-            SnapshotState::Failed => "FAILED",
-            SnapshotState::Partial => "PARTIAL",
-            SnapshotState::Incompatible => "INCOMPATIBLE",
+            EmulatedSnapshotState::InProgress => "IN_PROGRESS",
+            EmulatedSnapshotState::Success => "SUCCESS",
+            EmulatedSnapshotState::Failed => "FAILED",
+            EmulatedSnapshotState::Partial => "PARTIAL",
+            EmulatedSnapshotState::Incompatible => "INCOMPATIBLE",
         }
     }
 
-    pub(crate) fn parse(s: &str) -> Option<SnapshotState> {
+    pub(crate) fn parse(s: &str) -> Option<EmulatedSnapshotState> {
         Some(match s {
-            "IN_PROGRESS" => SnapshotState::InProgress,
-            "SUCCESS" => SnapshotState::Success,
-            "FAILED" => SnapshotState::Failed,
-            "PARTIAL" => SnapshotState::Partial,
-            "INCOMPATIBLE" => SnapshotState::Incompatible,
+            "IN_PROGRESS" => EmulatedSnapshotState::InProgress,
+            "SUCCESS" => EmulatedSnapshotState::Success,
+            "FAILED" => EmulatedSnapshotState::Failed,
+            "PARTIAL" => EmulatedSnapshotState::Partial,
+            "INCOMPATIBLE" => EmulatedSnapshotState::Incompatible,
             _ => return None,
         })
     }
 }
 
-impl fmt::Display for SnapshotState {
+impl fmt::Display for EmulatedSnapshotState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-/// One shard failure of a snapshot (§4.4.1).
+/// One shard failure the emulator prints in a snapshot's `failures` (§4.4.1), seeded with
+/// [`SeededSnapshot::with_failures`] or made by [`SnapshotRule::partial`].
+///
+/// Named apart from `backup_actuator_core::ShardFailure`, the failure the stores read back.
 ///
 /// The emulator prints `index_uuid` itself: the index name on ES ≤ 7.13 and OpenSearch,
 /// a stable fake UUID derived from the name on newer ES.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShardFailure {
+pub struct EmulatedShardFailure {
     /// Index name.
     pub index: String,
     /// Shard number.
@@ -69,17 +84,17 @@ pub struct ShardFailure {
     pub status: String,
 }
 
-impl ShardFailure {
+impl EmulatedShardFailure {
     /// A failure of `index` shard `shard_id` with `reason`, no node, status `INTERNAL_SERVER_ERROR`.
     ///
     /// ```
-    /// use backup_actuator_testkit::ShardFailure;
-    /// let f = ShardFailure::new("optimize-import-index_v3", 0, "primary shard is not allocated");
+    /// use backup_actuator_testkit::EmulatedShardFailure;
+    /// let f = EmulatedShardFailure::new("optimize-import-index_v3", 0, "primary shard is not allocated");
     /// assert_eq!(f.status, "INTERNAL_SERVER_ERROR");
     /// assert!(f.node_id.is_none());
     /// ```
     pub fn new(index: impl Into<String>, shard_id: u32, reason: impl Into<String>) -> Self {
-        ShardFailure {
+        EmulatedShardFailure {
             index: index.into(),
             shard_id,
             reason: reason.into(),
@@ -103,8 +118,8 @@ impl ShardFailure {
 /// index, `failed` = number of `failures`; set [`SeededSnapshot::shards`] to override.
 ///
 /// ```
-/// use backup_actuator_testkit::{SeededSnapshot, SnapshotState};
-/// let s = SeededSnapshot::new("camunda_optimize_1_8.6.0_part_1_of_2", SnapshotState::Success, 1_731_585_600_123)
+/// use backup_actuator_testkit::{EmulatedSnapshotState, SeededSnapshot};
+/// let s = SeededSnapshot::new("camunda_optimize_1_8.6.0_part_1_of_2", EmulatedSnapshotState::Success, 1_731_585_600_123)
 ///     .with_indices(["optimize-import-index_v3"])
 ///     .with_duration_millis(388);
 /// assert_eq!(s.indices.len(), 1);
@@ -114,7 +129,7 @@ pub struct SeededSnapshot {
     /// Snapshot name.
     pub name: String,
     /// Final (or running) state.
-    pub state: SnapshotState,
+    pub state: EmulatedSnapshotState,
     /// Start time, epoch milliseconds.
     pub start_millis: i64,
     /// `end - start` for finished snapshots.
@@ -126,7 +141,7 @@ pub struct SeededSnapshot {
     /// `include_global_state`.
     pub include_global_state: bool,
     /// Shard failures.
-    pub failures: Vec<ShardFailure>,
+    pub failures: Vec<EmulatedShardFailure>,
     /// `reason`; when `None` a FAILED snapshot gets a generic reason.
     pub reason: Option<String>,
     /// User metadata (`metadata`), printed when `Some`.
@@ -143,7 +158,7 @@ pub struct SeededSnapshot {
 
 impl SeededSnapshot {
     /// A snapshot with no indices, duration 0, `include_global_state: false`.
-    pub fn new(name: impl Into<String>, state: SnapshotState, start_millis: i64) -> Self {
+    pub fn new(name: impl Into<String>, state: EmulatedSnapshotState, start_millis: i64) -> Self {
         SeededSnapshot {
             name: name.into(),
             state,
@@ -178,7 +193,7 @@ impl SeededSnapshot {
     }
 
     /// Sets the shard failures.
-    pub fn with_failures(mut self, failures: Vec<ShardFailure>) -> Self {
+    pub fn with_failures(mut self, failures: Vec<EmulatedShardFailure>) -> Self {
         self.failures = failures;
         self
     }
@@ -231,7 +246,7 @@ pub enum RuleOutcome {
     /// The snapshot ends `PARTIAL` with these shard failures.
     Partial {
         /// The shard failures (one is invented when empty).
-        failures: Vec<ShardFailure>,
+        failures: Vec<EmulatedShardFailure>,
     },
     /// The snapshot ends `INCOMPATIBLE`.
     Incompatible,
@@ -288,7 +303,7 @@ impl SnapshotRule {
     }
 
     /// Matching snapshots end `PARTIAL` with `failures`.
-    pub fn partial(pattern: impl Into<String>, failures: Vec<ShardFailure>) -> Self {
+    pub fn partial(pattern: impl Into<String>, failures: Vec<EmulatedShardFailure>) -> Self {
         Self::new(pattern, RuleOutcome::Partial { failures })
     }
 
@@ -496,16 +511,12 @@ pub struct RecordedRequest {
 impl RecordedRequest {
     /// The path with each segment percent-decoded.
     pub fn decoded_path(&self) -> String {
-        crate::http::percent_decode(&self.path, false)
+        crate::url::percent_decode(&self.path, false)
     }
 
     /// The last value of query parameter `name`.
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        crate::url::last_value(&self.query, name)
     }
 
     /// The body parsed as JSON, if it is JSON.

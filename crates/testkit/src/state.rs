@@ -1,17 +1,49 @@
-//! The emulated cluster state (repositories, snapshots, rules, faults, recorded requests)
-//! and the SnapshotInfo serialisation of §4.4.
+//! The emulated cluster state (repositories, snapshots, rules, faults, recorded requests).
+//! How a snapshot is printed is `api/snapshot_info.rs`.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::clock::format_millis;
-use crate::json::{obj, J};
+use crate::clock::EmulatorClock;
 use crate::model::{
-    Fault, RecordedRequest, SeededSnapshot, ShardFailure, SnapshotRule, SnapshotState,
+    EmulatedShardFailure, EmulatedSnapshotState, Fault, RecordedRequest, SeededSnapshot,
+    SnapshotRule,
 };
 use crate::Flavor;
+
+/// What the server task shares with the [`EmulatedCluster`](crate::EmulatedCluster) handles:
+/// the emulated node's identity, its clock and the locked state. It lives here, not beside
+/// the handle, because the server needs it too and the handle starts the server: the type
+/// both use belongs below both.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub flavor: Flavor,
+    pub clock: EmulatorClock,
+    pub state: Mutex<State>,
+    pub node_id: String,
+    pub node_name: String,
+    pub cluster_uuid: String,
+}
+
+impl Core {
+    /// A fresh node of `flavor`: no repositories, the clock at the current time.
+    pub fn new(flavor: Flavor) -> Core {
+        Core {
+            flavor,
+            clock: EmulatorClock::new(),
+            state: Mutex::new(State {
+                seq: 1000,
+                ..State::default()
+            }),
+            node_id: fake_uuid(7),
+            node_name: "testkit-node-0".to_string(),
+            cluster_uuid: fake_uuid(11),
+        }
+    }
+}
 
 /// Credentials the emulator accepts once auth is switched on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,9 +97,9 @@ pub(crate) struct Snap {
     /// Still running while `pending` and (no completion time or the clock is before it).
     pub pending: bool,
     pub completes_at: Option<i64>,
-    pub final_state: SnapshotState,
+    pub final_state: EmulatedSnapshotState,
     pub reason: Option<String>,
-    pub failures: Vec<ShardFailure>,
+    pub failures: Vec<EmulatedShardFailure>,
     pub total_shards: u32,
     pub successful_shards: u32,
     pub unreadable: bool,
@@ -81,9 +113,9 @@ impl Snap {
         self.pending && self.completes_at.is_none_or(|t| now < t)
     }
 
-    pub fn state(&self, now: i64) -> SnapshotState {
+    pub fn state(&self, now: i64) -> EmulatedSnapshotState {
         if self.is_running(now) {
-            SnapshotState::InProgress
+            EmulatedSnapshotState::InProgress
         } else {
             self.final_state
         }
@@ -158,7 +190,7 @@ impl State {
         };
         let (total, successful) = s.shards.unwrap_or_else(|| {
             let total = s.indices.len().max(s.failures.len()) as u32;
-            if s.state == SnapshotState::InProgress {
+            if s.state == EmulatedSnapshotState::InProgress {
                 (total, 0)
             } else {
                 (total, total.saturating_sub(s.failures.len() as u32))
@@ -166,11 +198,11 @@ impl State {
         });
         let reason = match (s.reason, s.state) {
             (Some(r), _) => Some(r),
-            (None, SnapshotState::Failed) => Some("Snapshot failed".to_string()),
-            (None, SnapshotState::Incompatible) => Some(String::new()),
+            (None, EmulatedSnapshotState::Failed) => Some("Snapshot failed".to_string()),
+            (None, EmulatedSnapshotState::Incompatible) => Some(String::new()),
             (None, _) => None,
         };
-        let running = s.state == SnapshotState::InProgress;
+        let running = s.state == EmulatedSnapshotState::InProgress;
         let snap = Snap {
             name: s.name.clone(),
             uuid,
@@ -184,7 +216,7 @@ impl State {
             pending: running,
             completes_at: None,
             final_state: if running {
-                SnapshotState::Success
+                EmulatedSnapshotState::Success
             } else {
                 s.state
             },
@@ -214,190 +246,4 @@ pub(crate) fn fake_uuid(seed: u64) -> String {
         chunk.copy_from_slice(&z.to_le_bytes());
     }
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// A stable fake UUID for an index name (shard failures on ES ≥ 7.14).
-pub(crate) fn index_uuid(index: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in index.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    fake_uuid(h)
-}
-
-/// How one SnapshotInfo is printed (query parameters of §4.1).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RenderOpts {
-    pub verbose: bool,
-    pub include_repository: bool,
-    pub index_names: bool,
-    pub index_details: bool,
-    pub human: bool,
-}
-
-impl Default for RenderOpts {
-    fn default() -> Self {
-        RenderOpts {
-            verbose: true,
-            include_repository: true,
-            index_names: true,
-            index_details: false,
-            human: false,
-        }
-    }
-}
-
-/// `TimeValue.toString()`: the largest unit ≥ 1, one decimal, `.0` dropped.
-pub(crate) fn human_duration(ms: i64) -> String {
-    let units: [(i64, &str); 4] = [
-        (86_400_000, "d"),
-        (3_600_000, "h"),
-        (60_000, "m"),
-        (1_000, "s"),
-    ];
-    for (size, unit) in units {
-        if ms >= size {
-            let v = ms as f64 / size as f64;
-            let s = format!("{v:.1}");
-            let s = s.strip_suffix(".0").unwrap_or(&s).to_string();
-            return format!("{s}{unit}");
-        }
-    }
-    format!("{ms}ms")
-}
-
-fn failure_json(flavor: Flavor, f: &ShardFailure) -> J {
-    // §4.4.1: index_uuid holds the index name on ES ≤ 7.13 and every OpenSearch.
-    let index_uuid = if flavor.es_at_least(7, 14) {
-        index_uuid(&f.index)
-    } else {
-        f.index.clone()
-    };
-    let mut o = obj()
-        .f("index", f.index.as_str())
-        .f("index_uuid", index_uuid)
-        .f("shard_id", f.shard_id)
-        .f("reason", f.reason.as_str());
-    if let Some(n) = &f.node_id {
-        o.push("node_id", n.as_str());
-    }
-    o.f("status", f.status.as_str())
-}
-
-/// One SnapshotInfo, fields in the order of §4.4 for the flavor (and §4.6 when not verbose).
-pub(crate) fn render_snapshot(flavor: Flavor, repo: &str, s: &Snap, now: i64, o: RenderOpts) -> J {
-    let running = s.is_running(now);
-    let state = s.state(now);
-    let es714 = flavor.es_at_least(7, 14);
-    let mut out = obj()
-        .f("snapshot", s.name.as_str())
-        .f("uuid", s.uuid.as_str());
-    if es714 && o.include_repository {
-        out.push("repository", repo);
-    }
-    if o.verbose {
-        out.push("version_id", J::Int(flavor.snapshot_version_id()));
-        out.push("version", flavor.snapshot_version());
-        if flavor.os_at_least(2, 9) {
-            out.push("remote_store_index_shallow_copy", false);
-        }
-    }
-    if o.index_names {
-        if !o.verbose && !flavor.es_at_least(7, 11) {
-            // 7.10 / OpenSearch: the non-verbose listing has the indices sorted (§4.6).
-            let mut sorted = s.indices.clone();
-            sorted.sort();
-            out.push("indices", J::strs(sorted));
-        } else {
-            out.push("indices", J::strs(s.indices.iter().cloned()));
-        }
-    }
-    if o.verbose && o.index_details && flavor.es_at_least(7, 13) {
-        let mut details = obj();
-        if !running {
-            for (i, idx) in s.indices.iter().enumerate() {
-                details.push(
-                    idx,
-                    obj()
-                        .f("shard_count", 1u32)
-                        .f("size_in_bytes", J::Int(21_072 + i as i64 * 1_024))
-                        .f("max_segments_per_shard", 1u32),
-                );
-            }
-        }
-        out.push("index_details", details);
-    }
-    out.push("data_streams", J::strs(s.data_streams.iter().cloned()));
-    if o.verbose {
-        out.push("include_global_state", s.include_global_state);
-        if let Some(m) = &s.metadata {
-            out.push("metadata", J::from_value(m));
-        }
-    }
-    out.push("state", state.as_str());
-    if o.verbose {
-        if !running {
-            if let Some(r) = &s.reason {
-                if matches!(state, SnapshotState::Failed | SnapshotState::Incompatible) {
-                    let r = if r.is_empty() && state == SnapshotState::Incompatible {
-                        format!(
-                            "the snapshot is incompatible with the current version of {} and its exact version is unknown",
-                            flavor.product()
-                        )
-                    } else {
-                        r.clone()
-                    };
-                    out.push("reason", r);
-                }
-            }
-        }
-        let end = s.end_time(now);
-        out.push("start_time", format_millis(s.start));
-        out.push("start_time_in_millis", J::Int(s.start));
-        // §4.4.3: in-progress snapshots print end_time epoch 0 and duration 0.
-        out.push("end_time", format_millis(end));
-        out.push("end_time_in_millis", J::Int(end));
-        let duration = if running { 0 } else { (end - s.start).max(0) };
-        if o.human {
-            out.push("duration", human_duration(duration));
-        }
-        out.push("duration_in_millis", J::Int(duration));
-        let failures = if running {
-            Vec::new()
-        } else {
-            s.failures.iter().map(|f| failure_json(flavor, f)).collect()
-        };
-        out.push("failures", J::Arr(failures));
-        let (total, successful) = if running {
-            // §4.4.3: zeros on ES < 7.16 and OpenSearch, real counts from 7.16.
-            if flavor.es_at_least(7, 16) {
-                (s.total_shards, 0)
-            } else {
-                (0, 0)
-            }
-        } else {
-            (s.total_shards, s.successful_shards)
-        };
-        out.push(
-            "shards",
-            obj()
-                .f("total", total)
-                .f("failed", total.saturating_sub(successful))
-                .f("successful", successful),
-        );
-        if flavor.es_at_least(7, 12) {
-            let fs = s
-                .feature_states
-                .iter()
-                .map(|(name, idx)| {
-                    obj()
-                        .f("feature_name", name.as_str())
-                        .f("indices", J::strs(idx.iter().cloned()))
-                })
-                .collect();
-            out.push("feature_states", J::Arr(fs));
-        }
-    }
-    out
 }

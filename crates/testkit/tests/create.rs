@@ -3,7 +3,7 @@ mod common;
 
 use std::time::Duration;
 
-use backup_actuator_testkit::{Flavor, ShardFailure, SnapshotRule};
+use backup_actuator_testkit::{EmulatedShardFailure, Flavor, SnapshotRule};
 use common::*;
 use serde_json::json;
 
@@ -70,7 +70,7 @@ async fn create_with_wait_is_200_even_when_the_snapshot_fails_or_is_partial() {
         ));
         c.add_rule(SnapshotRule::partial(
             "*_part_1_of_2",
-            vec![ShardFailure::new(
+            vec![EmulatedShardFailure::new(
                 "optimize-import-index_v3",
                 0,
                 "primary shard is not allocated",

@@ -3,7 +3,7 @@ mod common;
 
 use std::time::Duration;
 
-use backup_actuator_testkit::{Flavor, SeededSnapshot, SnapshotState};
+use backup_actuator_testkit::{EmulatedSnapshotState, Flavor, SeededSnapshot};
 use common::*;
 use serde_json::json;
 
@@ -22,7 +22,7 @@ async fn seeded(f: Flavor) -> backup_actuator_testkit::EmulatedCluster {
     {
         c.insert_snapshot(
             "repo",
-            SeededSnapshot::new(*name, SnapshotState::Success, T0 + i as i64),
+            SeededSnapshot::new(*name, EmulatedSnapshotState::Success, T0 + i as i64),
         );
     }
     c

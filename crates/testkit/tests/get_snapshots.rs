@@ -3,7 +3,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use backup_actuator_testkit::{Flavor, SeededSnapshot, ShardFailure, SnapshotState};
+use backup_actuator_testkit::{
+    EmulatedShardFailure, EmulatedSnapshotState, Flavor, SeededSnapshot,
+};
 use common::*;
 use serde_json::json;
 
@@ -20,7 +22,7 @@ async fn seeded(f: Flavor) -> backup_actuator_testkit::EmulatedCluster {
             let start = T0 + i64::from(id) * 10_000 + i64::from(n);
             c.insert_snapshot(
                 "repo",
-                SeededSnapshot::new(part(id, n), SnapshotState::Success, start)
+                SeededSnapshot::new(part(id, n), EmulatedSnapshotState::Success, start)
                     .with_indices([
                         "optimize-import-index_v3",
                         "optimize-timestamp-based-import-index_v5",
@@ -161,7 +163,7 @@ async fn metadata_and_reason_sit_where_the_real_servers_put_them() {
         let c = with_repo(f).await;
         c.insert_snapshot(
             "repo",
-            SeededSnapshot::new("failed", SnapshotState::Failed, T0)
+            SeededSnapshot::new("failed", EmulatedSnapshotState::Failed, T0)
                 .with_metadata(json!({"policy": "nightly"}))
                 .with_reason("Snapshot was aborted by deletion"),
         );
@@ -185,11 +187,11 @@ async fn shard_failure_index_uuid_is_the_index_name_on_es_7_13_and_opensearch() 
         let c = with_repo(f).await;
         c.insert_snapshot(
             "repo",
-            SeededSnapshot::new("p", SnapshotState::Partial, T0)
+            SeededSnapshot::new("p", EmulatedSnapshotState::Partial, T0)
                 .with_indices(["idx-a", "idx-b"])
                 .with_failures(vec![
-                    ShardFailure::new("idx-a", 0, "primary shard is not allocated"),
-                    ShardFailure::new("idx-b", 2, "IndexShardSnapshotFailedException[x]")
+                    EmulatedShardFailure::new("idx-a", 0, "primary shard is not allocated"),
+                    EmulatedShardFailure::new("idx-b", 2, "IndexShardSnapshotFailedException[x]")
                         .with_node_id("n1"),
                 ]),
         );
@@ -322,7 +324,7 @@ async fn current_lists_running_snapshots_only() {
         let c = seeded(f).await;
         c.insert_snapshot(
             "repo",
-            SeededSnapshot::new("running", SnapshotState::InProgress, T0 + 50_000),
+            SeededSnapshot::new("running", EmulatedSnapshotState::InProgress, T0 + 50_000),
         );
         let j = get(&c, "/_snapshot/repo/_current").await.json();
         assert_eq!(j["snapshots"].as_array().unwrap().len(), 1, "{f}");
@@ -350,7 +352,7 @@ async fn opensearch_1_ignore_unavailable_bug_returns_running_snapshots() {
         let c = seeded(f).await;
         c.insert_snapshot(
             "repo",
-            SeededSnapshot::new("running", SnapshotState::InProgress, T0 + 50_000),
+            SeededSnapshot::new("running", EmulatedSnapshotState::InProgress, T0 + 50_000),
         );
         let j = get(&c, "/_snapshot/repo/nope?ignore_unavailable=true")
             .await
@@ -380,7 +382,7 @@ async fn default_order_is_start_time_then_name() {
         for (name, start) in [("c", T0), ("b", T0 + 1), ("a", T0 + 1), ("d", T0 - 5)] {
             c.insert_snapshot(
                 "repo",
-                SeededSnapshot::new(name, SnapshotState::Success, start),
+                SeededSnapshot::new(name, EmulatedSnapshotState::Success, start),
             );
         }
         let j = get(&c, "/_snapshot/repo/_all").await.json();
@@ -401,7 +403,8 @@ async fn verbose_false_is_the_cheap_listing() {
         let c = with_repo(f).await;
         c.insert_snapshot(
             "repo",
-            SeededSnapshot::new("s", SnapshotState::Success, T0).with_indices(["zeta", "alpha"]),
+            SeededSnapshot::new("s", EmulatedSnapshotState::Success, T0)
+                .with_indices(["zeta", "alpha"]),
         );
         let r = get(&c, "/_snapshot/repo/s?verbose=false").await;
         let o = r.ordered();
@@ -613,7 +616,7 @@ async fn wildcards_exclusions_and_multi_repository_requests_on_newer_es() {
         "other",
         SeededSnapshot::new(
             "camunda_optimize_9_8.6.0_part_1_of_2",
-            SnapshotState::Success,
+            EmulatedSnapshotState::Success,
             T0,
         ),
     );
@@ -656,7 +659,7 @@ async fn state_filter_exists_on_es_9_1() {
     let c = seeded(Flavor::Elasticsearch9).await;
     c.insert_snapshot(
         "repo",
-        SeededSnapshot::new("bad", SnapshotState::Failed, T0),
+        SeededSnapshot::new("bad", EmulatedSnapshotState::Failed, T0),
     );
     let j = get(&c, "/_snapshot/repo/_all?state=FAILED").await.json();
     assert_eq!(j["total"], 1);
@@ -691,7 +694,7 @@ async fn twenty_thousand_seeded_snapshots_are_fast() {
         (0..20_000u32).map(|i| {
             SeededSnapshot::new(
                 format!("camunda_optimize_{i}_8.6.0_part_1_of_2"),
-                SnapshotState::Success,
+                EmulatedSnapshotState::Success,
                 T0 + i64::from(i),
             )
             .with_indices(indices.iter().cloned())
@@ -715,7 +718,7 @@ async fn unreadable_snapshot_fails_verbose_gets_unless_ignore_unavailable() {
         let c = seeded(f).await;
         c.insert_snapshot(
             "repo",
-            SeededSnapshot::new("broken", SnapshotState::Success, T0)
+            SeededSnapshot::new("broken", EmulatedSnapshotState::Success, T0)
                 .with_uuid("R5_AuiaHSEi4J0X2RvTBSw")
                 .unreadable(),
         );
@@ -741,7 +744,7 @@ async fn slm_policy_filter_and_from_sort_value_on_es_7_16_plus() {
         let c = seeded(f).await;
         c.insert_snapshot(
             "repo",
-            SeededSnapshot::new("nightly-1", SnapshotState::Success, T0)
+            SeededSnapshot::new("nightly-1", EmulatedSnapshotState::Success, T0)
                 .with_metadata(json!({"policy": "nightly"})),
         );
         let j = get(&c, "/_snapshot/repo/_all?slm_policy_filter=night*")

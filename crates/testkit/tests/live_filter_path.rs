@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use backup_actuator_testkit::live::{self, LiveCluster, LiveProduct};
-use backup_actuator_testkit::{EmulatedCluster, Flavor, SeededSnapshot, SnapshotState};
+use backup_actuator_testkit::{EmulatedCluster, EmulatedSnapshotState, Flavor, SeededSnapshot};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -273,7 +273,7 @@ async fn compare(product: LiveProduct, engine: LiveCluster) {
         assert_eq!(created.status, 200, "{}", created.body);
         emulator.insert_snapshot(
             &repo,
-            SeededSnapshot::new(name, SnapshotState::Success, 1)
+            SeededSnapshot::new(name, EmulatedSnapshotState::Success, 1)
                 .with_indices([index.clone()])
                 .with_metadata(metadata),
         );

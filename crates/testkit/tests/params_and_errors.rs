@@ -1,7 +1,7 @@
 //! §1 conventions: unknown parameters, generic parameters, error envelope, routing errors.
 mod common;
 
-use backup_actuator_testkit::{Flavor, SeededSnapshot, SnapshotState};
+use backup_actuator_testkit::{EmulatedSnapshotState, Flavor, SeededSnapshot};
 use common::*;
 use serde_json::json;
 
@@ -136,7 +136,10 @@ async fn pretty_prints_like_jackson() {
 #[tokio::test]
 async fn filter_path_keeps_only_the_requested_paths() {
     let c = with_repo(Flavor::Elasticsearch8_15).await;
-    c.insert_snapshot("repo", SeededSnapshot::new("s", SnapshotState::Success, 1));
+    c.insert_snapshot(
+        "repo",
+        SeededSnapshot::new("s", EmulatedSnapshotState::Success, 1),
+    );
     let r = get(
         &c,
         "/_snapshot/repo/_all?filter_path=snapshots.snapshot,snapshots.state",
@@ -183,11 +186,11 @@ async fn status_endpoint_reports_partial_as_success() {
     let c = with_repo(Flavor::Elasticsearch8_15).await;
     c.insert_snapshot(
         "repo",
-        SeededSnapshot::new("p", SnapshotState::Partial, 1).with_indices(["i"]),
+        SeededSnapshot::new("p", EmulatedSnapshotState::Partial, 1).with_indices(["i"]),
     );
     c.insert_snapshot(
         "repo",
-        SeededSnapshot::new("run", SnapshotState::InProgress, 2).with_indices(["i"]),
+        SeededSnapshot::new("run", EmulatedSnapshotState::InProgress, 2).with_indices(["i"]),
     );
     let j = get(&c, "/_snapshot/repo/p/_status").await.json();
     assert_eq!(j["snapshots"][0]["state"], "SUCCESS");

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use backup_actuator_loadgen::{client, median, memory_kib, send, HttpClient, ServerProcess};
-use backup_actuator_testkit::{EmulatedCluster, Flavor, SeededSnapshot, SnapshotState};
+use backup_actuator_testkit::{EmulatedCluster, EmulatedSnapshotState, Flavor, SeededSnapshot};
 use clap::Parser;
 use http::Method;
 
@@ -89,7 +89,7 @@ fn seed(cluster: &EmulatedCluster, backups: u64, indices: usize) {
             });
             SeededSnapshot::new(
                 format!("camunda_optimize_{id}_8.6.0_part_{part}_of_2"),
-                SnapshotState::Success,
+                EmulatedSnapshotState::Success,
                 start + i as i64 * 60_000 + part,
             )
             .with_indices(names)

@@ -200,8 +200,8 @@ async fn incomplete_backup_exits_11_against_testkit() {
     );
 }
 
-fn testkit_success() -> backup_actuator_testkit::SnapshotState {
-    backup_actuator_testkit::SnapshotState::Success
+fn testkit_success() -> backup_actuator_testkit::EmulatedSnapshotState {
+    backup_actuator_testkit::EmulatedSnapshotState::Success
 }
 
 #[tokio::test]

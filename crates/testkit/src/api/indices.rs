@@ -1,17 +1,16 @@
 //! What a restore uses besides `_snapshot`: index existence (`HEAD /{index}`), index
 //! deletion (`DELETE /{index}`), `POST _snapshot/{repo}/{snapshot}/_restore` and
-//! `GET _cluster/health/{indices}`. Kept apart from the snapshot handlers in `api.rs`.
+//! `GET _cluster/health/{indices}`. Kept apart from the snapshot handlers.
 //!
 //! A restored index is red (primaries recovering) until the completion delay has passed on
 //! the emulated clock, then green; every other known index is green.
 
 use http::Method;
 
-use crate::api::EsErr;
-use crate::cluster::Core;
+use super::error::{index_not_found, EsErr};
 use crate::json::{obj, J};
-use crate::model::SnapshotState;
-use crate::state::State;
+use crate::model::EmulatedSnapshotState;
+use crate::state::{Core, Snap, State};
 
 /// An answer of this module: status and JSON body (`None` for HEAD).
 pub(crate) type Answer = Result<(u16, Option<J>), EsErr>;
@@ -55,21 +54,6 @@ pub(crate) fn handle(
             "unreachable route",
         )),
     }
-}
-
-fn index_not_found(index: &str) -> EsErr {
-    let mut e = EsErr::new(
-        404,
-        "index_not_found_exception",
-        format!("no such index [{index}]"),
-    );
-    e.extra = vec![
-        ("resource.type".to_string(), J::from("index_or_alias")),
-        ("resource.id".to_string(), J::from(index)),
-        ("index_uuid".to_string(), J::from("_na_")),
-        ("index".to_string(), J::from(index)),
-    ];
-    e
 }
 
 fn delete_index(state: &mut State, expr: &str) -> Answer {
@@ -140,18 +124,42 @@ fn health(
     (200, Some(body))
 }
 
-fn restore(state: &mut State, repo: &str, snapshot: &str, body: &[u8], now: i64) -> Answer {
-    let request: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
-        serde_json::Value::Object(Default::default())
-    } else {
-        serde_json::from_slice(body).map_err(|e| {
-            EsErr::new(
+/// The restore request's body; an empty body restores everything.
+fn restore_request(body: &[u8]) -> Result<serde_json::Value, EsErr> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        EsErr::new(
+            400,
+            "x_content_parse_exception",
+            format!("failed to parse restore request: {e}"),
+        )
+    })
+}
+
+/// The indices a restore asks for: `indices` as a comma list or an array, all of the
+/// snapshot's when absent.
+fn wanted_indices(request: &serde_json::Value, snap: &Snap) -> Result<Vec<String>, EsErr> {
+    Ok(match request.get("indices") {
+        None | Some(serde_json::Value::Null) => snap.indices.clone(),
+        Some(serde_json::Value::String(list)) => list.split(',').map(str::to_string).collect(),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        Some(_) => {
+            return Err(EsErr::new(
                 400,
-                "x_content_parse_exception",
-                format!("failed to parse restore request: {e}"),
-            )
-        })?
-    };
+                "illegal_argument_exception",
+                "malformed indices section, should be an array of strings",
+            ))
+        }
+    })
+}
+
+fn restore(state: &mut State, repo: &str, snapshot: &str, body: &[u8], now: i64) -> Answer {
+    let request = restore_request(body)?;
     let Some(r) = state.repo(repo) else {
         return Err(EsErr::new(
             404,
@@ -174,8 +182,8 @@ fn restore(state: &mut State, repo: &str, snapshot: &str, body: &[u8], now: i64)
         )
     };
     match snap.state(now) {
-        SnapshotState::Success => {}
-        SnapshotState::InProgress => {
+        EmulatedSnapshotState::Success => {}
+        EmulatedSnapshotState::InProgress => {
             return Err(restore_error(
                 "cannot restore snapshot because it is in progress".into(),
             ))
@@ -187,21 +195,7 @@ fn restore(state: &mut State, repo: &str, snapshot: &str, body: &[u8], now: i64)
             )))
         }
     }
-    let wanted: Vec<String> = match request.get("indices") {
-        None | Some(serde_json::Value::Null) => snap.indices.clone(),
-        Some(serde_json::Value::String(list)) => list.split(',').map(str::to_string).collect(),
-        Some(serde_json::Value::Array(items)) => items
-            .iter()
-            .filter_map(|i| i.as_str().map(str::to_string))
-            .collect(),
-        Some(_) => {
-            return Err(EsErr::new(
-                400,
-                "illegal_argument_exception",
-                "malformed indices section, should be an array of strings",
-            ))
-        }
-    };
+    let wanted = wanted_indices(&request, snap)?;
     for index in &wanted {
         if !snap.indices.contains(index) {
             return Err(restore_error(format!(
