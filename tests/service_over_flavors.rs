@@ -102,13 +102,17 @@ fn expected_find_query(flavor: Flavor) -> Vec<(String, String)> {
     ];
     if matches!(
         flavor,
-        Flavor::Elasticsearch8_13 | Flavor::Elasticsearch8_15 | Flavor::Elasticsearch9
+        Flavor::Elasticsearch8_3
+            | Flavor::Elasticsearch8_13
+            | Flavor::Elasticsearch8_15
+            | Flavor::Elasticsearch9
     ) {
         query.push(("index_names".to_owned(), "false".to_owned()));
     }
     if matches!(
         flavor,
         Flavor::Elasticsearch7_17
+            | Flavor::Elasticsearch8_3
             | Flavor::Elasticsearch8_13
             | Flavor::Elasticsearch8_15
             | Flavor::Elasticsearch9

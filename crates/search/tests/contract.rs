@@ -140,9 +140,10 @@ fn expected_find_query(flavor: Flavor) -> Vec<(&'static str, &'static str)> {
     let mut query = vec![("filter_path", FILTER_PATH), ("ignore_unavailable", "true")];
     match flavor {
         Flavor::Elasticsearch7_17 => query.push(("size", "5000")),
-        Flavor::Elasticsearch8_13 | Flavor::Elasticsearch8_15 | Flavor::Elasticsearch9 => {
-            query.extend([("index_names", "false"), ("size", "5000")])
-        }
+        Flavor::Elasticsearch8_3
+        | Flavor::Elasticsearch8_13
+        | Flavor::Elasticsearch8_15
+        | Flavor::Elasticsearch9 => query.extend([("index_names", "false"), ("size", "5000")]),
         _ => {}
     }
     query
@@ -399,6 +400,7 @@ async fn find_follows_pages_on_elasticsearch_7_14_and_later() {
         let pages = matches!(
             flavor,
             Flavor::Elasticsearch7_17
+                | Flavor::Elasticsearch8_3
                 | Flavor::Elasticsearch8_13
                 | Flavor::Elasticsearch8_15
                 | Flavor::Elasticsearch9

@@ -14,7 +14,7 @@ use std::fmt;
 /// assert_eq!(Flavor::Elasticsearch8_15.version(), "8.15.3");
 /// assert_eq!(Flavor::Elasticsearch8_15.to_string(), "Elasticsearch 8.15.3");
 /// assert!(Flavor::OpenSearch2.is_opensearch());
-/// assert_eq!(Flavor::ALL.len(), 8);
+/// assert_eq!(Flavor::ALL.len(), 9);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Flavor {
@@ -22,6 +22,8 @@ pub enum Flavor {
     Elasticsearch7_10,
     /// Elasticsearch 7.17.22 (product header, paging, `total`/`remaining`).
     Elasticsearch7_17,
+    /// Elasticsearch 8.3.3 (`index_names`; the release string as the snapshot `version`).
+    Elasticsearch8_3,
     /// Elasticsearch 8.13.4 (last release where pattern-only GETs matching nothing give 404).
     Elasticsearch8_13,
     /// Elasticsearch 8.15.3 (empty 200 for unmatched patterns, DELETE `wait_for_completion`).
@@ -38,9 +40,10 @@ pub enum Flavor {
 
 impl Flavor {
     /// All emulated flavors, oldest Elasticsearch first, then OpenSearch.
-    pub const ALL: [Flavor; 8] = [
+    pub const ALL: [Flavor; 9] = [
         Flavor::Elasticsearch7_10,
         Flavor::Elasticsearch7_17,
+        Flavor::Elasticsearch8_3,
         Flavor::Elasticsearch8_13,
         Flavor::Elasticsearch8_15,
         Flavor::Elasticsearch9,
@@ -54,6 +57,7 @@ impl Flavor {
         match self {
             Flavor::Elasticsearch7_10 => "7.10.2",
             Flavor::Elasticsearch7_17 => "7.17.22",
+            Flavor::Elasticsearch8_3 => "8.3.3",
             Flavor::Elasticsearch8_13 => "8.13.4",
             Flavor::Elasticsearch8_15 => "8.15.3",
             Flavor::Elasticsearch9 => "9.1.0",
@@ -103,6 +107,7 @@ impl Flavor {
         match self {
             Flavor::Elasticsearch7_10 => 7_10_02_99,
             Flavor::Elasticsearch7_17 => 7_17_22_99,
+            Flavor::Elasticsearch8_3 => 8_03_03_99,
             // ES 8.10+: the index-version id (§0, §10.2).
             Flavor::Elasticsearch8_13 => 8_503_000,
             Flavor::Elasticsearch8_15 => 8_512_000,
@@ -128,6 +133,7 @@ impl Flavor {
         match self {
             Flavor::Elasticsearch7_10 => "8.7.0",
             Flavor::Elasticsearch7_17 => "8.11.3",
+            Flavor::Elasticsearch8_3 => "9.2.0",
             Flavor::Elasticsearch8_13 => "9.10.0",
             Flavor::Elasticsearch8_15 => "9.11.1",
             Flavor::Elasticsearch9 => "10.2.2",
@@ -141,7 +147,9 @@ impl Flavor {
     pub(crate) fn min_compat(self) -> (&'static str, &'static str) {
         match self {
             Flavor::Elasticsearch7_10 | Flavor::Elasticsearch7_17 => ("6.8.0", "6.0.0-beta1"),
-            Flavor::Elasticsearch8_13 | Flavor::Elasticsearch8_15 => ("7.17.0", "7.0.0"),
+            Flavor::Elasticsearch8_3 | Flavor::Elasticsearch8_13 | Flavor::Elasticsearch8_15 => {
+                ("7.17.0", "7.0.0")
+            }
             Flavor::Elasticsearch9 => ("8.19.0", "8.0.0"),
             Flavor::OpenSearch1 => ("6.8.0", "6.0.0-beta1"),
             Flavor::OpenSearch2 => ("7.10.0", "7.0.0"),
@@ -159,6 +167,11 @@ impl Flavor {
             Flavor::Elasticsearch7_17 => (
                 "38e9ca2e81304a821c50862dafab089ca863944b",
                 "2024-06-06T07:35:17.876121680Z",
+            ),
+            // The reference's `GET /` of 8.3.3 (§6).
+            Flavor::Elasticsearch8_3 => (
+                "801fed82df74dbe537f89b71b098ccaff88d2c56",
+                "2022-07-23T19:30:09.227964828Z",
             ),
             Flavor::Elasticsearch8_13 => (
                 "da95df118650b55a500dcc181889ac35c6d8da7c",

@@ -142,6 +142,7 @@ async fn version_and_version_id_per_flavor() {
         let (id, version): (i64, &str) = match f {
             Flavor::Elasticsearch7_10 => (7100299, "7.10.2"),
             Flavor::Elasticsearch7_17 => (7172299, "7.17.22"),
+            Flavor::Elasticsearch8_3 => (8030399, "8.3.3"),
             Flavor::Elasticsearch8_13 => (8503000, "8503000"),
             Flavor::Elasticsearch8_15 => (8512000, "8512000"),
             Flavor::Elasticsearch9 => (9033000, "9033000"),
@@ -482,6 +483,7 @@ async fn index_details_adds_per_index_details() {
 async fn paging_with_size_next_and_after() {
     for f in [
         Flavor::Elasticsearch7_17,
+        Flavor::Elasticsearch8_3,
         Flavor::Elasticsearch8_13,
         Flavor::Elasticsearch8_15,
         Flavor::Elasticsearch9,
@@ -783,6 +785,7 @@ async fn slm_policy_filter_and_from_sort_value_on_es_7_16_plus() {
 async fn multi_repository_failures_map_exists_from_7_14_until_8_14() {
     for f in [
         Flavor::Elasticsearch7_17,
+        Flavor::Elasticsearch8_3,
         Flavor::Elasticsearch8_13,
         Flavor::Elasticsearch8_15,
     ] {

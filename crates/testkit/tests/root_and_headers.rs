@@ -23,7 +23,9 @@ async fn root_body_has_the_product_shape_and_compat_versions() {
             Flavor::Elasticsearch7_10 | Flavor::Elasticsearch7_17 | Flavor::OpenSearch1 => {
                 ("6.8.0", "6.0.0-beta1")
             }
-            Flavor::Elasticsearch8_13 | Flavor::Elasticsearch8_15 => ("7.17.0", "7.0.0"),
+            Flavor::Elasticsearch8_3 | Flavor::Elasticsearch8_13 | Flavor::Elasticsearch8_15 => {
+                ("7.17.0", "7.0.0")
+            }
             Flavor::Elasticsearch9 => ("8.19.0", "8.0.0"),
             Flavor::OpenSearch2 => ("7.10.0", "7.0.0"),
             Flavor::OpenSearch3 => ("2.19.0", "2.0.0"),
@@ -148,7 +150,7 @@ async fn rest_compat_content_type_is_rejected_with_406_unless_the_server_speaks_
 async fn flavor_metadata() {
     assert_eq!(
         Flavor::ALL.map(|f| f.version()),
-        ["7.10.2", "7.17.22", "8.13.4", "8.15.3", "9.1.0", "1.3.19", "2.11.0", "3.1.0"]
+        ["7.10.2", "7.17.22", "8.3.3", "8.13.4", "8.15.3", "9.1.0", "1.3.19", "2.11.0", "3.1.0"]
     );
     assert_eq!(Flavor::OpenSearch2.to_string(), "OpenSearch 2.11.0");
     assert_eq!(Flavor::ALL.iter().filter(|f| f.is_opensearch()).count(), 3);
