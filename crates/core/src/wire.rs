@@ -239,32 +239,40 @@ impl ErrorCode {
 ///     r#"{"errorCode":"notFoundError","errorMessage":"The server could not find the requested resource.","detailedMessage":"No backup with ID [7] could be found."}"#
 /// );
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// A path segment that is not a backup id.
-    InvalidBackupId(InvalidBackupId),
+    #[error(transparent)]
+    InvalidBackupId(#[from] InvalidBackupId),
     /// A POST body that is not a valid request.
-    InvalidRequest(BackupRequestError),
+    #[error(transparent)]
+    InvalidRequest(#[from] BackupRequestError),
     /// A POST body over the limit.
+    #[error("Request body is larger than {limit} bytes")]
     BodyTooLarge {
         /// The limit in bytes.
         limit: usize,
     },
     /// A POST body that did not arrive in time (a stalled client).
+    #[error("Request body was not received within {limit_ms} ms")]
     BodyTimeout {
         /// The time allowed, in milliseconds.
         limit_ms: u64,
     },
     /// The service has no repository name configured.
+    #[error("Cannot execute backup request because no snapshot repository name found in the configuration.")]
     NoRepositoryConfigured,
     /// The cluster has no repository of that name.
+    #[error("No repository with name [{repository}] could be found.")]
     RepositoryMissing {
         /// The configured repository name.
         repository: String,
     },
     /// GET one: no snapshot of that id.
+    #[error("No backup with ID [{0}] could be found.")]
     BackupNotFound(BackupId),
     /// A known path with a method it does not take.
+    #[error("Method {method} is not allowed here. Allowed: {allowed}")]
     MethodNotAllowed {
         /// The method sent.
         method: String,
@@ -272,8 +280,10 @@ pub enum ApiError {
         allowed: &'static str,
     },
     /// A path the stand-alone service does not know.
+    #[error("No resource exists at this path.")]
     UnknownPath,
     /// POST: snapshots of that id exist, or the cluster refused the name.
+    #[error("A backup with ID [{backup_id}] already exists. Found snapshots: [{}]", snapshots.join(", "))]
     BackupExists {
         /// The id.
         backup_id: BackupId,
@@ -281,11 +291,13 @@ pub enum ApiError {
         snapshots: Vec<String>,
     },
     /// The cluster answered with an error, or with an unreadable answer.
+    #[error("{detail}")]
     Cluster {
         /// What happened, as the store describes it.
         detail: String,
     },
     /// The cluster could not be reached.
+    #[error("{detail}")]
     ClusterUnreachable {
         /// Which product.
         product: Product,
@@ -293,6 +305,7 @@ pub enum ApiError {
         detail: String,
     },
     /// The request lacks the stand-alone server's access token.
+    #[error("A valid bearer token is required to access this resource.")]
     Unauthorized,
 }
 
@@ -357,49 +370,6 @@ impl ApiError {
     }
 }
 
-/// `Display` is the `detailedMessage`.
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ApiError::InvalidBackupId(err) => err.fmt(f),
-            ApiError::InvalidRequest(err) => err.fmt(f),
-            ApiError::BodyTooLarge { limit } => {
-                write!(f, "Request body is larger than {limit} bytes")
-            }
-            ApiError::BodyTimeout { limit_ms } => {
-                write!(f, "Request body was not received within {limit_ms} ms")
-            }
-            ApiError::NoRepositoryConfigured => f.write_str(
-                "Cannot execute backup request because no snapshot repository name found in the configuration.",
-            ),
-            ApiError::RepositoryMissing { repository } => {
-                write!(f, "No repository with name [{repository}] could be found.")
-            }
-            ApiError::BackupNotFound(id) => write!(f, "No backup with ID [{id}] could be found."),
-            ApiError::MethodNotAllowed { method, allowed } => {
-                write!(f, "Method {method} is not allowed here. Allowed: {allowed}")
-            }
-            ApiError::UnknownPath => f.write_str("No resource exists at this path."),
-            ApiError::BackupExists {
-                backup_id,
-                snapshots,
-            } => write!(
-                f,
-                "A backup with ID [{backup_id}] already exists. Found snapshots: [{}]",
-                snapshots.join(", ")
-            ),
-            ApiError::Cluster { detail } | ApiError::ClusterUnreachable { detail, .. } => {
-                f.write_str(detail)
-            }
-            ApiError::Unauthorized => {
-                f.write_str("A valid bearer token is required to access this resource.")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ApiError {}
-
 /// The error body `{"errorCode", "errorMessage", "detailedMessage"}`
 /// (plus `"reportDefinition": null` under
 /// [`Compatibility::OptimizeServer`]). Deserializes either form, so clients
@@ -429,17 +399,5 @@ impl Serialize for ErrorBody {
             s.serialize_field("reportDefinition", &None::<()>)?;
         }
         s.end()
-    }
-}
-
-impl From<InvalidBackupId> for ApiError {
-    fn from(err: InvalidBackupId) -> ApiError {
-        ApiError::InvalidBackupId(err)
-    }
-}
-
-impl From<BackupRequestError> for ApiError {
-    fn from(err: BackupRequestError) -> ApiError {
-        ApiError::InvalidRequest(err)
     }
 }
