@@ -6,10 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::id::BackupId;
-
-/// The characters a prefix must not contain; with whitespace and uppercase,
-/// these are what Elasticsearch refuses in a snapshot name (wire reference §3.2).
-const FORBIDDEN_PREFIX_CHARS: &[char] = &['\\', '/', '*', '?', '"', '<', '>', '|', ',', '#'];
+use crate::names::check_prefix;
 
 /// How a backup is split into snapshots and what those snapshots are called.
 ///
@@ -286,22 +283,6 @@ fn plain_version(version: &str) -> Option<String> {
     match numbers[..] {
         [x, y, z] => Some(format!("{x}.{y}.{z}")),
         _ => None,
-    }
-}
-
-fn check_prefix(prefix: &str) -> Result<(), &'static str> {
-    if prefix.is_empty() {
-        Err("must not be empty")
-    } else if prefix.starts_with('_') {
-        Err("must not start with '_'")
-    } else if prefix.chars().any(char::is_whitespace) {
-        Err("must not contain whitespace")
-    } else if prefix.chars().any(|c| FORBIDDEN_PREFIX_CHARS.contains(&c)) {
-        Err(r#"must not contain any of \ / * ? " < > | , #"#)
-    } else if prefix.chars().any(char::is_uppercase) {
-        Err("must be lowercase")
-    } else {
-        Ok(())
     }
 }
 
