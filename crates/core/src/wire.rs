@@ -178,8 +178,6 @@ pub enum ErrorCode {
     ElasticsearchConnection,
     /// `openSearchConnectionError`
     OpenSearchConnection,
-    /// `notAuthorizedError`: the stand-alone server's own token check.
-    NotAuthorized,
 }
 
 impl ErrorCode {
@@ -193,7 +191,6 @@ impl ErrorCode {
             ErrorCode::Server => "serverError",
             ErrorCode::ElasticsearchConnection => "elasticsearchConnectionError",
             ErrorCode::OpenSearchConnection => "openSearchConnectionError",
-            ErrorCode::NotAuthorized => "notAuthorizedError",
         }
     }
 
@@ -211,7 +208,6 @@ impl ErrorCode {
             ErrorCode::OpenSearchConnection => {
                 "The server has encountered OpenSearch connection issues."
             }
-            ErrorCode::NotAuthorized => "The request is not authorized.",
         }
     }
 
@@ -226,14 +222,16 @@ impl ErrorCode {
 
 /// Every error the API answers with, one variant per row of SPEC §5.
 ///
-/// This is where status, `errorCode` and `detailedMessage` are decided;
-/// the service only turns the result into an HTTP response.
+/// This is where `errorCode`, `errorMessage` and `detailedMessage` (the
+/// `Display`) are decided: the data of the answer. Its HTTP status and
+/// headers are the service's to decide (`backup_actuator_service::error_response`).
 ///
 /// ```
-/// use backup_actuator_core::{ApiError, BackupId, Compatibility};
+/// use backup_actuator_core::{ApiError, BackupId, Compatibility, ErrorCode};
 ///
 /// let err = ApiError::BackupNotFound(BackupId::new(7).unwrap());
-/// assert_eq!(err.status(Compatibility::Documented), 404);
+/// assert_eq!(err.code(Compatibility::Documented), ErrorCode::NotFound);
+/// assert_eq!(err.to_string(), "No backup with ID [7] could be found.");
 /// assert_eq!(
 ///     err.to_json(Compatibility::Documented),
 ///     r#"{"errorCode":"notFoundError","errorMessage":"The server could not find the requested resource.","detailedMessage":"No backup with ID [7] could be found."}"#
@@ -304,33 +302,9 @@ pub enum ApiError {
         /// What happened, as the store describes it.
         detail: String,
     },
-    /// The request lacks the stand-alone server's access token.
-    #[error("A valid bearer token is required to access this resource.")]
-    Unauthorized,
 }
 
 impl ApiError {
-    /// The HTTP status code.
-    pub fn status(&self, compat: Compatibility) -> u16 {
-        match self {
-            ApiError::InvalidBackupId(_)
-            | ApiError::InvalidRequest(_)
-            | ApiError::NoRepositoryConfigured => 400,
-            ApiError::RepositoryMissing { .. } => match compat {
-                Compatibility::Documented => 400,
-                Compatibility::OptimizeServer => 500,
-            },
-            ApiError::BodyTooLarge { .. } => 413,
-            ApiError::BodyTimeout { .. } => 408,
-            ApiError::Unauthorized => 401,
-            ApiError::BackupNotFound(_) | ApiError::UnknownPath => 404,
-            ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::BackupExists { .. } => 409,
-            ApiError::Cluster { .. } => 500,
-            ApiError::ClusterUnreachable { .. } => 502,
-        }
-    }
-
     /// The `errorCode`.
     pub fn code(&self, compat: Compatibility) -> ErrorCode {
         match self {
@@ -348,7 +322,6 @@ impl ApiError {
             ApiError::BackupExists { .. } => ErrorCode::Conflict,
             ApiError::Cluster { .. } => ErrorCode::Server,
             ApiError::ClusterUnreachable { product, .. } => ErrorCode::connection(*product),
-            ApiError::Unauthorized => ErrorCode::NotAuthorized,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The two error mappings: store errors to API errors, and API errors to
-//! HTTP responses. Nothing else in this crate decides a status code of an
-//! error.
+//! HTTP responses. Nothing else in the workspace decides the status code
+//! or the headers of an [`ApiError`] answer.
 
 use backup_actuator_core::{ApiError, BackupId, Compatibility};
 use backup_actuator_store::StoreError;
@@ -23,13 +23,13 @@ use crate::body::BackupBody;
 /// | `Cluster`, `Unreadable`, `SnapshotMissing` | `Cluster` (500) |
 ///
 /// ```
-/// use backup_actuator_core::{ApiError, BackupId, Compatibility};
+/// use backup_actuator_core::{ApiError, BackupId, Compatibility, ErrorCode};
 /// use backup_actuator_service::api_error;
 /// use backup_actuator_store::StoreError;
 ///
 /// let id = BackupId::new(3).unwrap();
 /// let err = api_error(StoreError::NameInUse { name: "camunda_optimize_3_8.6.0_part_1_of_2".into() }, Some(id));
-/// assert_eq!(err.status(Compatibility::Documented), 409);
+/// assert_eq!(err.code(Compatibility::Documented), ErrorCode::Conflict);
 /// assert_eq!(
 ///     err.to_string(),
 ///     "A backup with ID [3] already exists. Found snapshots: [camunda_optimize_3_8.6.0_part_1_of_2]"
@@ -59,8 +59,8 @@ pub fn api_error(err: StoreError, backup_id: Option<BackupId>) -> ApiError {
     }
 }
 
-/// The HTTP response for an API error: status from
-/// [`ApiError::status`], body from [`ApiError::to_json`],
+/// The HTTP response for an API error, and the one place that decides its
+/// status and headers (SPEC §5): body from [`ApiError::to_json`],
 /// `Content-Type: application/json`, `Allow` on a 405, and
 /// `Connection: close` when the request body was left unread (413, 408).
 ///
@@ -73,10 +73,29 @@ pub fn api_error(err: StoreError, backup_id: Option<BackupId>) -> ApiError {
 /// assert_eq!(response.status(), 405);
 /// assert_eq!(response.headers()["allow"], "GET, DELETE");
 /// assert_eq!(response.headers()["content-type"], "application/json");
+///
+/// // What Optimize itself answers for a missing repository.
+/// let err = ApiError::RepositoryMissing { repository: "r".into() };
+/// assert_eq!(error_response(&err, Compatibility::Documented).status(), 400);
+/// assert_eq!(error_response(&err, Compatibility::OptimizeServer).status(), 500);
 /// ```
 pub fn error_response(err: &ApiError, compat: Compatibility) -> Response<BackupBody> {
-    let status =
-        StatusCode::from_u16(err.status(compat)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = match err {
+        ApiError::InvalidBackupId(_)
+        | ApiError::InvalidRequest(_)
+        | ApiError::NoRepositoryConfigured => StatusCode::BAD_REQUEST,
+        ApiError::RepositoryMissing { .. } => match compat {
+            Compatibility::Documented => StatusCode::BAD_REQUEST,
+            Compatibility::OptimizeServer => StatusCode::INTERNAL_SERVER_ERROR,
+        },
+        ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+        ApiError::BackupNotFound(_) | ApiError::UnknownPath => StatusCode::NOT_FOUND,
+        ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+        ApiError::BackupExists { .. } => StatusCode::CONFLICT,
+        ApiError::Cluster { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        ApiError::ClusterUnreachable { .. } => StatusCode::BAD_GATEWAY,
+    };
     let mut response = json_response(status, err.to_json(compat).into_bytes());
     match err {
         ApiError::MethodNotAllowed { allowed, .. } => {

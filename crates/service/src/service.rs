@@ -589,10 +589,11 @@ impl Shared {
         match self.dispatch(request).await {
             Ok(response) => response,
             Err(err) => {
-                if err.status(self.compat) >= 500 {
+                let response = error_response(&err, self.compat);
+                if response.status().is_server_error() {
                     tracing::warn!(error = %err, "backup request failed");
                 }
-                error_response(&err, self.compat)
+                response
             }
         }
     }
