@@ -4,10 +4,10 @@
 
 use backup_actuator_core::{ApiError, BackupId, Compatibility};
 use backup_actuator_store::StoreError;
-use http::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_TYPE};
+use http::header::{HeaderValue, ALLOW, CONNECTION};
 use http::{Response, StatusCode};
 
-use crate::body::BackupBody;
+use crate::response::{json_response, BackupBody};
 
 /// Turns a store error into the API error of SPEC §5.
 ///
@@ -112,15 +112,5 @@ pub fn error_response(err: &ApiError, compat: Compatibility) -> Response<BackupB
         }
         _ => {}
     }
-    response
-}
-
-/// A JSON answer with `Content-Type: application/json`.
-pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<BackupBody> {
-    let mut response = Response::new(BackupBody::from(body));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }

@@ -71,14 +71,22 @@
 #![deny(missing_docs)]
 
 mod body;
+mod builder;
 mod error;
+mod handlers;
 mod health;
 mod layer;
 mod metrics;
+mod response;
 mod route;
 mod service;
+mod shared;
+mod trace;
 
-pub use body::{BackupBody, LayerBody};
+pub use body::BODY_LIMIT;
+pub use builder::{
+    BackupServiceBuilder, DEFAULT_BASE_PATH, DEFAULT_CLAIM_EXPIRY, DEFAULT_UNKNOWN_OUTCOME_WATCH,
+};
 pub use error::{api_error, error_response};
 pub use health::DEFAULT_HEALTH_TIMEOUT;
 pub use layer::{BackupLayer, LayerFuture, WithBackupRoutes};
@@ -86,7 +94,5 @@ pub use layer::{BackupLayer, LayerFuture, WithBackupRoutes};
 pub use metrics::{
     BackupMetrics, ScheduledRun, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE,
 };
-pub use service::{
-    BackupService, BackupServiceBuilder, ResponseFuture, BODY_LIMIT, DEFAULT_BASE_PATH,
-    DEFAULT_CLAIM_EXPIRY, DEFAULT_UNKNOWN_OUTCOME_WATCH,
-};
+pub use response::{BackupBody, LayerBody};
+pub use service::{BackupService, ResponseFuture};
