@@ -5,7 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backup_actuator_core::{BackupPlan, Compatibility, OutputZone};
+use backup_actuator_core::{
+    BackupPlan, Compatibility, InvalidRepositoryName, OutputZone, RepositoryName,
+};
 use backup_actuator_store::SnapshotStore;
 
 use crate::health::DEFAULT_HEALTH_TIMEOUT;
@@ -100,6 +102,28 @@ impl fmt::Debug for BackupServiceBuilder {
 impl BackupServiceBuilder {
     /// The snapshot repository. Without one, the service still starts and
     /// every backup route answers 400 (SPEC §7). An empty name counts as none.
+    ///
+    /// A name that breaks the [`RepositoryName`] rule — `*`, `a,b`, `_all`,
+    /// anything with `\ / * ? " < > | , #` or whitespace — would widen
+    /// every cluster request to other repositories: the service refuses to
+    /// be built with it ([`BackupServiceBuilder::try_build`] is an error,
+    /// [`BackupServiceBuilder::build`] panics). Check a name read from
+    /// configuration with [`RepositoryName::new`] first, or build with
+    /// `try_build`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use backup_actuator_core::BackupPlan;
+    /// # use backup_actuator_store::MemoryStore;
+    /// use backup_actuator_service::{BackupService, ServiceConfigError};
+    ///
+    /// let builder = || BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap());
+    /// assert_eq!(builder().repository("backups").build().repository(), Some("backups"));
+    /// assert_eq!(builder().repository("").build().repository(), None);
+    /// let refused = builder().repository("*").try_build().unwrap_err();
+    /// assert!(matches!(refused, ServiceConfigError::Repository(_)));
+    /// assert_eq!(refused.to_string(), r#"invalid repository name [*]: must not contain any of \ / * ? " < > | , #"#);
+    /// ```
     pub fn repository(mut self, name: impl Into<String>) -> Self {
         let name = name.into();
         self.shared.repository = (!name.is_empty()).then_some(name);
@@ -238,8 +262,89 @@ impl BackupServiceBuilder {
     }
 
     /// Builds the stand-alone service.
-    pub fn build(mut self) -> BackupService {
+    ///
+    /// # Panics
+    ///
+    /// If the configuration is refused (see
+    /// [`BackupServiceBuilder::try_build`]): a repository name that would
+    /// widen every cluster request.
+    pub fn build(self) -> BackupService {
+        self.try_build()
+            .unwrap_or_else(|err| panic!("cannot build the backup service: {err}"))
+    }
+
+    /// Builds the stand-alone service, or says which setting is refused:
+    /// a repository name that breaks the [`RepositoryName`] rule.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use backup_actuator_core::BackupPlan;
+    /// # use backup_actuator_store::MemoryStore;
+    /// use backup_actuator_service::BackupService;
+    ///
+    /// let builder = || BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap());
+    /// assert!(builder().repository("backups").try_build().is_ok());
+    /// assert!(builder().repository("a,b").try_build().is_err());
+    /// ```
+    pub fn try_build(mut self) -> Result<BackupService, ServiceConfigError> {
+        if let Some(name) = &self.shared.repository {
+            RepositoryName::new(name.as_str())?;
+        }
         self.shared.store = self.shared.observer.wrap_store(self.shared.store);
-        BackupService::from_shared(self.shared)
+        Ok(BackupService::from_shared(self.shared))
+    }
+}
+
+/// A configuration [`BackupServiceBuilder::try_build`] refuses.
+///
+/// ```
+/// use backup_actuator_core::RepositoryName;
+/// use backup_actuator_service::ServiceConfigError;
+///
+/// let err = ServiceConfigError::from(RepositoryName::new("_all").unwrap_err());
+/// assert_eq!(err.to_string(), "invalid repository name [_all]: must not start with '_'");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceConfigError {
+    /// The repository name would widen every cluster request.
+    #[error(transparent)]
+    Repository(#[from] InvalidRepositoryName),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backup_actuator_store::MemoryStore;
+
+    fn builder() -> BackupServiceBuilder {
+        BackupService::builder(
+            Arc::new(MemoryStore::new()),
+            BackupPlan::optimize("8.6.0").unwrap(),
+        )
+    }
+
+    #[test]
+    fn builder_refuses_a_repository_name_that_widens_cluster_requests() {
+        for name in ["*", "a,b", "_all", "b*", "a/b", "with space", "a#b"] {
+            let refused = builder().repository(name).try_build().unwrap_err();
+            assert_eq!(
+                refused,
+                ServiceConfigError::Repository(RepositoryName::new(name).unwrap_err()),
+                "{name}"
+            );
+            let panicked = std::panic::catch_unwind(|| builder().repository(name).build());
+            assert!(panicked.is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn builder_takes_a_repository_name_the_cluster_reads_literally() {
+        for name in ["backups", "Backups", "my-repo.v2"] {
+            let service = builder().repository(name).try_build().unwrap();
+            assert_eq!(service.repository(), Some(name));
+        }
+        // An empty name is no repository (SPEC §7), not a refused one.
+        assert_eq!(builder().repository("").build().repository(), None);
     }
 }

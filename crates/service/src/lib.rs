@@ -85,7 +85,8 @@ mod trace;
 
 pub use body::BODY_LIMIT;
 pub use builder::{
-    BackupServiceBuilder, DEFAULT_BASE_PATH, DEFAULT_CLAIM_EXPIRY, DEFAULT_UNKNOWN_OUTCOME_WATCH,
+    BackupServiceBuilder, ServiceConfigError, DEFAULT_BASE_PATH, DEFAULT_CLAIM_EXPIRY,
+    DEFAULT_UNKNOWN_OUTCOME_WATCH,
 };
 pub use error::{api_error, error_response};
 pub use health::DEFAULT_HEALTH_TIMEOUT;
