@@ -210,10 +210,7 @@ impl Shared {
         let stale_claim = self.standing_claim(id, &found);
         let existing = self.parts_of(id, found);
         if !existing.is_empty() {
-            return Err(ApiError::BackupExists {
-                backup_id: id,
-                snapshots: existing,
-            });
+            return Err(self.conflict(id, existing));
         }
         if stale_claim? {
             let claim = self.plan.claim_name(id);
@@ -260,10 +257,7 @@ impl Shared {
         let existing = self.parts_of(id, found);
         if !existing.is_empty() {
             self.release_claim_soon(repository, id).await;
-            return Err(ApiError::BackupExists {
-                backup_id: id,
-                snapshots: existing,
-            });
+            return Err(self.conflict(id, existing));
         }
         Ok(())
     }
@@ -391,6 +385,19 @@ impl Shared {
             .map(|s| s.name)
             .filter(|name| self.plan.parse_snapshot_name(name).map(|p| p.backup_id) == Some(id))
             .collect()
+    }
+
+    /// The 409 of a POST that found `parts` of backup `id`, listing them in
+    /// `details` order — part number, then name — as SPEC §4 asks of every
+    /// name list in a message (the store answers in name order, which puts
+    /// `…_10.0.0_part_2_of_2` before `…_8.5.0_part_1_of_2`).
+    fn conflict(&self, id: BackupId, mut parts: Vec<String>) -> ApiError {
+        let part_no = |name: &str| self.plan.parse_snapshot_name(name).map(|p| p.part_no);
+        parts.sort_by(|a, b| (part_no(a), a).cmp(&(part_no(b), b)));
+        ApiError::BackupExists {
+            backup_id: id,
+            snapshots: parts,
+        }
     }
 
     /// Deletes the parts a failed trigger created; best effort.
