@@ -294,6 +294,14 @@ pub enum ApiError {
         /// What happened, as the store describes it.
         detail: String,
     },
+    /// This service failed on its own, with no cluster at fault (it could
+    /// not write its answer): 500 `serverError`, as SPEC §5 gives every
+    /// internal error.
+    #[error("{detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
     /// The cluster could not be reached.
     #[error("{detail}")]
     ClusterUnreachable {
@@ -320,7 +328,7 @@ impl ApiError {
             ApiError::BackupNotFound(_) | ApiError::UnknownPath => ErrorCode::NotFound,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::BackupExists { .. } => ErrorCode::Conflict,
-            ApiError::Cluster { .. } => ErrorCode::Server,
+            ApiError::Cluster { .. } | ApiError::Internal { .. } => ErrorCode::Server,
             ApiError::ClusterUnreachable { product, .. } => ErrorCode::connection(*product),
         }
     }

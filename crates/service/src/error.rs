@@ -93,7 +93,7 @@ pub fn error_response(err: &ApiError, compat: Compatibility) -> Response<BackupB
         ApiError::BackupNotFound(_) | ApiError::UnknownPath => StatusCode::NOT_FOUND,
         ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         ApiError::BackupExists { .. } => StatusCode::CONFLICT,
-        ApiError::Cluster { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        ApiError::Cluster { .. } | ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         ApiError::ClusterUnreachable { .. } => StatusCode::BAD_GATEWAY,
     };
     let mut response = json_response(status, err.to_json(compat).into_bytes());

@@ -189,12 +189,13 @@ pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Backu
     response
 }
 
-/// `value` serialized as a JSON answer.
+/// `value` serialized as a JSON answer. A value that cannot be written is
+/// this service's own failure, not the cluster's: an internal error.
 pub(crate) fn json_answer(
     status: StatusCode,
     value: &impl serde::Serialize,
 ) -> Result<Response<BackupBody>, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|err| ApiError::Cluster {
+    let body = serde_json::to_vec(value).map_err(|err| ApiError::Internal {
         detail: format!("could not write the answer: {err}"),
     })?;
     Ok(json_response(status, body))
@@ -205,4 +206,38 @@ pub(crate) fn no_content() -> Response<BackupBody> {
     let mut response = Response::new(BackupBody::empty());
     *response.status_mut() = StatusCode::NO_CONTENT;
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backup_actuator_core::{Compatibility, ErrorCode};
+
+    /// A value whose serialization fails, as a broken answer would.
+    struct Unwritable;
+
+    impl serde::Serialize for Unwritable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("no way to write this"))
+        }
+    }
+
+    #[test]
+    fn an_answer_that_cannot_be_written_is_an_internal_error_not_a_cluster_error() {
+        let err = json_answer(StatusCode::OK, &Unwritable).unwrap_err();
+        assert_eq!(
+            err,
+            ApiError::Internal {
+                detail: "could not write the answer: no way to write this".into()
+            }
+        );
+        // SPEC §5's 500: serverError, "An internal server error occurred."
+        assert_eq!(err.code(Compatibility::Documented), ErrorCode::Server);
+        let response = crate::error_response(&err, Compatibility::Documented);
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            err.to_json(Compatibility::Documented),
+            r#"{"errorCode":"serverError","errorMessage":"An internal server error occurred.","detailedMessage":"could not write the answer: no way to write this"}"#
+        );
+    }
 }
