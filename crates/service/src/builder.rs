@@ -95,7 +95,7 @@ pub struct BackupServiceBuilder {
 
 impl fmt::Debug for BackupServiceBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.shared.fmt(f)
+        self.shared.debug_as("BackupServiceBuilder", f)
     }
 }
 
@@ -336,6 +336,26 @@ mod tests {
             let panicked = std::panic::catch_unwind(|| builder().repository(name).build());
             assert!(panicked.is_err(), "{name}");
         }
+    }
+
+    #[test]
+    fn debug_output_names_its_own_type() {
+        let builder = builder().repository("backups");
+        let printed = format!("{builder:?}");
+        assert!(printed.starts_with("BackupServiceBuilder {"), "{printed}");
+        assert!(
+            printed.contains(r#"repository: Some("backups")"#),
+            "{printed}"
+        );
+        let service = builder.build();
+        let printed = format!("{service:?}");
+        assert!(printed.starts_with("BackupService {"), "{printed}");
+        assert!(
+            printed.contains(r#"repository: Some("backups")"#),
+            "{printed}"
+        );
+        let shared = format!("{:?}", builder().shared);
+        assert!(shared.starts_with("Shared {"), "{shared}");
     }
 
     #[test]

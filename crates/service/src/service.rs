@@ -68,7 +68,7 @@ pub struct BackupService {
 
 impl fmt::Debug for BackupService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.shared.fmt(f)
+        self.shared.debug_as("BackupService", f)
     }
 }
 

@@ -69,6 +69,6 @@ impl Shared {
 
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.debug_as("BackupService", f)
+        self.debug_as("Shared", f)
     }
 }
