@@ -340,14 +340,14 @@ mod tests {
 
     #[test]
     fn debug_output_names_its_own_type() {
-        let builder = builder().repository("backups");
-        let printed = format!("{builder:?}");
+        let configured = builder().repository("backups");
+        let printed = format!("{configured:?}");
         assert!(printed.starts_with("BackupServiceBuilder {"), "{printed}");
         assert!(
             printed.contains(r#"repository: Some("backups")"#),
             "{printed}"
         );
-        let service = builder.build();
+        let service = configured.build();
         let printed = format!("{service:?}");
         assert!(printed.starts_with("BackupService {"), "{printed}");
         assert!(
