@@ -21,21 +21,7 @@ use crate::response::{json_response, BackupBody};
 /// | `NameInUse` | `BackupExists` (409) with the refused name |
 /// | `Unreachable` | `ClusterUnreachable` (502) |
 /// | `Cluster`, `Unreadable`, `SnapshotMissing` | `Cluster` (500) |
-///
-/// ```
-/// use backup_actuator_core::{ApiError, BackupId, Compatibility, ErrorCode};
-/// use backup_actuator_service::api_error;
-/// use backup_actuator_store::StoreError;
-///
-/// let id = BackupId::new(3).unwrap();
-/// let err = api_error(StoreError::NameInUse { name: "camunda_optimize_3_8.6.0_part_1_of_2".into() }, Some(id));
-/// assert_eq!(err.code(Compatibility::Documented), ErrorCode::Conflict);
-/// assert_eq!(
-///     err.to_string(),
-///     "A backup with ID [3] already exists. Found snapshots: [camunda_optimize_3_8.6.0_part_1_of_2]"
-/// );
-/// ```
-pub fn api_error(err: StoreError, backup_id: Option<BackupId>) -> ApiError {
+pub(crate) fn api_error(err: StoreError, backup_id: Option<BackupId>) -> ApiError {
     match err {
         StoreError::RepositoryMissing { repository } => ApiError::RepositoryMissing { repository },
         StoreError::NameInUse { name } => match backup_id {
@@ -113,4 +99,27 @@ pub fn error_response(err: &ApiError, compat: Compatibility) -> Response<BackupB
         _ => {}
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_the_cluster_refuses_is_a_conflict_naming_it() {
+        let id = BackupId::new(3).unwrap();
+        let name = "camunda_optimize_3_8.6.0_part_1_of_2";
+        let err = api_error(StoreError::NameInUse { name: name.into() }, Some(id));
+        assert_eq!(
+            err.to_string(),
+            "A backup with ID [3] already exists. Found snapshots: [camunda_optimize_3_8.6.0_part_1_of_2]"
+        );
+        assert_eq!(
+            error_response(&err, Compatibility::Documented).status(),
+            409
+        );
+        // Without a backup id (the list) it is a cluster error.
+        let err = api_error(StoreError::NameInUse { name: name.into() }, None);
+        assert!(matches!(err, ApiError::Cluster { .. }), "{err:?}");
+    }
 }

@@ -49,8 +49,9 @@
 //!
 //! # Errors
 //!
-//! Store errors become API errors in [`api_error`], and API errors become
-//! responses in [`error_response`]; nowhere else.
+//! Store errors become API errors in one private function, and API errors
+//! become responses in [`error_response`], the one place that decides the
+//! status and headers of an error answer.
 //!
 //! # Health and metrics (SPEC §11)
 //!
@@ -88,7 +89,7 @@ pub use builder::{
     BackupServiceBuilder, ServiceConfigError, DEFAULT_BASE_PATH, DEFAULT_CLAIM_EXPIRY,
     DEFAULT_UNKNOWN_OUTCOME_WATCH,
 };
-pub use error::{api_error, error_response};
+pub use error::error_response;
 pub use health::DEFAULT_HEALTH_TIMEOUT;
 pub use layer::{BackupLayer, LayerFuture, WithBackupRoutes};
 #[cfg(feature = "metrics")]

@@ -11,7 +11,9 @@ use std::task::{Context, Poll};
 #[cfg(feature = "metrics")]
 use std::time::Duration;
 
-use backup_actuator_core::{ApiError, BackupId, BackupPlan, Compatibility, Trigger};
+use backup_actuator_core::{
+    ApiError, BackupId, BackupPlan, Compatibility, SnapshotRecord, Trigger,
+};
 use backup_actuator_store::SnapshotStore;
 #[cfg(feature = "metrics")]
 use http::StatusCode;
@@ -165,6 +167,35 @@ impl BackupService {
     /// ```
     pub async fn delete_backup(&self, id: BackupId) -> Result<Vec<String>, ApiError> {
         self.shared.remove(id).await
+    }
+
+    /// The snapshots of backup `id`, or of every backup with `None`, in
+    /// the configured repository, looked up as GET does; a store error
+    /// comes back as the API error GET would answer with. This is how a
+    /// scheduler reads the backups it watches and retains.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use backup_actuator_core::{BackupId, BackupPlan, Trigger};
+    /// use backup_actuator_service::BackupService;
+    /// use backup_actuator_store::MemoryStore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .repository("backups")
+    ///     .build();
+    /// let id = BackupId::new(3).unwrap();
+    /// service.create_backup(id, Trigger::Schedule).await.unwrap();
+    /// assert_eq!(service.find_snapshots(Some(id)).await.unwrap().len(), 2);
+    /// assert_eq!(service.find_snapshots(None).await.unwrap().len(), 2);
+    /// # }
+    /// ```
+    pub async fn find_snapshots(
+        &self,
+        id: Option<BackupId>,
+    ) -> Result<Vec<SnapshotRecord>, ApiError> {
+        self.shared.find(id).await
     }
 
     /// Whether a request path is one of the backup routes (whatever the
