@@ -344,7 +344,10 @@ fn live_post_reads_in_progress_then_complete_through_every_read_route() {
             body.contains("No backup with ID [4242] could be found."),
             "{body}"
         );
-        assert_eq!(live.settled_snapshot_names(), [live.part(id, 1), live.part(id, 2)]);
+        assert_eq!(
+            live.settled_snapshot_names(),
+            [live.part(id, 1), live.part(id, 2)]
+        );
     });
 }
 
@@ -372,9 +375,15 @@ fn live_twenty_concurrent_posts_through_three_instances_give_one_202() {
         let accepted = answers.iter().filter(|(s, _)| *s == 202).count();
         let conflicts = answers.iter().filter(|(s, _)| *s == 409).count();
         assert_eq!((accepted, conflicts), (1, 19), "{answers:#?}");
-        assert_eq!(live.settled_snapshot_names(), [live.part(id, 1), live.part(id, 2)]);
+        assert_eq!(
+            live.settled_snapshot_names(),
+            [live.part(id, 1), live.part(id, 2)]
+        );
         wait_for(&servers[0], id, "COMPLETE");
-        assert_eq!(live.settled_snapshot_names(), [live.part(id, 1), live.part(id, 2)]);
+        assert_eq!(
+            live.settled_snapshot_names(),
+            [live.part(id, 1), live.part(id, 2)]
+        );
     });
 }
 
