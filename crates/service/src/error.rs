@@ -104,6 +104,8 @@ pub fn error_response(err: &ApiError, compat: Compatibility) -> Response<BackupB
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::response::json_answer;
+    use backup_actuator_core::ErrorCode;
 
     #[test]
     fn a_name_the_cluster_refuses_is_a_conflict_naming_it() {
@@ -121,5 +123,33 @@ mod tests {
         // Without a backup id (the list) it is a cluster error.
         let err = api_error(StoreError::NameInUse { name: name.into() }, None);
         assert!(matches!(err, ApiError::Cluster { .. }), "{err:?}");
+    }
+
+    /// A value whose serialization fails, as a broken answer would.
+    struct Unwritable;
+
+    impl serde::Serialize for Unwritable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("no way to write this"))
+        }
+    }
+
+    #[test]
+    fn an_answer_that_cannot_be_written_is_an_internal_error_not_a_cluster_error() {
+        let err = json_answer(StatusCode::OK, &Unwritable).unwrap_err();
+        assert_eq!(
+            err,
+            ApiError::Internal {
+                detail: "could not write the answer: no way to write this".into()
+            }
+        );
+        // SPEC §5's 500: serverError, "An internal server error occurred."
+        assert_eq!(err.code(Compatibility::Documented), ErrorCode::Server);
+        let response = error_response(&err, Compatibility::Documented);
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            err.to_json(Compatibility::Documented),
+            r#"{"errorCode":"serverError","errorMessage":"An internal server error occurred.","detailedMessage":"could not write the answer: no way to write this"}"#
+        );
     }
 }

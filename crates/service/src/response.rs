@@ -207,37 +207,3 @@ pub(crate) fn no_content() -> Response<BackupBody> {
     *response.status_mut() = StatusCode::NO_CONTENT;
     response
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use backup_actuator_core::{Compatibility, ErrorCode};
-
-    /// A value whose serialization fails, as a broken answer would.
-    struct Unwritable;
-
-    impl serde::Serialize for Unwritable {
-        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
-            Err(serde::ser::Error::custom("no way to write this"))
-        }
-    }
-
-    #[test]
-    fn an_answer_that_cannot_be_written_is_an_internal_error_not_a_cluster_error() {
-        let err = json_answer(StatusCode::OK, &Unwritable).unwrap_err();
-        assert_eq!(
-            err,
-            ApiError::Internal {
-                detail: "could not write the answer: no way to write this".into()
-            }
-        );
-        // SPEC §5's 500: serverError, "An internal server error occurred."
-        assert_eq!(err.code(Compatibility::Documented), ErrorCode::Server);
-        let response = crate::error_response(&err, Compatibility::Documented);
-        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(
-            err.to_json(Compatibility::Documented),
-            r#"{"errorCode":"serverError","errorMessage":"An internal server error occurred.","detailedMessage":"could not write the answer: no way to write this"}"#
-        );
-    }
-}
