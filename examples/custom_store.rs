@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use axum::Router;
 use backup_actuator_core::{BackupPlan, SnapshotPart, SnapshotRecord, SnapshotState};
 use backup_actuator_service::BackupService;
-use backup_actuator_store::{glob_matches, SnapshotStore, StoreError};
+use backup_actuator_store::{SnapshotStore, StoreError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use serde_json::{json, Value};
@@ -57,6 +57,16 @@ fn io_error(what: String, err: std::io::Error) -> StoreError {
     }
 }
 
+/// Whether `name` matches `pattern`. The service asks for `{prefix}_*`,
+/// `{prefix}_{id}_*` and exact names (the health probe), so a trailing `*`
+/// is the only wildcard a store of this plan has to understand.
+fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == pattern,
+    }
+}
+
 fn file_of(dir: &Path, name: &str) -> PathBuf {
     // Names come from the plan (validated ids, a checked prefix): no `/`.
     dir.join(format!("{name}.json"))
@@ -81,7 +91,7 @@ impl SnapshotStore for DirectoryStore {
             else {
                 continue;
             };
-            if !glob_matches(pattern, name) {
+            if !matches(pattern, name) {
                 continue;
             }
             let text = std::fs::read_to_string(&path).map_err(|e| io_error(name.to_owned(), e))?;

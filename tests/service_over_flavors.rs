@@ -434,6 +434,45 @@ async fn trigger_duplicate_rollback_delete(flavor: Flavor) {
     cluster.shutdown().await;
 }
 
+/// SPEC §4/§5: POST's 409 names the parts found in `details` order, part
+/// number then name, whatever order the cluster lists them in.
+async fn conflict_in_details_order(flavor: Flavor) {
+    use SnapshotState::Success;
+    let cluster = EmulatedCluster::start(flavor).await.unwrap();
+    cluster.add_repository(REPO);
+    seed(
+        &cluster,
+        9,
+        &[
+            ("8.6.0_part_1_of_2", Success),
+            ("10.0.0_part_2_of_2", Success),
+            ("8.5.0_part_1_of_2", Success),
+        ],
+    );
+    let service = service(flavor, &cluster, REPO, Compatibility::Documented);
+    let (status, body) = send(
+        &service,
+        Method::POST,
+        "/actuator/backups",
+        r#"{"backupId":9}"#,
+    )
+    .await;
+    assert_eq!(status, 409, "{flavor}: {body}");
+    assert_eq!(
+        body["detailedMessage"],
+        "A backup with ID [9] already exists. Found snapshots: [camunda_optimize_9_8.5.0_part_1_of_2, camunda_optimize_9_8.6.0_part_1_of_2, camunda_optimize_9_10.0.0_part_2_of_2]",
+        "{flavor}"
+    );
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_conflict_lists_the_parts_found_in_details_order_on_every_flavor() {
+    for flavor in Flavor::ALL {
+        conflict_in_details_order(flavor).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_state_rule_404_and_one_request_per_read_on_every_flavor() {
     for flavor in Flavor::ALL {

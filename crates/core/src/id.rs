@@ -110,7 +110,8 @@ impl<'de> Deserialize<'de> for BackupId {
 ///     "Invalid backup ID [-1]: must be an integer between 0 and 9223372036854775807"
 /// );
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Invalid backup ID [{segment}]: must be an integer between 0 and {max}", max = BackupId::MAX)]
 pub struct InvalidBackupId {
     segment: String,
 }
@@ -121,16 +122,3 @@ impl InvalidBackupId {
         &self.segment
     }
 }
-
-impl fmt::Display for InvalidBackupId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Invalid backup ID [{}]: must be an integer between 0 and {}",
-            self.segment,
-            BackupId::MAX
-        )
-    }
-}
-
-impl std::error::Error for InvalidBackupId {}

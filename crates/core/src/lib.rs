@@ -24,6 +24,7 @@
 
 mod aggregate;
 mod id;
+mod names;
 mod plan;
 mod request;
 mod snapshot;
@@ -32,6 +33,7 @@ mod wire;
 
 pub use aggregate::{BackupInfo, BackupState, Backups, SnapshotDetail};
 pub use id::{BackupId, InvalidBackupId};
+pub use names::{InvalidRepositoryName, RepositoryName};
 pub use plan::{
     BackupPlan, BackupPlanBuilder, ParsedSnapshotName, PartMetadata, PlanError, SnapshotPart,
     Trigger, DEFAULT_PREFIX, OPTIMIZE_IMPORT_INDICES,

@@ -6,10 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::id::BackupId;
-
-/// The characters a prefix must not contain; with whitespace and uppercase,
-/// these are what Elasticsearch refuses in a snapshot name (wire reference §3.2).
-const FORBIDDEN_PREFIX_CHARS: &[char] = &['\\', '/', '*', '?', '"', '<', '>', '|', ',', '#'];
+use crate::names::check_prefix;
 
 /// How a backup is split into snapshots and what those snapshots are called.
 ///
@@ -289,22 +286,6 @@ fn plain_version(version: &str) -> Option<String> {
     }
 }
 
-fn check_prefix(prefix: &str) -> Result<(), &'static str> {
-    if prefix.is_empty() {
-        Err("must not be empty")
-    } else if prefix.starts_with('_') {
-        Err("must not start with '_'")
-    } else if prefix.chars().any(char::is_whitespace) {
-        Err("must not contain whitespace")
-    } else if prefix.chars().any(|c| FORBIDDEN_PREFIX_CHARS.contains(&c)) {
-        Err(r#"must not contain any of \ / * ? " < > | , #"#)
-    } else if prefix.chars().any(char::is_uppercase) {
-        Err("must be lowercase")
-    } else {
-        Ok(())
-    }
-}
-
 /// Builds a [`BackupPlan`]; see [`BackupPlan::builder`].
 #[derive(Clone, Debug)]
 #[must_use]
@@ -394,9 +375,10 @@ impl BackupPlanBuilder {
 }
 
 /// A plan that cannot be used; `Display` is meant for the operator.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
     /// The prefix breaks the snapshot naming rules.
+    #[error("invalid snapshot prefix [{prefix}]: {reason}")]
     InvalidPrefix {
         /// The prefix as configured.
         prefix: String,
@@ -404,41 +386,24 @@ pub enum PlanError {
         reason: &'static str,
     },
     /// No version was given.
+    #[error("no application version configured")]
     MissingVersion,
     /// The version has fewer than three numbers in it, or one too large.
+    #[error("invalid application version [{version}]: expected three numbers, as in 8.6.0, none above 18446744073709551615")]
     InvalidVersion {
         /// The version as configured.
         version: String,
     },
     /// The plan has no parts.
+    #[error("a backup plan needs at least one part")]
     NoParts,
     /// A part has no index expressions, or an empty one.
+    #[error("part {part_no} of the backup plan has no (or an empty) index expression")]
     EmptyIndexExpression {
         /// The part, 1-based.
         part_no: u32,
     },
 }
-
-impl fmt::Display for PlanError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PlanError::InvalidPrefix { prefix, reason } => {
-                write!(f, "invalid snapshot prefix [{prefix}]: {reason}")
-            }
-            PlanError::MissingVersion => f.write_str("no application version configured"),
-            PlanError::InvalidVersion { version } => write!(
-                f,
-                "invalid application version [{version}]: expected three numbers, as in 8.6.0, none above 18446744073709551615"
-            ),
-            PlanError::NoParts => f.write_str("a backup plan needs at least one part"),
-            PlanError::EmptyIndexExpression { part_no } => {
-                write!(f, "part {part_no} of the backup plan has no (or an empty) index expression")
-            }
-        }
-    }
-}
-
-impl std::error::Error for PlanError {}
 
 /// One snapshot to create for a backup.
 #[derive(Clone, Debug, PartialEq, Eq)]

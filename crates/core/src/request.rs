@@ -32,34 +32,21 @@ pub struct BackupRequest {
 }
 
 /// Why a POST body was refused. `Display` is the `detailedMessage` of SPEC §2.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BackupRequestError {
     /// No body, an empty body, not JSON, or JSON that is not an object.
+    #[error(r#"Request body must be a JSON object with a numeric "backupId""#)]
     NotAnObject,
     /// `backupId` missing or `null`.
+    #[error("backupId must not be null")]
     Null,
     /// A negative JSON number, of any size.
+    #[error("backupId must be greater than or equal to 0")]
     Negative,
     /// Anything else that is not an integer literal in range.
+    #[error("backupId must be an integer between 0 and 9223372036854775807")]
     NotAnInteger,
 }
-
-impl fmt::Display for BackupRequestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            BackupRequestError::NotAnObject => {
-                r#"Request body must be a JSON object with a numeric "backupId""#
-            }
-            BackupRequestError::Null => "backupId must not be null",
-            BackupRequestError::Negative => "backupId must be greater than or equal to 0",
-            BackupRequestError::NotAnInteger => {
-                "backupId must be an integer between 0 and 9223372036854775807"
-            }
-        })
-    }
-}
-
-impl std::error::Error for BackupRequestError {}
 
 impl BackupRequest {
     /// Validates a request body. Unknown fields are ignored; a repeated

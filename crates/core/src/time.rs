@@ -1,7 +1,5 @@
 //! The zone `startTime` is written in.
 
-use std::fmt;
-
 use jiff::tz::{Offset, TimeZone};
 use jiff::Timestamp;
 
@@ -110,19 +108,8 @@ fn parse_offset(text: &str) -> Option<Offset> {
 }
 
 /// A time zone name that is neither an IANA zone nor an offset.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown time zone [{name}]: use an IANA name such as Europe/Berlin or an offset such as +01:00")]
 pub struct UnknownZone {
     name: String,
 }
-
-impl fmt::Display for UnknownZone {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown time zone [{}]: use an IANA name such as Europe/Berlin or an offset such as +01:00",
-            self.name
-        )
-    }
-}
-
-impl std::error::Error for UnknownZone {}

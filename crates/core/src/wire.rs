@@ -178,8 +178,6 @@ pub enum ErrorCode {
     ElasticsearchConnection,
     /// `openSearchConnectionError`
     OpenSearchConnection,
-    /// `notAuthorizedError`: the stand-alone server's own token check.
-    NotAuthorized,
 }
 
 impl ErrorCode {
@@ -193,7 +191,6 @@ impl ErrorCode {
             ErrorCode::Server => "serverError",
             ErrorCode::ElasticsearchConnection => "elasticsearchConnectionError",
             ErrorCode::OpenSearchConnection => "openSearchConnectionError",
-            ErrorCode::NotAuthorized => "notAuthorizedError",
         }
     }
 
@@ -211,7 +208,6 @@ impl ErrorCode {
             ErrorCode::OpenSearchConnection => {
                 "The server has encountered OpenSearch connection issues."
             }
-            ErrorCode::NotAuthorized => "The request is not authorized.",
         }
     }
 
@@ -226,45 +222,55 @@ impl ErrorCode {
 
 /// Every error the API answers with, one variant per row of SPEC §5.
 ///
-/// This is where status, `errorCode` and `detailedMessage` are decided;
-/// the service only turns the result into an HTTP response.
+/// This is where `errorCode`, `errorMessage` and `detailedMessage` (the
+/// `Display`) are decided: the data of the answer. Its HTTP status and
+/// headers are the service's to decide (`backup_actuator_service::error_response`).
 ///
 /// ```
-/// use backup_actuator_core::{ApiError, BackupId, Compatibility};
+/// use backup_actuator_core::{ApiError, BackupId, Compatibility, ErrorCode};
 ///
 /// let err = ApiError::BackupNotFound(BackupId::new(7).unwrap());
-/// assert_eq!(err.status(Compatibility::Documented), 404);
+/// assert_eq!(err.code(Compatibility::Documented), ErrorCode::NotFound);
+/// assert_eq!(err.to_string(), "No backup with ID [7] could be found.");
 /// assert_eq!(
 ///     err.to_json(Compatibility::Documented),
 ///     r#"{"errorCode":"notFoundError","errorMessage":"The server could not find the requested resource.","detailedMessage":"No backup with ID [7] could be found."}"#
 /// );
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// A path segment that is not a backup id.
-    InvalidBackupId(InvalidBackupId),
+    #[error(transparent)]
+    InvalidBackupId(#[from] InvalidBackupId),
     /// A POST body that is not a valid request.
-    InvalidRequest(BackupRequestError),
+    #[error(transparent)]
+    InvalidRequest(#[from] BackupRequestError),
     /// A POST body over the limit.
+    #[error("Request body is larger than {limit} bytes")]
     BodyTooLarge {
         /// The limit in bytes.
         limit: usize,
     },
     /// A POST body that did not arrive in time (a stalled client).
+    #[error("Request body was not received within {limit_ms} ms")]
     BodyTimeout {
         /// The time allowed, in milliseconds.
         limit_ms: u64,
     },
     /// The service has no repository name configured.
+    #[error("Cannot execute backup request because no snapshot repository name found in the configuration.")]
     NoRepositoryConfigured,
     /// The cluster has no repository of that name.
+    #[error("No repository with name [{repository}] could be found.")]
     RepositoryMissing {
         /// The configured repository name.
         repository: String,
     },
     /// GET one: no snapshot of that id.
+    #[error("No backup with ID [{0}] could be found.")]
     BackupNotFound(BackupId),
     /// A known path with a method it does not take.
+    #[error("Method {method} is not allowed here. Allowed: {allowed}")]
     MethodNotAllowed {
         /// The method sent.
         method: String,
@@ -272,8 +278,10 @@ pub enum ApiError {
         allowed: &'static str,
     },
     /// A path the stand-alone service does not know.
+    #[error("No resource exists at this path.")]
     UnknownPath,
     /// POST: snapshots of that id exist, or the cluster refused the name.
+    #[error("A backup with ID [{backup_id}] already exists. Found snapshots: [{}]", snapshots.join(", "))]
     BackupExists {
         /// The id.
         backup_id: BackupId,
@@ -281,43 +289,30 @@ pub enum ApiError {
         snapshots: Vec<String>,
     },
     /// The cluster answered with an error, or with an unreadable answer.
+    #[error("{detail}")]
     Cluster {
         /// What happened, as the store describes it.
         detail: String,
     },
+    /// This service failed on its own, with no cluster at fault (it could
+    /// not write its answer): 500 `serverError`, as SPEC §5 gives every
+    /// internal error.
+    #[error("{detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
     /// The cluster could not be reached.
+    #[error("{detail}")]
     ClusterUnreachable {
         /// Which product.
         product: Product,
         /// What happened, as the store describes it.
         detail: String,
     },
-    /// The request lacks the stand-alone server's access token.
-    Unauthorized,
 }
 
 impl ApiError {
-    /// The HTTP status code.
-    pub fn status(&self, compat: Compatibility) -> u16 {
-        match self {
-            ApiError::InvalidBackupId(_)
-            | ApiError::InvalidRequest(_)
-            | ApiError::NoRepositoryConfigured => 400,
-            ApiError::RepositoryMissing { .. } => match compat {
-                Compatibility::Documented => 400,
-                Compatibility::OptimizeServer => 500,
-            },
-            ApiError::BodyTooLarge { .. } => 413,
-            ApiError::BodyTimeout { .. } => 408,
-            ApiError::Unauthorized => 401,
-            ApiError::BackupNotFound(_) | ApiError::UnknownPath => 404,
-            ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::BackupExists { .. } => 409,
-            ApiError::Cluster { .. } => 500,
-            ApiError::ClusterUnreachable { .. } => 502,
-        }
-    }
-
     /// The `errorCode`.
     pub fn code(&self, compat: Compatibility) -> ErrorCode {
         match self {
@@ -333,9 +328,8 @@ impl ApiError {
             ApiError::BackupNotFound(_) | ApiError::UnknownPath => ErrorCode::NotFound,
             ApiError::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             ApiError::BackupExists { .. } => ErrorCode::Conflict,
-            ApiError::Cluster { .. } => ErrorCode::Server,
+            ApiError::Cluster { .. } | ApiError::Internal { .. } => ErrorCode::Server,
             ApiError::ClusterUnreachable { product, .. } => ErrorCode::connection(*product),
-            ApiError::Unauthorized => ErrorCode::NotAuthorized,
         }
     }
 
@@ -356,49 +350,6 @@ impl ApiError {
         serde_json::to_string(&body).unwrap_or_default()
     }
 }
-
-/// `Display` is the `detailedMessage`.
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ApiError::InvalidBackupId(err) => err.fmt(f),
-            ApiError::InvalidRequest(err) => err.fmt(f),
-            ApiError::BodyTooLarge { limit } => {
-                write!(f, "Request body is larger than {limit} bytes")
-            }
-            ApiError::BodyTimeout { limit_ms } => {
-                write!(f, "Request body was not received within {limit_ms} ms")
-            }
-            ApiError::NoRepositoryConfigured => f.write_str(
-                "Cannot execute backup request because no snapshot repository name found in the configuration.",
-            ),
-            ApiError::RepositoryMissing { repository } => {
-                write!(f, "No repository with name [{repository}] could be found.")
-            }
-            ApiError::BackupNotFound(id) => write!(f, "No backup with ID [{id}] could be found."),
-            ApiError::MethodNotAllowed { method, allowed } => {
-                write!(f, "Method {method} is not allowed here. Allowed: {allowed}")
-            }
-            ApiError::UnknownPath => f.write_str("No resource exists at this path."),
-            ApiError::BackupExists {
-                backup_id,
-                snapshots,
-            } => write!(
-                f,
-                "A backup with ID [{backup_id}] already exists. Found snapshots: [{}]",
-                snapshots.join(", ")
-            ),
-            ApiError::Cluster { detail } | ApiError::ClusterUnreachable { detail, .. } => {
-                f.write_str(detail)
-            }
-            ApiError::Unauthorized => {
-                f.write_str("A valid bearer token is required to access this resource.")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ApiError {}
 
 /// The error body `{"errorCode", "errorMessage", "detailedMessage"}`
 /// (plus `"reportDefinition": null` under
@@ -429,17 +380,5 @@ impl Serialize for ErrorBody {
             s.serialize_field("reportDefinition", &None::<()>)?;
         }
         s.end()
-    }
-}
-
-impl From<InvalidBackupId> for ApiError {
-    fn from(err: InvalidBackupId) -> ApiError {
-        ApiError::InvalidBackupId(err)
-    }
-}
-
-impl From<BackupRequestError> for ApiError {
-    fn from(err: BackupRequestError) -> ApiError {
-        ApiError::InvalidRequest(err)
     }
 }

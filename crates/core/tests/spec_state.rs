@@ -1,9 +1,8 @@
 //! SPEC §4 and §5: BackupInfo, the six state rules, and the wire bodies.
 
 use backup_actuator_core::{
-    ApiError, BackupId, BackupInfo, BackupPlan, BackupRequestError, BackupState, Backups,
-    Compatibility, ErrorBody, OutputZone, Product, ShardFailure, SnapshotRecord, SnapshotState,
-    TriggerAccepted,
+    ApiError, BackupId, BackupInfo, BackupPlan, BackupState, Backups, Compatibility, OutputZone,
+    ShardFailure, SnapshotRecord, SnapshotState, TriggerAccepted,
 };
 
 use SnapshotState::*;
@@ -414,88 +413,6 @@ fn trigger_message_names_the_id() {
     );
 }
 
-type Row = (u16, String, String, String);
-type ExpectedRow<'a> = (u16, &'a str, &'a str, &'a str);
-
-fn error_row(err: ApiError, compat: Compatibility) -> Row {
-    let body: ErrorBody = serde_json::from_str(&err.to_json(compat)).unwrap();
-    (
-        err.status(compat),
-        body.error_code,
-        body.error_message.unwrap_or_default(),
-        body.detailed_message.unwrap_or_default(),
-    )
-}
-
-#[test]
-fn error_table_rows_have_their_status_code_and_message() {
-    use Compatibility::Documented as D;
-    let id = BackupId::new(7).unwrap();
-    let cases: Vec<(ApiError, ExpectedRow)> = vec![
-        (
-            ApiError::InvalidRequest(BackupRequestError::Null),
-            (400, "badRequestError", "The server was unable to process the request.", "backupId must not be null"),
-        ),
-        (
-            ApiError::NoRepositoryConfigured,
-            (400, "badRequestError", "The server was unable to process the request.", "Cannot execute backup request because no snapshot repository name found in the configuration."),
-        ),
-        (
-            ApiError::RepositoryMissing { repository: "r".into() },
-            (400, "badRequestError", "The server was unable to process the request.", "No repository with name [r] could be found."),
-        ),
-        (
-            ApiError::BackupNotFound(id),
-            (404, "notFoundError", "The server could not find the requested resource.", "No backup with ID [7] could be found."),
-        ),
-        (
-            ApiError::MethodNotAllowed { method: "PUT".into(), allowed: "GET, DELETE" },
-            (405, "methodNotAllowedError", "The request method is not supported for this resource.", "Method PUT is not allowed here. Allowed: GET, DELETE"),
-        ),
-        (
-            ApiError::BackupExists { backup_id: id, snapshots: vec!["a".into(), "b".into()] },
-            (409, "conflict", "Could not apply the changes due to conflicts.", "A backup with ID [7] already exists. Found snapshots: [a, b]"),
-        ),
-        (
-            ApiError::BodyTooLarge { limit: 65536 },
-            (413, "badRequestError", "The server was unable to process the request.", "Request body is larger than 65536 bytes"),
-        ),
-        (
-            ApiError::BodyTimeout { limit_ms: 30000 },
-            (
-                408,
-                "badRequestError",
-                "The server was unable to process the request.",
-                "Request body was not received within 30000 ms",
-            ),
-        ),
-        (
-            ApiError::Cluster { detail: "Elasticsearch answered HTTP 500 while x: t: r".into() },
-            (500, "serverError", "An internal server error occurred.", "Elasticsearch answered HTTP 500 while x: t: r"),
-        ),
-        (
-            ApiError::ClusterUnreachable { product: Product::Elasticsearch, detail: "d".into() },
-            (502, "elasticsearchConnectionError", "The server has encountered Elasticsearch connection issues.", "d"),
-        ),
-        (
-            ApiError::ClusterUnreachable { product: Product::OpenSearch, detail: "d".into() },
-            (502, "openSearchConnectionError", "The server has encountered OpenSearch connection issues.", "d"),
-        ),
-    ];
-    for (err, (status, code, message, detail)) in cases {
-        assert_eq!(
-            error_row(err.clone(), D),
-            (
-                status,
-                code.to_owned(),
-                message.to_owned(),
-                detail.to_owned()
-            ),
-            "{err:?}"
-        );
-    }
-}
-
 #[test]
 fn error_body_has_three_fields_in_order() {
     let json =
@@ -503,17 +420,5 @@ fn error_body_has_three_fields_in_order() {
     assert_eq!(
         json,
         r#"{"errorCode":"notFoundError","errorMessage":"The server could not find the requested resource.","detailedMessage":"No backup with ID [1] could be found."}"#
-    );
-}
-
-#[test]
-fn optimize_server_compatibility_missing_repository_is_500_with_report_definition_null() {
-    let err = ApiError::RepositoryMissing {
-        repository: "r".into(),
-    };
-    assert_eq!(err.status(Compatibility::OptimizeServer), 500);
-    assert_eq!(
-        err.to_json(Compatibility::OptimizeServer),
-        r#"{"errorCode":"serverError","errorMessage":"An internal server error occurred.","detailedMessage":"No repository with name [r] could be found.","reportDefinition":null}"#
     );
 }

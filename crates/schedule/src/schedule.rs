@@ -257,12 +257,8 @@ impl BackupSchedule {
             return Ok(Vec::new());
         };
         let service = &self.inner.service;
-        let repository = service.repository().ok_or(ScheduleError::NoRepository)?;
-        let found = service
-            .store()
-            .find_snapshots(repository, &service.plan().list_pattern())
-            .await
-            .map_err(|e| ScheduleError::Store(backup_actuator_service::api_error(e, None)))?;
+        service.repository().ok_or(ScheduleError::NoRepository)?;
+        let found = service.find_snapshots(None).await?;
         let facts = BackupFacts::from_snapshots(service.plan(), found);
         let selected = retention.select(&facts, self.inner.timer.now());
         let mut done = Vec::with_capacity(selected.len());
@@ -399,12 +395,8 @@ impl BackupSchedule {
 
     async fn state_of(&self, id: BackupId) -> Result<Option<BackupState>, ScheduleError> {
         let service = &self.inner.service;
-        let repository = service.repository().ok_or(ScheduleError::NoRepository)?;
-        let found = service
-            .store()
-            .find_snapshots(repository, &service.plan().lookup_pattern(id))
-            .await
-            .map_err(|e| ScheduleError::Store(backup_actuator_service::api_error(e, Some(id))))?;
+        service.repository().ok_or(ScheduleError::NoRepository)?;
+        let found = service.find_snapshots(Some(id)).await?;
         let backups = Backups::from_snapshots(service.plan(), found, &Default::default());
         Ok(backups.into_backup(id).map(|b| b.state))
     }

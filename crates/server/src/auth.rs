@@ -16,10 +16,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use backup_actuator_core::{ApiError, Compatibility};
-use backup_actuator_service::{error_response, BackupBody, BackupService};
-use http::header::{HeaderMap, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
-use http::{Request, Response};
+use backup_actuator_core::{Compatibility, ErrorBody};
+use backup_actuator_service::{BackupBody, BackupService};
+use http::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{Request, Response, StatusCode};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tower_layer::Layer;
@@ -29,6 +29,43 @@ use crate::files::{read_secret, FileError};
 
 /// The challenge sent with every 401.
 const CHALLENGE: &str = r#"Bearer realm="backup-actuator""#;
+
+/// The token gate's refusal: SPEC §5's 401 row. Only the stand-alone
+/// server has a token gate, so its error lives here rather than among the
+/// library's API errors; its body has the same shape as theirs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("A valid bearer token is required to access this resource.")]
+pub struct Unauthorized;
+
+impl Unauthorized {
+    /// The `errorCode`.
+    pub const ERROR_CODE: &'static str = "notAuthorizedError";
+    /// The fixed `errorMessage` that goes with the code.
+    pub const ERROR_MESSAGE: &'static str = "The request is not authorized.";
+
+    /// The error body in the `compat` dialect (`reportDefinition` when the
+    /// service writes it too).
+    pub fn to_json(self, compat: Compatibility) -> String {
+        let body = ErrorBody {
+            error_code: Unauthorized::ERROR_CODE.to_owned(),
+            error_message: Some(Unauthorized::ERROR_MESSAGE.to_owned()),
+            detailed_message: Some(self.to_string()),
+            report_definition: compat == Compatibility::OptimizeServer,
+        };
+        serde_json::to_string(&body).unwrap_or_default()
+    }
+
+    /// The whole answer, the one place that decides it: 401, the
+    /// challenge, and the JSON body.
+    pub fn response(self, compat: Compatibility) -> Response<BackupBody> {
+        let mut response = Response::new(BackupBody::from(self.to_json(compat)));
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(CHALLENGE));
+        response
+    }
+}
 
 /// Why the access token cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -187,10 +224,7 @@ where
             status = 401,
             "refused: missing or wrong bearer token",
         );
-        let mut response = error_response(&ApiError::Unauthorized, self.compat);
-        response
-            .headers_mut()
-            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(CHALLENGE));
+        let response = Unauthorized.response(self.compat);
         if let Some(service) = &self.counted_in {
             service.count_answer(
                 request.method(),
@@ -327,7 +361,7 @@ mod tests {
                 assert_eq!(headers["content-type"], "application/json");
                 assert_eq!(
                     body,
-                    ApiError::Unauthorized.to_json(Compatibility::Documented)
+                    r#"{"errorCode":"notAuthorizedError","errorMessage":"The request is not authorized.","detailedMessage":"A valid bearer token is required to access this resource."}"#
                 );
                 assert!(
                     body.contains(r#""errorCode":"notAuthorizedError""#),
@@ -353,7 +387,10 @@ mod tests {
     #[tokio::test]
     async fn the_refusal_follows_the_compat_dialect() {
         let (_, _, body) = send(Compatibility::OptimizeServer, "/actuator/backups", &[]).await;
-        assert!(body.contains(r#""reportDefinition":null"#), "{body}");
+        assert_eq!(
+            body,
+            r#"{"errorCode":"notAuthorizedError","errorMessage":"The request is not authorized.","detailedMessage":"A valid bearer token is required to access this resource.","reportDefinition":null}"#
+        );
     }
 
     #[tokio::test]

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use backup_actuator_core::{
-    BackupId, BackupPlan, Compatibility, OutputZone, PlanError, ShardFailure, DEFAULT_PREFIX,
+    BackupId, BackupPlan, Compatibility, OutputZone, PlanError, RepositoryName, ShardFailure,
+    DEFAULT_PREFIX,
 };
 use backup_actuator_store::PartOutcome;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -528,23 +529,14 @@ fn parse_memory_outcome(rule: &str) -> Result<MemoryOutcome, String> {
     })
 }
 
-/// A repository name the cluster would take literally: Elasticsearch's
-/// own rules, which also keep wildcards and lists out of every request.
+/// A repository name the cluster would take literally: core's
+/// [`RepositoryName`] rule, which keeps wildcards and lists out of every
+/// request. An empty name is an option better left out.
 fn parse_repository(name: &str) -> Result<String, String> {
-    let bad = if name.is_empty() {
-        Some("must not be empty (leave the option out instead)")
-    } else if name.starts_with('_') {
-        Some("must not start with '_'")
-    } else if name.chars().any(char::is_whitespace) {
-        Some("must not contain whitespace")
-    } else if name.contains(['\\', '/', '*', '?', '"', '<', '>', '|', ',', '#']) {
-        Some(r#"must not contain any of \ / * ? " < > | , #"#)
-    } else {
-        None
-    };
-    match bad {
-        Some(reason) => Err(format!("invalid repository name [{name}]: {reason}")),
-        None => Ok(name.to_owned()),
+    match RepositoryName::new(name) {
+        Ok(name) => Ok(name.into()),
+        Err(err) if name.is_empty() => Err(format!("{err} (leave the option out instead)")),
+        Err(err) => Err(err.to_string()),
     }
 }
 

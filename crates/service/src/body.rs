@@ -1,177 +1,51 @@
-//! Response bodies: [`BackupBody`] for the service's own answers and
-//! [`LayerBody`] where a [`BackupLayer`](crate::BackupLayer) joins them with
-//! the inner service's.
+//! Reading a POST body: whole, at most [`BODY_LIMIT`] bytes, within the
+//! body read timeout when one is set (SPEC §2, §5).
 
-use std::convert::Infallible;
-use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::error::Error as StdError;
+use std::time::Duration;
 
+use backup_actuator_core::{ApiError, BackupRequestError};
 use bytes::Bytes;
-use http_body::{Body, Frame, SizeHint};
+use http_body::Body;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-/// The body of every answer of [`BackupService`](crate::BackupService): the
-/// whole JSON document in one chunk, or nothing (204).
+/// The largest POST body read, in bytes (64 KiB). A longer body is 413
+/// `Request body is larger than 65536 bytes`; the body is never read
+/// further than that.
 ///
 /// ```
-/// use backup_actuator_service::BackupBody;
-/// use http_body::Body;
-///
-/// let body = BackupBody::from("[]");
-/// assert_eq!(body.size_hint().exact(), Some(2));
-/// assert!(BackupBody::empty().is_end_stream());
+/// assert_eq!(backup_actuator_service::BODY_LIMIT, 65536);
 /// ```
-#[derive(Clone, Default)]
-pub struct BackupBody {
-    data: Option<Bytes>,
-}
+pub const BODY_LIMIT: usize = 64 * 1024;
 
-impl BackupBody {
-    /// A body with no bytes.
-    pub fn empty() -> BackupBody {
-        BackupBody { data: None }
-    }
-
-    /// A body of these bytes.
-    pub fn new(data: impl Into<Bytes>) -> BackupBody {
-        let data = data.into();
-        BackupBody {
-            data: (!data.is_empty()).then_some(data),
-        }
-    }
-}
-
-impl fmt::Debug for BackupBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BackupBody")
-            .field("len", &self.data.as_ref().map_or(0, Bytes::len))
-            .finish()
-    }
-}
-
-impl From<String> for BackupBody {
-    fn from(text: String) -> BackupBody {
-        BackupBody::new(text)
-    }
-}
-
-impl From<&'static str> for BackupBody {
-    fn from(text: &'static str) -> BackupBody {
-        BackupBody::new(text)
-    }
-}
-
-impl From<Vec<u8>> for BackupBody {
-    fn from(bytes: Vec<u8>) -> BackupBody {
-        BackupBody::new(bytes)
-    }
-}
-
-impl From<Bytes> for BackupBody {
-    fn from(bytes: Bytes) -> BackupBody {
-        BackupBody::new(bytes)
-    }
-}
-
-impl Body for BackupBody {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(self.get_mut().data.take().map(|data| Ok(Frame::data(data))))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.data.is_none()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64))
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The body of a service wrapped by [`BackupLayer`](crate::BackupLayer):
-    /// either a backup answer or whatever the inner service answered.
-    ///
-    /// Its data is [`Bytes`], so the inner body must be a `Body<Data = Bytes>`
-    /// (as axum's and hyper's bodies are); its error is the inner body's.
-    ///
-    /// ```
-    /// use backup_actuator_service::{BackupBody, LayerBody};
-    /// use http_body::Body;
-    /// use http_body_util::Full;
-    ///
-    /// let ours: LayerBody<Full<bytes::Bytes>> = LayerBody::backup(BackupBody::from("[]"));
-    /// let theirs = LayerBody::inner(Full::new(bytes::Bytes::from("hello")));
-    /// assert_eq!(ours.size_hint().exact(), Some(2));
-    /// assert_eq!(theirs.size_hint().exact(), Some(5));
-    /// ```
-    #[derive(Debug)]
-    pub struct LayerBody<B> {
-        #[pin]
-        kind: Kind<B>,
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = KindProj]
-    #[derive(Debug)]
-    enum Kind<B> {
-        Backup { #[pin] body: BackupBody },
-        Inner { #[pin] body: B },
-    }
-}
-
-impl<B> LayerBody<B> {
-    /// Wraps a backup answer.
-    pub fn backup(body: BackupBody) -> LayerBody<B> {
-        LayerBody {
-            kind: Kind::Backup { body },
-        }
-    }
-
-    /// Wraps an inner answer.
-    pub fn inner(body: B) -> LayerBody<B> {
-        LayerBody {
-            kind: Kind::Inner { body },
-        }
-    }
-}
-
-impl<B> Body for LayerBody<B>
+/// Reads the whole body, at most [`BODY_LIMIT`] bytes; with a `timeout`,
+/// a body that has not arrived in full by then is 408.
+pub(crate) async fn read_body<B>(body: B, timeout: Option<Duration>) -> Result<Bytes, ApiError>
 where
-    B: Body<Data = Bytes>,
+    B: Body,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        match self.project().kind.project() {
-            KindProj::Backup { body } => body
-                .poll_frame(cx)
-                .map(|frame| frame.map(|result| result.map_err(|never| match never {}))),
-            KindProj::Inner { body } => body.poll_frame(cx),
-        }
+    let too_large = ApiError::BodyTooLarge { limit: BODY_LIMIT };
+    if body.size_hint().lower() > BODY_LIMIT as u64 {
+        return Err(too_large);
     }
-
-    fn is_end_stream(&self) -> bool {
-        match &self.kind {
-            Kind::Backup { body } => body.is_end_stream(),
-            Kind::Inner { body } => body.is_end_stream(),
+    let collect = Limited::new(body, BODY_LIMIT).collect();
+    let collected = match timeout {
+        None => collect.await,
+        Some(limit) => {
+            tokio::time::timeout(limit, collect)
+                .await
+                .map_err(|_| ApiError::BodyTimeout {
+                    limit_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+                })?
         }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            Kind::Backup { body } => body.size_hint(),
-            Kind::Inner { body } => body.size_hint(),
+    };
+    match collected {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<LengthLimitError>() => Err(too_large),
+        Err(err) => {
+            tracing::debug!(error = %err, "could not read the request body");
+            Err(BackupRequestError::NotAnObject.into())
         }
     }
 }

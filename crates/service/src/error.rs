@@ -1,13 +1,13 @@
 //! The two error mappings: store errors to API errors, and API errors to
-//! HTTP responses. Nothing else in this crate decides a status code of an
-//! error.
+//! HTTP responses. Nothing else in the workspace decides the status code
+//! or the headers of an [`ApiError`] answer.
 
 use backup_actuator_core::{ApiError, BackupId, Compatibility};
 use backup_actuator_store::StoreError;
-use http::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_TYPE};
+use http::header::{HeaderValue, ALLOW, CONNECTION};
 use http::{Response, StatusCode};
 
-use crate::body::BackupBody;
+use crate::response::{json_response, BackupBody};
 
 /// Turns a store error into the API error of SPEC §5.
 ///
@@ -21,21 +21,7 @@ use crate::body::BackupBody;
 /// | `NameInUse` | `BackupExists` (409) with the refused name |
 /// | `Unreachable` | `ClusterUnreachable` (502) |
 /// | `Cluster`, `Unreadable`, `SnapshotMissing` | `Cluster` (500) |
-///
-/// ```
-/// use backup_actuator_core::{ApiError, BackupId, Compatibility};
-/// use backup_actuator_service::api_error;
-/// use backup_actuator_store::StoreError;
-///
-/// let id = BackupId::new(3).unwrap();
-/// let err = api_error(StoreError::NameInUse { name: "camunda_optimize_3_8.6.0_part_1_of_2".into() }, Some(id));
-/// assert_eq!(err.status(Compatibility::Documented), 409);
-/// assert_eq!(
-///     err.to_string(),
-///     "A backup with ID [3] already exists. Found snapshots: [camunda_optimize_3_8.6.0_part_1_of_2]"
-/// );
-/// ```
-pub fn api_error(err: StoreError, backup_id: Option<BackupId>) -> ApiError {
+pub(crate) fn api_error(err: StoreError, backup_id: Option<BackupId>) -> ApiError {
     match err {
         StoreError::RepositoryMissing { repository } => ApiError::RepositoryMissing { repository },
         StoreError::NameInUse { name } => match backup_id {
@@ -59,8 +45,8 @@ pub fn api_error(err: StoreError, backup_id: Option<BackupId>) -> ApiError {
     }
 }
 
-/// The HTTP response for an API error: status from
-/// [`ApiError::status`], body from [`ApiError::to_json`],
+/// The HTTP response for an API error, and the one place that decides its
+/// status and headers (SPEC §5): body from [`ApiError::to_json`],
 /// `Content-Type: application/json`, `Allow` on a 405, and
 /// `Connection: close` when the request body was left unread (413, 408).
 ///
@@ -73,10 +59,29 @@ pub fn api_error(err: StoreError, backup_id: Option<BackupId>) -> ApiError {
 /// assert_eq!(response.status(), 405);
 /// assert_eq!(response.headers()["allow"], "GET, DELETE");
 /// assert_eq!(response.headers()["content-type"], "application/json");
+///
+/// // What Optimize itself answers for a missing repository.
+/// let err = ApiError::RepositoryMissing { repository: "r".into() };
+/// assert_eq!(error_response(&err, Compatibility::Documented).status(), 400);
+/// assert_eq!(error_response(&err, Compatibility::OptimizeServer).status(), 500);
 /// ```
 pub fn error_response(err: &ApiError, compat: Compatibility) -> Response<BackupBody> {
-    let status =
-        StatusCode::from_u16(err.status(compat)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = match err {
+        ApiError::InvalidBackupId(_)
+        | ApiError::InvalidRequest(_)
+        | ApiError::NoRepositoryConfigured => StatusCode::BAD_REQUEST,
+        ApiError::RepositoryMissing { .. } => match compat {
+            Compatibility::Documented => StatusCode::BAD_REQUEST,
+            Compatibility::OptimizeServer => StatusCode::INTERNAL_SERVER_ERROR,
+        },
+        ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+        ApiError::BackupNotFound(_) | ApiError::UnknownPath => StatusCode::NOT_FOUND,
+        ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+        ApiError::BackupExists { .. } => StatusCode::CONFLICT,
+        ApiError::Cluster { .. } | ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        ApiError::ClusterUnreachable { .. } => StatusCode::BAD_GATEWAY,
+    };
     let mut response = json_response(status, err.to_json(compat).into_bytes());
     match err {
         ApiError::MethodNotAllowed { allowed, .. } => {
@@ -96,12 +101,55 @@ pub fn error_response(err: &ApiError, compat: Compatibility) -> Response<BackupB
     response
 }
 
-/// A JSON answer with `Content-Type: application/json`.
-pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<BackupBody> {
-    let mut response = Response::new(BackupBody::from(body));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response::json_answer;
+    use backup_actuator_core::ErrorCode;
+
+    #[test]
+    fn a_name_the_cluster_refuses_is_a_conflict_naming_it() {
+        let id = BackupId::new(3).unwrap();
+        let name = "camunda_optimize_3_8.6.0_part_1_of_2";
+        let err = api_error(StoreError::NameInUse { name: name.into() }, Some(id));
+        assert_eq!(
+            err.to_string(),
+            "A backup with ID [3] already exists. Found snapshots: [camunda_optimize_3_8.6.0_part_1_of_2]"
+        );
+        assert_eq!(
+            error_response(&err, Compatibility::Documented).status(),
+            409
+        );
+        // Without a backup id (the list) it is a cluster error.
+        let err = api_error(StoreError::NameInUse { name: name.into() }, None);
+        assert!(matches!(err, ApiError::Cluster { .. }), "{err:?}");
+    }
+
+    /// A value whose serialization fails, as a broken answer would.
+    struct Unwritable;
+
+    impl serde::Serialize for Unwritable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("no way to write this"))
+        }
+    }
+
+    #[test]
+    fn an_answer_that_cannot_be_written_is_an_internal_error_not_a_cluster_error() {
+        let err = json_answer(StatusCode::OK, &Unwritable).unwrap_err();
+        assert_eq!(
+            err,
+            ApiError::Internal {
+                detail: "could not write the answer: no way to write this".into()
+            }
+        );
+        // SPEC §5's 500: serverError, "An internal server error occurred."
+        assert_eq!(err.code(Compatibility::Documented), ErrorCode::Server);
+        let response = error_response(&err, Compatibility::Documented);
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            err.to_json(Compatibility::Documented),
+            r#"{"errorCode":"serverError","errorMessage":"An internal server error occurred.","detailedMessage":"could not write the answer: no way to write this"}"#
+        );
+    }
 }

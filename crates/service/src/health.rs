@@ -7,8 +7,7 @@ use backup_actuator_store::SnapshotStore;
 use http::StatusCode;
 use serde::Serialize;
 
-use crate::body::BackupBody;
-use crate::error::json_response;
+use crate::response::{json_response, BackupBody};
 
 /// The default time the store has to answer a health check (2 s): below a
 /// Kubernetes probe's usual `timeoutSeconds: 3`, so a slow cluster reads as

@@ -1,4 +1,5 @@
-//! [`BackupLayer`]: the backup routes in front of another service.
+//! [`BackupLayer`]: the backup routes in front of another service, and
+//! [`BackupServiceBuilder::build_layer`] that makes one.
 
 use std::error::Error as StdError;
 use std::future::Future;
@@ -10,7 +11,8 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
-use crate::body::{BackupBody, LayerBody};
+use crate::builder::BackupServiceBuilder;
+use crate::response::{BackupBody, LayerBody};
 use crate::service::{BackupService, ResponseFuture};
 
 /// A [`tower_layer::Layer`] that answers the backup routes under the
@@ -55,6 +57,14 @@ impl BackupLayer {
     /// A layer serving this backup service's routes.
     pub fn new(service: BackupService) -> BackupLayer {
         BackupLayer { service }
+    }
+}
+
+impl BackupServiceBuilder {
+    /// Builds a [`BackupLayer`] that serves the backup routes in front of
+    /// another service.
+    pub fn build_layer(self) -> BackupLayer {
+        BackupLayer::new(self.build())
     }
 }
 
@@ -141,19 +151,16 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        if self.backups.handles_path(request.uri().path()) {
-            LayerFuture {
-                kind: Kind::Backup {
-                    future: self.backups.call(request),
-                },
-            }
-        } else {
-            LayerFuture {
-                kind: Kind::Inner {
-                    future: self.inner.call(request),
-                },
-            }
-        }
+        // The one match of this request: the route goes down with it.
+        let kind = match self.backups.route_of(request.uri().path()) {
+            Some(route) => Kind::Backup {
+                future: self.backups.call_route(Some(route), request),
+            },
+            None => Kind::Inner {
+                future: self.inner.call(request),
+            },
+        };
+        LayerFuture { kind }
     }
 }
 

@@ -49,8 +49,9 @@
 //!
 //! # Errors
 //!
-//! Store errors become API errors in [`api_error`], and API errors become
-//! responses in [`error_response`]; nowhere else.
+//! Store errors become API errors in one private function, and API errors
+//! become responses in [`error_response`], the one place that decides the
+//! status and headers of an error answer.
 //!
 //! # Health and metrics (SPEC §11)
 //!
@@ -71,22 +72,29 @@
 #![deny(missing_docs)]
 
 mod body;
+mod builder;
 mod error;
+mod handlers;
 mod health;
 mod layer;
 mod metrics;
+mod response;
 mod route;
 mod service;
+mod shared;
+mod trace;
 
-pub use body::{BackupBody, LayerBody};
-pub use error::{api_error, error_response};
+pub use body::BODY_LIMIT;
+pub use builder::{
+    BackupServiceBuilder, ServiceConfigError, DEFAULT_BASE_PATH, DEFAULT_CLAIM_EXPIRY,
+    DEFAULT_UNKNOWN_OUTCOME_WATCH,
+};
+pub use error::error_response;
 pub use health::DEFAULT_HEALTH_TIMEOUT;
 pub use layer::{BackupLayer, LayerFuture, WithBackupRoutes};
 #[cfg(feature = "metrics")]
 pub use metrics::{
     BackupMetrics, ScheduledRun, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE,
 };
-pub use service::{
-    BackupService, BackupServiceBuilder, ResponseFuture, BODY_LIMIT, DEFAULT_BASE_PATH,
-    DEFAULT_CLAIM_EXPIRY, DEFAULT_UNKNOWN_OUTCOME_WATCH,
-};
+pub use response::{BackupBody, LayerBody};
+pub use service::{BackupService, ResponseFuture};

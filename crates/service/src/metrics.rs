@@ -16,7 +16,7 @@ use backup_actuator_core::BackupInfo;
 use backup_actuator_store::SnapshotStore;
 use http::{Method, Response, StatusCode};
 
-use crate::body::BackupBody;
+use crate::response::BackupBody;
 
 #[cfg(feature = "metrics")]
 pub use enabled::{

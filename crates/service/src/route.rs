@@ -3,18 +3,36 @@
 use http::Method;
 
 /// A known path under the base path, before the method and id are checked.
+///
+/// It borrows nothing from the path it was matched on, so it travels with
+/// the request: the path is matched once, and the route passed down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Route<'a> {
+pub(crate) enum Route {
     /// `{base}/backups`
     Collection,
     /// `{base}/backup`, the documented spelling of the list route.
     ListAlias,
     /// `{base}/backups/{segment}`, the segment raw (not percent-decoded).
-    Item(&'a str),
+    Item(Segment),
     /// `{base}/health`, when the health route is on (SPEC §11).
     Health,
     /// `{base}/prometheus`, when metrics are on (SPEC §11).
     Prometheus,
+}
+
+/// Where the `{segment}` of an item route sits in the path it was matched
+/// on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Segment {
+    start: usize,
+    end: usize,
+}
+
+impl Segment {
+    /// The segment's text in `path`, the path the route was matched on.
+    pub(crate) fn of(self, path: &str) -> &str {
+        path.get(self.start..self.end).unwrap_or_default()
+    }
 }
 
 /// The routes beyond the backup API that a service was built with.
@@ -26,8 +44,8 @@ pub(crate) struct Extras {
     pub(crate) prometheus: bool,
 }
 
-impl<'a> Route<'a> {
-    /// The route template for logs.
+impl Route {
+    /// The route template for logs and metrics.
     pub(crate) fn template(self) -> &'static str {
         match self {
             Route::Collection => "/backups",
@@ -48,7 +66,7 @@ impl<'a> Route<'a> {
     }
 
     /// What the request asks for, or `None` if the method is not allowed.
-    pub(crate) fn action(self, method: &Method) -> Option<Action<'a>> {
+    pub(crate) fn action(self, method: &Method) -> Option<Action> {
         match (self, method) {
             (Route::Collection | Route::ListAlias, &Method::GET) => Some(Action::List),
             (Route::Collection, &Method::POST) => Some(Action::Trigger),
@@ -63,16 +81,16 @@ impl<'a> Route<'a> {
 
 /// What a request on a known route with an allowed method asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Action<'a> {
+pub(crate) enum Action {
     List,
     Trigger,
-    Get(&'a str),
-    Delete(&'a str),
+    Get(Segment),
+    Delete(Segment),
     Health,
     Prometheus,
 }
 
-impl Action<'_> {
+impl Action {
     /// The operation's name for logs (the `operation` span field).
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -91,17 +109,22 @@ impl Action<'_> {
 ///
 /// A single trailing `/` is ignored. Anything else is `None`: an unknown
 /// path, as are `health` and `prometheus` unless `extras` turns them on.
-pub(crate) fn match_route<'a>(base: &str, path: &'a str, extras: Extras) -> Option<Route<'a>> {
+pub(crate) fn match_route(base: &str, path: &str, extras: Extras) -> Option<Route> {
     let rest = path.strip_prefix(base)?;
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     let rest = rest.strip_prefix('/')?;
+    // Where `rest` starts in `path`: after the base and its `/`.
+    let offset = base.len() + 1;
     match rest.split_once('/') {
         None if rest == "backups" => Some(Route::Collection),
         None if rest == "backup" => Some(Route::ListAlias),
         None if rest == "health" && extras.health => Some(Route::Health),
         None if rest == "prometheus" && extras.prometheus => Some(Route::Prometheus),
         Some(("backups", segment)) if !segment.is_empty() && !segment.contains('/') => {
-            Some(Route::Item(segment))
+            Some(Route::Item(Segment {
+                start: offset + "backups/".len(),
+                end: offset + rest.len(),
+            }))
         }
         _ => None,
     }
@@ -124,8 +147,16 @@ pub(crate) fn normalize_base(base: &str) -> String {
 mod tests {
     use super::*;
 
-    fn match_route<'a>(base: &str, path: &'a str) -> Option<Route<'a>> {
+    fn match_route(base: &str, path: &str) -> Option<Route> {
         super::match_route(base, path, Extras::default())
+    }
+
+    /// The segment of an item route, read back from the path.
+    fn item<'a>(base: &str, path: &'a str) -> Option<&'a str> {
+        match match_route(base, path)? {
+            Route::Item(segment) => Some(segment.of(path)),
+            _ => None,
+        }
     }
 
     #[test]
@@ -173,25 +204,16 @@ mod tests {
             match_route(base, "/actuator/backup/"),
             Some(Route::ListAlias)
         );
-        assert_eq!(
-            match_route(base, "/actuator/backups/12"),
-            Some(Route::Item("12"))
-        );
-        assert_eq!(
-            match_route(base, "/actuator/backups/12/"),
-            Some(Route::Item("12"))
-        );
-        assert_eq!(
-            match_route(base, "/actuator/backups/%31"),
-            Some(Route::Item("%31"))
-        );
+        assert_eq!(item(base, "/actuator/backups/12"), Some("12"));
+        assert_eq!(item(base, "/actuator/backups/12/"), Some("12"));
+        assert_eq!(item(base, "/actuator/backups/%31"), Some("%31"));
         assert_eq!(match_route(base, "/actuator/backups/1/extra"), None);
         assert_eq!(match_route(base, "/actuator/backups//"), None);
         assert_eq!(match_route(base, "/actuator/backups//1"), None);
         assert_eq!(match_route(base, "/actuatorx/backups"), None);
         assert_eq!(match_route(base, "/actuator"), None);
         assert_eq!(match_route(base, "/backups"), None);
-        assert_eq!(match_route("", "/backups/7"), Some(Route::Item("7")));
+        assert_eq!(item("", "/backups/7"), Some("7"));
         assert_eq!(match_route("", "/"), None);
     }
 

@@ -742,6 +742,40 @@ mod errors {
     }
 
     #[tokio::test]
+    async fn post_conflict_lists_the_names_found_in_details_order_part_number_then_name() {
+        // SPEC §4/§5: every name list in a message is in `details` order.
+        // The store answers in name order, where 10.0.0 sorts before 8.5.0.
+        let (service, store, _) = service();
+        for name in [
+            "camunda_optimize_16_8.6.0_part_1_of_2",
+            "camunda_optimize_16_10.0.0_part_2_of_2",
+            "camunda_optimize_16_8.5.0_part_1_of_2",
+        ] {
+            put_snapshot(&store, name).await;
+        }
+        post(&service, r#"{"backupId": 16}"#).await.assert_error(
+            409,
+            "conflict",
+            "A backup with ID [16] already exists. Found snapshots: [camunda_optimize_16_8.5.0_part_1_of_2, camunda_optimize_16_8.6.0_part_1_of_2, camunda_optimize_16_10.0.0_part_2_of_2]",
+        );
+        // The very order GET one gives its details.
+        let details: Vec<String> = get(&service, "/actuator/backups/16").await.json()["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["snapshotName"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            details,
+            [
+                "camunda_optimize_16_8.5.0_part_1_of_2",
+                "camunda_optimize_16_8.6.0_part_1_of_2",
+                "camunda_optimize_16_10.0.0_part_2_of_2"
+            ]
+        );
+    }
+
+    #[tokio::test]
     async fn post_is_not_blocked_by_a_hand_made_snapshot_that_only_matches_the_wildcard() {
         // SPEC §3/§5: only a snapshot *of that id* conflicts; a foreign name
         // is ignored here as GET ignores it (404) and DELETE keeps it.

@@ -58,13 +58,13 @@ async fn post_finds_claims_finds_again_creates_every_part_in_order_then_releases
             Call::Delete(vec![CLAIM.into()]),
         ]
     );
-    assert_eq!(store.inner.snapshot_names(REPO), [PART_1, PART_2]);
+    assert_eq!(store.inner().snapshot_names(REPO), [PART_1, PART_2]);
 }
 
 #[tokio::test]
 async fn post_whose_claim_is_refused_is_409_and_creates_no_part() {
     let (service, store) = recording();
-    store.inner.set_outcome(
+    store.inner().set_outcome(
         CLAIM,
         PartOutcome::Refuse(StoreError::NameInUse { name: CLAIM.into() }),
     );
@@ -105,7 +105,7 @@ async fn post_that_finds_parts_after_its_claim_is_409_and_releases_the_claim() {
         ]
     );
     assert_eq!(
-        store.inner.snapshot_names(REPO),
+        store.inner().snapshot_names(REPO),
         ["camunda_optimize_5_8.7.0_part_1_of_2"]
     );
 }
@@ -116,7 +116,7 @@ async fn post_that_finds_a_fresh_claim_is_409_and_a_stale_one_is_removed() {
     let service = builder(store.clone())
         .claim_expiry(Duration::from_secs(3600))
         .build();
-    put_snapshot(&store.inner, CLAIM).await;
+    put_snapshot(store.inner(), CLAIM).await;
     store.take_calls();
     post(&service, r#"{"backupId": 5}"#).await.assert_error(
         409,
@@ -143,24 +143,24 @@ async fn post_that_finds_a_fresh_claim_is_409_and_a_stale_one_is_removed() {
             Call::Create(CLAIM.into()),
         ]
     );
-    assert_eq!(store.inner.snapshot_names(REPO), [PART_1, PART_2]);
+    assert_eq!(store.inner().snapshot_names(REPO), [PART_1, PART_2]);
 }
 
 #[tokio::test]
 async fn claims_are_not_parts_get_list_and_delete_ignore_them() {
     let (service, store) = recording();
-    put_snapshot(&store.inner, CLAIM).await;
+    put_snapshot(store.inner(), CLAIM).await;
     assert_eq!(get(&service, "/actuator/backups/5").await.status, 404);
     let list = get(&service, "/actuator/backups").await;
     assert_eq!(list.body, "[]");
     assert_eq!(delete(&service, "/actuator/backups/5").await.status, 204);
-    assert_eq!(store.inner.snapshot_names(REPO), [CLAIM]);
+    assert_eq!(store.inner().snapshot_names(REPO), [CLAIM]);
 }
 
 #[tokio::test]
 async fn post_of_existing_id_makes_no_create() {
     let (service, store) = recording();
-    put_snapshot(&store.inner, PART_2).await;
+    put_snapshot(store.inner(), PART_2).await;
     assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 409);
     assert_eq!(
         store.take_calls(),
@@ -186,7 +186,7 @@ async fn refused_part_rolls_back_the_parts_this_request_created() {
     let service = builder(store.clone())
         .unknown_outcome_watch(Duration::from_millis(300))
         .build();
-    store.inner.set_outcome(
+    store.inner().set_outcome(
         PART_2,
         PartOutcome::Refuse(StoreError::Unreachable {
             product: Product::OpenSearch,
@@ -205,7 +205,13 @@ async fn refused_part_rolls_back_the_parts_this_request_created() {
     // The outcome of part 2 is unknown after a broken connection: a watch
     // in the background looks for it (it never appears here), then
     // releases the claim.
-    wait_until(|| !store.inner.snapshot_names(REPO).contains(&CLAIM.to_owned())).await;
+    wait_until(|| {
+        !store
+            .inner()
+            .snapshot_names(REPO)
+            .contains(&CLAIM.to_owned())
+    })
+    .await;
     let calls = store.take_calls();
     assert_eq!(
         calls[..6],
@@ -220,13 +226,13 @@ async fn refused_part_rolls_back_the_parts_this_request_created() {
     );
     assert!(calls[6..].contains(&Call::Find("camunda_optimize_5_*".into())));
     assert_eq!(calls.last(), Some(&Call::Delete(vec![CLAIM.into()])));
-    assert!(store.inner.snapshot_names(REPO).is_empty());
+    assert!(store.inner().snapshot_names(REPO).is_empty());
 }
 
 #[tokio::test]
 async fn refused_first_part_deletes_nothing() {
     let (service, store) = recording();
-    store.inner.set_outcome(
+    store.inner().set_outcome(
         PART_1,
         PartOutcome::Refuse(StoreError::NameInUse {
             name: PART_1.into(),
@@ -248,7 +254,7 @@ async fn refused_first_part_deletes_nothing() {
 #[tokio::test]
 async fn failed_rollback_still_returns_the_original_error() {
     let (service, store) = recording();
-    store.inner.set_outcome(
+    store.inner().set_outcome(
         PART_2,
         PartOutcome::Refuse(StoreError::NameInUse {
             name: PART_2.into(),
@@ -261,7 +267,7 @@ async fn failed_rollback_still_returns_the_original_error() {
         &format!("A backup with ID [5] already exists. Found snapshots: [{PART_2}]"),
     );
     // The rollback failed (logged); part 1 is left for the operator.
-    assert_eq!(store.inner.snapshot_names(REPO), [PART_1]);
+    assert_eq!(store.inner().snapshot_names(REPO), [PART_1]);
 }
 
 #[tokio::test]
@@ -270,8 +276,8 @@ async fn delete_makes_one_find_and_one_delete_of_exactly_the_parts() {
     assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 202);
     assert_eq!(post(&service, r#"{"backupId": 50}"#).await.status, 202);
     // Added after the trigger: an older plan's part, and a hand-made snapshot.
-    put_snapshot(&store.inner, FOREIGN).await;
-    put_snapshot(&store.inner, "camunda_optimize_5_3.10.0_part_1_of_1").await;
+    put_snapshot(store.inner(), FOREIGN).await;
+    put_snapshot(store.inner(), "camunda_optimize_5_3.10.0_part_1_of_1").await;
     store.take_calls();
 
     assert_eq!(delete(&service, "/actuator/backups/5").await.status, 204);
@@ -288,7 +294,7 @@ async fn delete_makes_one_find_and_one_delete_of_exactly_the_parts() {
     );
     // The hand-made snapshot that matches the wildcard survives, and so does 50.
     assert_eq!(
-        store.inner.snapshot_names(REPO),
+        store.inner().snapshot_names(REPO),
         [
             "camunda_optimize_50_8.6.0_part_1_of_2",
             "camunda_optimize_50_8.6.0_part_2_of_2",
@@ -300,13 +306,13 @@ async fn delete_makes_one_find_and_one_delete_of_exactly_the_parts() {
 #[tokio::test]
 async fn delete_with_only_foreign_names_sends_no_delete_and_is_204() {
     let (service, store) = recording();
-    put_snapshot(&store.inner, FOREIGN).await;
+    put_snapshot(store.inner(), FOREIGN).await;
     assert_eq!(delete(&service, "/actuator/backups/5").await.status, 204);
     assert_eq!(
         store.take_calls(),
         [Call::Find("camunda_optimize_5_*".into())]
     );
-    assert_eq!(store.inner.snapshot_names(REPO), [FOREIGN]);
+    assert_eq!(store.inner().snapshot_names(REPO), [FOREIGN]);
 }
 
 #[tokio::test]
@@ -329,7 +335,7 @@ async fn delete_retries_after_snapshot_missing_and_succeeds() {
             Call::Delete(both),
         ]
     );
-    assert!(store.inner.snapshot_names(REPO).is_empty());
+    assert!(store.inner().snapshot_names(REPO).is_empty());
 }
 
 #[tokio::test]
@@ -384,7 +390,7 @@ async fn concurrent_triggers_of_one_id_get_exactly_one_202() {
     }
     statuses.sort_unstable();
     assert_eq!(statuses, [202, 409, 409, 409, 409, 409, 409, 409]);
-    assert_eq!(store.inner.snapshot_names(REPO), [PART_1, PART_2]);
+    assert_eq!(store.inner().snapshot_names(REPO), [PART_1, PART_2]);
     let creates = store
         .take_calls()
         .into_iter()

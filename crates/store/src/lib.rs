@@ -1,6 +1,7 @@
 //! The seam between the backup service and a cluster: the [`SnapshotStore`]
 //! trait, its [`StoreError`], and [`MemoryStore`], the embedded default that
-//! keeps snapshots in process.
+//! keeps snapshots in process. With the `testing` cargo feature, the
+//! [`testing`] module adds test doubles for code that drives a store.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -28,16 +29,16 @@ mod clock;
 mod error;
 mod glob;
 mod memory;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::fmt::Debug;
 
 use async_trait::async_trait;
 use backup_actuator_core::{SnapshotPart, SnapshotRecord};
 
-pub use backup_actuator_core::Product;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{excerpt, Operation, StoreError};
-pub use glob::glob_matches;
 pub use memory::{MemoryStore, MemoryStoreBuilder, PartOutcome};
 
 /// The snapshot name the default [`SnapshotStore::check_health`] looks up:

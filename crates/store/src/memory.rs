@@ -87,9 +87,26 @@ struct State {
 #[derive(Clone, Debug)]
 struct Stored {
     start_millis: i64,
-    outcome: PartOutcome,
+    /// The state and shard failures it ends with once the delay has
+    /// passed; `None` never ends ([`PartOutcome::Hang`]).
+    end: Option<(SnapshotState, Vec<ShardFailure>)>,
     /// The `trigger` of the part's metadata, reported back as a cluster would.
     trigger: Option<String>,
+}
+
+/// How a snapshot created under `outcome` ends, or the refusal of
+/// [`PartOutcome::Refuse`]: a refused snapshot is never stored.
+fn end_of(outcome: PartOutcome) -> Result<Option<(SnapshotState, Vec<ShardFailure>)>, StoreError> {
+    let state = match outcome {
+        PartOutcome::Refuse(err) => return Err(err),
+        PartOutcome::Hang => return Ok(None),
+        PartOutcome::Partial(failures) => return Ok(Some((SnapshotState::Partial, failures))),
+        PartOutcome::Success => SnapshotState::Success,
+        PartOutcome::Failed => SnapshotState::Failed,
+        PartOutcome::Incompatible => SnapshotState::Incompatible,
+        PartOutcome::Unknown(state) => SnapshotState::Unknown(state),
+    };
+    Ok(Some((state, Vec::new())))
 }
 
 impl Default for MemoryStore {
@@ -152,17 +169,9 @@ impl MemoryStore {
 
     fn record(&self, name: &str, stored: &Stored, now: i64) -> SnapshotRecord {
         let done = now.saturating_sub(stored.start_millis) >= self.complete_after_millis;
-        let (state, failures) = match (&stored.outcome, done) {
-            (PartOutcome::Hang, _) | (_, false) => (SnapshotState::InProgress, Vec::new()),
-            (PartOutcome::Success | PartOutcome::Refuse(_), true) => {
-                (SnapshotState::Success, Vec::new())
-            }
-            (PartOutcome::Failed, true) => (SnapshotState::Failed, Vec::new()),
-            (PartOutcome::Partial(failures), true) => (SnapshotState::Partial, failures.clone()),
-            (PartOutcome::Incompatible, true) => (SnapshotState::Incompatible, Vec::new()),
-            (PartOutcome::Unknown(state), true) => {
-                (SnapshotState::Unknown(state.clone()), Vec::new())
-            }
+        let (state, failures) = match (&stored.end, done) {
+            (Some((state, failures)), true) => (state.clone(), failures.clone()),
+            _ => (SnapshotState::InProgress, Vec::new()),
         };
         SnapshotRecord {
             name: name.to_owned(),
@@ -208,9 +217,7 @@ impl SnapshotStore for MemoryStore {
             .rev()
             .find(|(pattern, _)| glob_matches(pattern, &part.name))
             .map_or(PartOutcome::Success, |(_, outcome)| outcome.clone());
-        if let PartOutcome::Refuse(err) = outcome {
-            return Err(err);
-        }
+        let end = end_of(outcome)?;
         let names = state.snapshots.entry(repository.to_owned()).or_default();
         if names.contains_key(&part.name) {
             return Err(StoreError::NameInUse {
@@ -221,7 +228,7 @@ impl SnapshotStore for MemoryStore {
             part.name.clone(),
             Stored {
                 start_millis,
-                outcome,
+                end,
                 trigger: part.metadata.trigger.map(|t| t.as_str().to_owned()),
             },
         );

@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
-use backup_actuator_core::{BackupId, BackupPlan, ShardFailure, SnapshotPart, SnapshotState};
+use backup_actuator_core::{
+    BackupId, BackupPlan, Product, ShardFailure, SnapshotPart, SnapshotState,
+};
 use backup_actuator_store::{
-    ManualClock, MemoryStore, Operation, PartOutcome, Product, SnapshotStore, StoreError,
+    ManualClock, MemoryStore, Operation, PartOutcome, SnapshotStore, StoreError,
 };
 
 fn parts(id: u64) -> Vec<SnapshotPart> {

@@ -1,8 +1,7 @@
 //! Helpers shared by the service's contract tests.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -135,102 +134,10 @@ pub async fn delete(service: &BackupService, uri: &str) -> Answer {
     send(service, "DELETE", uri, "").await
 }
 
-/// One call a store received.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Call {
-    Find(String),
-    Create(String),
-    Delete(Vec<String>),
-}
-
-/// A store that records every call and passes it to a memory store;
-/// `fail_deletes` makes the next N deletes fail with `SnapshotMissing`.
-#[derive(Clone, Debug)]
-pub struct RecordingStore {
-    pub inner: MemoryStore,
-    calls: Arc<Mutex<Vec<Call>>>,
-    missing_deletes: Arc<AtomicUsize>,
-    after_claim: Arc<Mutex<Option<String>>>,
-}
-
-impl RecordingStore {
-    pub fn new(inner: MemoryStore) -> RecordingStore {
-        RecordingStore {
-            inner,
-            calls: Arc::default(),
-            missing_deletes: Arc::default(),
-            after_claim: Arc::default(),
-        }
-    }
-
-    /// The calls so far, forgetting them.
-    pub fn take_calls(&self) -> Vec<Call> {
-        std::mem::take(&mut *self.calls.lock().unwrap())
-    }
-
-    /// Once a claim was created, the snapshot `name` appears, as if
-    /// another instance had created it meanwhile.
-    pub fn parts_appear_after_claim(&self, name: &str) {
-        *self.after_claim.lock().unwrap() = Some(name.to_owned());
-    }
-
-    pub fn fail_deletes(&self, times: usize) {
-        self.missing_deletes.store(times, Ordering::SeqCst);
-    }
-}
-
-#[async_trait]
-impl SnapshotStore for RecordingStore {
-    async fn find_snapshots(
-        &self,
-        repository: &str,
-        pattern: &str,
-    ) -> Result<Vec<SnapshotRecord>, StoreError> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push(Call::Find(pattern.to_owned()));
-        self.inner.find_snapshots(repository, pattern).await
-    }
-
-    async fn create_snapshot(
-        &self,
-        repository: &str,
-        part: &SnapshotPart,
-    ) -> Result<(), StoreError> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push(Call::Create(part.name.clone()));
-        self.inner.create_snapshot(repository, part).await?;
-        if part.name.ends_with("_claim") {
-            let appearing = self.after_claim.lock().unwrap().take();
-            if let Some(name) = appearing {
-                put_snapshot(&self.inner, &name).await;
-            }
-        }
-        Ok(())
-    }
-
-    async fn delete_snapshots(&self, repository: &str, names: &[String]) -> Result<(), StoreError> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push(Call::Delete(names.to_vec()));
-        let fail = self
-            .missing_deletes
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if fail {
-            return Err(StoreError::snapshot_missing(names[0].clone()));
-        }
-        self.inner.delete_snapshots(repository, names).await
-    }
-
-    fn describe(&self) -> String {
-        format!("recording {}", self.inner.describe())
-    }
-}
+/// The store that records every call: one for the whole workspace, in the
+/// store crate's `testing` module. (Not every test binary uses it.)
+#[allow(unused_imports)]
+pub use backup_actuator_store::testing::{RecordingStore, StoreCall as Call};
 
 /// Creates snapshots in the store directly, as a cluster would hold them.
 pub async fn put_snapshot(store: &MemoryStore, name: &str) {
