@@ -72,9 +72,8 @@ mod model;
 mod restore;
 mod store;
 
-pub use client::SNAPSHOT_FILTER_PATH;
 pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
-pub use dialect::ClusterInfo;
+pub use dialect::{ClusterInfo, SNAPSHOT_FILTER_PATH};
 pub use restore::{
     RestoreError, RestoreEvent, RestoreOptions, RestorePart, RestorePlan, RestoredIndex,
 };

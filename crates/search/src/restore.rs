@@ -11,7 +11,7 @@ use backup_actuator_store::{Operation, StoreError};
 use opensearch::http::Method;
 use serde::Deserialize;
 
-use crate::client::{encode, is_success, Client, SEGMENT};
+use crate::client::{encode, is_success, refused, Client, SEGMENT};
 use crate::error::{unreadable, ErrorAnswer};
 
 /// What restoring one backup would do: its parts in order, each with the indices it holds
@@ -425,7 +425,7 @@ impl Client {
         repository: &str,
         names: &[String],
     ) -> Result<std::collections::HashMap<String, Vec<String>>, StoreError> {
-        let product = self.cluster_info().await?.product;
+        let info = self.cluster_info().await?;
         let operation = || Operation::ReadIndices {
             names: names.to_vec(),
         };
@@ -438,16 +438,11 @@ impl Client {
         let answer = self.send(Method::Get, &path, &[], None, operation).await?;
         if !is_success(answer.status) {
             let error = ErrorAnswer::read(answer.status, &answer.body);
-            if error.is(404, "repository_missing_exception") {
-                return Err(StoreError::RepositoryMissing {
-                    repository: repository.to_owned(),
-                });
-            }
-            return Err(error.into_store_error(product, operation()));
+            return Err(refused(info, error, repository, operation()));
         }
         let read: SnapshotIndices = serde_json::from_slice(&answer.body).map_err(|e| {
             unreadable(
-                product,
+                info.product,
                 operation(),
                 answer.status,
                 &format!("not a snapshot list ({e})"),
@@ -489,7 +484,7 @@ impl Client {
     }
 
     async fn delete_index(&self, index: &str) -> Result<(), StoreError> {
-        let product = self.cluster_info().await?.product;
+        let info = self.cluster_info().await?;
         let operation = || Operation::DeleteIndex {
             name: index.to_owned(),
         };
@@ -506,11 +501,11 @@ impl Client {
             return Ok(());
         }
         let error = ErrorAnswer::read(answer.status, &answer.body);
-        if error.is(404, "index_not_found_exception") {
+        if info.is_index_gone(&error) {
             // Deleted meanwhile: what was asked for holds.
             return Ok(());
         }
-        Err(error.into_store_error(product, operation()))
+        Err(error.into_store_error(info.product, operation()))
     }
 
     async fn restore_snapshot(
@@ -518,7 +513,7 @@ impl Client {
         repository: &str,
         part: &RestorePart,
     ) -> Result<(), StoreError> {
-        let product = self.cluster_info().await?.product;
+        let info = self.cluster_info().await?;
         let operation = || Operation::RestoreSnapshot {
             name: part.snapshot.clone(),
         };
@@ -539,12 +534,7 @@ impl Client {
             return Ok(());
         }
         let error = ErrorAnswer::read(answer.status, &answer.body);
-        if error.is(404, "repository_missing_exception") {
-            return Err(StoreError::RepositoryMissing {
-                repository: repository.to_owned(),
-            });
-        }
-        Err(error.into_store_error(product, operation()))
+        Err(refused(info, error, repository, operation()))
     }
 
     /// The health of each of `indices` that the cluster reports.
@@ -552,7 +542,7 @@ impl Client {
         &self,
         indices: &[String],
     ) -> Result<std::collections::HashMap<String, String>, StoreError> {
-        let product = self.cluster_info().await?.product;
+        let info = self.cluster_info().await?;
         let operation = || Operation::ReadIndices {
             names: indices.to_vec(),
         };
@@ -561,14 +551,13 @@ impl Client {
         let answer = self
             .send(Method::Get, &path, &[("level", "indices")], None, operation)
             .await?;
-        // 408: a health request that timed out still carries the health.
-        if !is_success(answer.status) && answer.status != 408 {
+        if !info.health_is_readable(answer.status) {
             return Err(ErrorAnswer::read(answer.status, &answer.body)
-                .into_store_error(product, operation()));
+                .into_store_error(info.product, operation()));
         }
         let health: Health = serde_json::from_slice(&answer.body).map_err(|e| {
             unreadable(
-                product,
+                info.product,
                 operation(),
                 answer.status,
                 &format!("not a health answer ({e})"),
