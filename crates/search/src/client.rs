@@ -184,7 +184,13 @@ impl Client {
                 .into_store_error(self.nominal, operation()));
         }
         let info = ClusterInfo::from_root(&answer.body).map_err(|what| {
-            self.unreadable(self.nominal, operation(), answer.status, &what, &answer.body)
+            self.unreadable(
+                self.nominal,
+                operation(),
+                answer.status,
+                &what,
+                &answer.body,
+            )
         })?;
         if info.product != self.nominal {
             tracing::warn!(
@@ -256,9 +262,7 @@ impl Client {
         let operation = || Operation::ReadSnapshots {
             pattern: pattern.to_owned(),
         };
-        let answer = self
-            .send(Method::Get, path, query, None, operation)
-            .await?;
+        let answer = self.send(Method::Get, path, query, None, operation).await?;
         if !is_success(answer.status) {
             let error = ErrorAnswer::read(answer.status, &answer.body);
             if info.is_no_match(&error) {
@@ -267,7 +271,13 @@ impl Client {
             return Err(refused(info, error, repository, operation()));
         }
         let bad = |what: String| {
-            self.unreadable(info.product, operation(), answer.status, &what, &answer.body)
+            self.unreadable(
+                info.product,
+                operation(),
+                answer.status,
+                &what,
+                &answer.body,
+            )
         };
         let page: GetSnapshotsResponse<'_> = serde_json::from_slice(&answer.body)
             .map_err(|e| bad(format!("not a snapshot list ({e})")))?;
@@ -278,7 +288,10 @@ impl Client {
             None if filtered_empty => Vec::new(),
             None => return Err(bad("no snapshots in the answer".to_owned())),
         };
-        let records = snapshots.into_iter().map(SnapshotInfo::into_record).collect();
+        let records = snapshots
+            .into_iter()
+            .map(SnapshotInfo::into_record)
+            .collect();
         Ok((records, next))
     }
 
@@ -332,7 +345,13 @@ impl Client {
         })
         .expect("the create body always serializes");
         let answer = self
-            .send(Method::Put, &path, info.create_query(), Some(body), operation)
+            .send(
+                Method::Put,
+                &path,
+                info.create_query(),
+                Some(body),
+                operation,
+            )
             .await?;
         if is_success(answer.status) {
             let bad = |what: &str| {
@@ -398,7 +417,9 @@ impl Client {
         if let Some(name) = info.missing_snapshot(&error, repository, names) {
             return Err(StoreError::SnapshotMissing {
                 name: name.clone(),
-                detail: error.into_store_error(info.product, operation()).to_string(),
+                detail: error
+                    .into_store_error(info.product, operation())
+                    .to_string(),
             });
         }
         Err(refused(info, error, repository, operation()))

@@ -145,8 +145,10 @@ fn filter_path_keeps_what_state_details_schedule_errors_and_paging_read() {
 
 #[test]
 fn the_next_page_is_followed_while_matches_remain_where_the_cluster_pages() {
-    let more = page(r#"{"snapshots":[{"snapshot":"a"}],"next":"YSxyLGE=","total":3,"remaining":2}"#);
-    let last = page(r#"{"snapshots":[{"snapshot":"a"}],"next":"YSxyLGE=","total":3,"remaining":0}"#);
+    let more =
+        page(r#"{"snapshots":[{"snapshot":"a"}],"next":"YSxyLGE=","total":3,"remaining":2}"#);
+    let last =
+        page(r#"{"snapshots":[{"snapshot":"a"}],"next":"YSxyLGE=","total":3,"remaining":0}"#);
     // ES 7.14 sends `next` without `remaining`.
     let es_7_14 = page(r#"{"snapshots":[{"snapshot":"a"}],"next":"YSxyLGE="}"#);
     let no_next = page(r#"{"snapshots":[{"snapshot":"a"}],"total":1,"remaining":0}"#);
@@ -163,10 +165,16 @@ fn the_next_page_is_followed_while_matches_remain_where_the_cluster_pages() {
 fn a_page_emptied_by_filter_path_is_an_empty_object_or_the_paging_fields() {
     for info in every_cluster() {
         for body in ["{}", " {\n}\n", r#"{"total":0,"remaining":0}"#] {
-            assert!(info.is_filtered_empty(&page(body), body.as_bytes()), "{body}");
+            assert!(
+                info.is_filtered_empty(&page(body), body.as_bytes()),
+                "{body}"
+            );
         }
         for body in [r#"{"a":1}"#, r#"{"acknowledged":true}"#] {
-            assert!(!info.is_filtered_empty(&page(body), body.as_bytes()), "{body}");
+            assert!(
+                !info.is_filtered_empty(&page(body), body.as_bytes()),
+                "{body}"
+            );
         }
     }
     assert!(!is_empty_object(b""));
@@ -208,7 +216,9 @@ fn a_repository_is_registered_when_the_answer_is_keyed_by_its_name() {
         assert!(!info.registers_repository(found, "other").unwrap());
         assert!(!info.registers_repository(b"{}", "camunda_backup").unwrap());
         assert!(!info.registers_repository(b"[]", "camunda_backup").unwrap());
-        assert!(info.registers_repository(b"<html>", "camunda_backup").is_err());
+        assert!(info
+            .registers_repository(b"<html>", "camunda_backup")
+            .is_err());
     }
 }
 
@@ -221,7 +231,8 @@ fn create_does_not_wait_for_completion_on_any_version() {
 
 #[test]
 fn a_name_in_use_is_either_duplicate_type_with_the_same_name_reason() {
-    let exists = "[camunda_backup:a] Invalid snapshot name [a], snapshot with the same name already exists";
+    let exists =
+        "[camunda_backup:a] Invalid snapshot name [a], snapshot with the same name already exists";
     let running = "[camunda_backup:a] Invalid snapshot name [a], snapshot with the same name is already in-progress";
     for info in every_cluster() {
         // ES ≤ 8.1 and OpenSearch.
@@ -238,7 +249,11 @@ fn a_name_in_use_is_either_duplicate_type_with_the_same_name_reason() {
             "invalid_snapshot_name_exception",
             "[camunda_backup:A] Invalid snapshot name [A], must be lowercase"
         )));
-        assert!(!info.is_name_in_use(&error(503, "concurrent_snapshot_execution_exception", exists)));
+        assert!(!info.is_name_in_use(&error(
+            503,
+            "concurrent_snapshot_execution_exception",
+            exists
+        )));
     }
 }
 
@@ -263,7 +278,14 @@ fn a_refused_delete_names_the_missing_snapshot_from_its_reason() {
         // A reason naming none of them: the first name.
         assert_eq!(found(&missing("[repo:zzz] is missing")), Some(&names[0]));
         assert_eq!(found(&missing("[other:b_2] is missing")), Some(&names[0]));
-        assert_eq!(found(&error(404, "repository_missing_exception", "[repo] missing")), None);
+        assert_eq!(
+            found(&error(
+                404,
+                "repository_missing_exception",
+                "[repo] missing"
+            )),
+            None
+        );
     }
     assert_eq!(missing_snapshot_name(None, "repo", &names), None);
 }
@@ -271,7 +293,11 @@ fn a_refused_delete_names_the_missing_snapshot_from_its_reason() {
 #[test]
 fn an_index_not_found_on_delete_is_gone_already() {
     for info in every_cluster() {
-        assert!(info.is_index_gone(&error(404, "index_not_found_exception", "no such index [x]")));
+        assert!(info.is_index_gone(&error(
+            404,
+            "index_not_found_exception",
+            "no such index [x]"
+        )));
         assert!(!info.is_index_gone(&error(400, "illegal_argument_exception", "x")));
     }
 }
