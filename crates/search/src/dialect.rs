@@ -12,6 +12,12 @@
 //! matched" answers, the two duplicate-name types), the method still takes
 //! the cluster: the rule is about versions, and reading both shapes from
 //! every version is the decision it records.
+//!
+//! Shapes that differ by version but need no decision are read by the
+//! tolerant models instead: optional fields and the `responses` wrapper of
+//! unreleased ES 8.0 builds in `model.rs`, and the error bodies (the
+//! envelope, the 406 string error of OpenSearch and ES 7.10, Amazon's
+//! `{"Message": …}`) in `error.rs`.
 
 use backup_actuator_core::Product;
 
