@@ -401,6 +401,26 @@ mod tests {
     }
 
     #[test]
+    fn api_key_on_opensearch_is_refused_before_the_url_is_read() {
+        let err = build(
+            &[
+                "--backend",
+                "opensearch",
+                "--url",
+                "not a url",
+                "--api-key",
+                "k",
+            ],
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("--api-key is an Elasticsearch API key"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_credential_given_twice_is_an_error() {
         let err = build(
             &with(&ES, &["--username", "u", "--password-file", "/nonexistent"]),
