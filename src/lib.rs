@@ -7,8 +7,9 @@
 //! - [`store`]: the [`SnapshotStore`] trait and the in-memory store.
 //! - [`service`]: the tower [`BackupService`] and [`BackupLayer`] that answer
 //!   the HTTP routes.
-//! - `search` (feature `search`, on by default): `ElasticsearchStore` and
-//!   `OpenSearchStore`; feature `aws-auth` adds SigV4 for Amazon OpenSearch
+//! - `search` (feature `search`, on by default): `ClusterStore`, the store
+//!   on an Elasticsearch or OpenSearch cluster, built with the [`Product`]
+//!   as a value; feature `aws-auth` adds SigV4 for Amazon OpenSearch
 //!   Service.
 //! - `testkit` (feature `testkit`): an in-process emulator of the ES/OS
 //!   snapshot API to test an integration without a cluster.
@@ -45,14 +46,15 @@ pub use backup_actuator_schedule::{BackupSchedule, CronSchedule, Retention};
 #[cfg(feature = "search")]
 pub use backup_actuator_search as search;
 #[cfg(feature = "search")]
-pub use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+pub use backup_actuator_search::ClusterStore;
 #[cfg(feature = "metrics")]
 pub use backup_actuator_service::BackupMetrics;
 #[cfg(feature = "testkit")]
 pub use backup_actuator_testkit as testkit;
 
 pub use backup_actuator_core::{
-    BackupId, BackupInfo, BackupPlan, BackupState, Compatibility, OutputZone, SnapshotState,
+    BackupId, BackupInfo, BackupPlan, BackupState, Compatibility, OutputZone, Product,
+    SnapshotState,
 };
 pub use backup_actuator_service::{
     BackupBody, BackupLayer, BackupService, BackupServiceBuilder, LayerBody, WithBackupRoutes,

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use backup_actuator::search::{ElasticsearchStore, OpenSearchStore};
-use backup_actuator::{BackupPlan, BackupService, Compatibility, SnapshotStore};
+use backup_actuator::{
+    BackupPlan, BackupService, ClusterStore, Compatibility, Product, SnapshotStore,
+};
 use backup_actuator_testkit::{
     EmulatedCluster, EmulatedShardFailure, EmulatedSnapshotState, Flavor, SeededSnapshot,
     SnapshotRule,
@@ -21,11 +22,12 @@ const REPO: &str = "camunda_backup";
 const START: i64 = 1_731_585_600_123; // 2024-11-14T12:00:00.123Z
 
 fn store(flavor: Flavor, url: &str) -> Arc<dyn SnapshotStore> {
-    if flavor.is_opensearch() {
-        Arc::new(OpenSearchStore::builder(url).build().unwrap())
+    let product = if flavor.is_opensearch() {
+        Product::OpenSearch
     } else {
-        Arc::new(ElasticsearchStore::builder(url).build().unwrap())
-    }
+        Product::Elasticsearch
+    };
+    Arc::new(ClusterStore::builder(product, url).build().unwrap())
 }
 
 fn service(

@@ -8,9 +8,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use backup_actuator_core::{BackupPlan, Compatibility};
+use backup_actuator_core::{BackupPlan, Compatibility, Product};
 use backup_actuator_reliability::call;
-use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+use backup_actuator_search::ClusterStore;
 use backup_actuator_service::BackupService;
 use backup_actuator_store::SnapshotStore;
 use backup_actuator_testkit::{
@@ -190,21 +190,17 @@ fn bodies(flavor: Flavor) -> Vec<Case> {
 }
 
 fn store_for(flavor: Flavor, url: &str) -> Arc<dyn SnapshotStore> {
-    if flavor.is_opensearch() {
-        Arc::new(
-            OpenSearchStore::builder(url)
-                .request_timeout(TIMEOUT)
-                .build()
-                .unwrap(),
-        )
+    let product = if flavor.is_opensearch() {
+        Product::OpenSearch
     } else {
-        Arc::new(
-            ElasticsearchStore::builder(url)
-                .request_timeout(TIMEOUT)
-                .build()
-                .unwrap(),
-        )
-    }
+        Product::Elasticsearch
+    };
+    Arc::new(
+        ClusterStore::builder(product, url)
+            .request_timeout(TIMEOUT)
+            .build()
+            .unwrap(),
+    )
 }
 
 fn service(store: Arc<dyn SnapshotStore>) -> BackupService {

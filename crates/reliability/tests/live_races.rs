@@ -10,9 +10,9 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use backup_actuator_core::BackupPlan;
+use backup_actuator_core::{BackupPlan, Product};
 use backup_actuator_reliability::call;
-use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+use backup_actuator_search::ClusterStore;
 use backup_actuator_service::BackupService;
 use backup_actuator_store::SnapshotStore;
 use backup_actuator_testkit::live::{cluster, LiveProduct};
@@ -28,20 +28,16 @@ fn instance(
     version: &str,
 ) -> BackupService {
     let timeout = Duration::from_secs(30);
-    let store: Arc<dyn SnapshotStore> = match product {
-        LiveProduct::OpenSearch => Arc::new(
-            OpenSearchStore::builder(url)
-                .request_timeout(timeout)
-                .build()
-                .unwrap(),
-        ),
-        _ => Arc::new(
-            ElasticsearchStore::builder(url)
-                .request_timeout(timeout)
-                .build()
-                .unwrap(),
-        ),
+    let product = match product {
+        LiveProduct::OpenSearch => Product::OpenSearch,
+        _ => Product::Elasticsearch,
     };
+    let store: Arc<dyn SnapshotStore> = Arc::new(
+        ClusterStore::builder(product, url)
+            .request_timeout(timeout)
+            .build()
+            .unwrap(),
+    );
     // Optimize's two-part shape over an index of this test's own, so the
     // race needs no Optimize indices and leaves other suites' alone.
     let plan = BackupPlan::builder()

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use backup_actuator_core::BackupPlan;
+use backup_actuator_core::{BackupPlan, Product};
 use backup_actuator_reliability::call;
-use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+use backup_actuator_search::ClusterStore;
 use backup_actuator_service::BackupService;
 use backup_actuator_store::SnapshotStore;
 use backup_actuator_testkit::{EmulatedCluster, Flavor, SnapshotRule};
@@ -28,21 +28,17 @@ fn versioned_instance(
     version: &str,
     request_timeout: Duration,
 ) -> BackupService {
-    let store: Arc<dyn SnapshotStore> = if flavor.is_opensearch() {
-        Arc::new(
-            OpenSearchStore::builder(url)
-                .request_timeout(request_timeout)
-                .build()
-                .unwrap(),
-        )
+    let product = if flavor.is_opensearch() {
+        Product::OpenSearch
     } else {
-        Arc::new(
-            ElasticsearchStore::builder(url)
-                .request_timeout(request_timeout)
-                .build()
-                .unwrap(),
-        )
+        Product::Elasticsearch
     };
+    let store: Arc<dyn SnapshotStore> = Arc::new(
+        ClusterStore::builder(product, url)
+            .request_timeout(request_timeout)
+            .build()
+            .unwrap(),
+    );
     BackupService::builder(store, BackupPlan::optimize(version).unwrap())
         .repository(REPO)
         .unknown_outcome_watch(request_timeout * 2)

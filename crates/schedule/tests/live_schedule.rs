@@ -10,11 +10,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use backup_actuator_core::{BackupPlan, BackupState, OutputZone};
+use backup_actuator_core::{BackupPlan, BackupState, OutputZone, Product};
 use backup_actuator_schedule::{
     BackupSchedule, CronSchedule, ManualTimer, Retention, Timer, TriggerOutcome,
 };
-use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+use backup_actuator_search::ClusterStore;
 use backup_actuator_service::BackupService;
 use backup_actuator_store::SnapshotStore;
 use backup_actuator_testkit::live::{cluster, LiveProduct};
@@ -77,15 +77,12 @@ async fn scheduled_backups_on_a_real_engine(product: LiveProduct) {
         .part([index.as_str()])
         .build()
         .unwrap();
+    let engine = match product {
+        LiveProduct::OpenSearch => Product::OpenSearch,
+        LiveProduct::Elasticsearch => Product::Elasticsearch,
+    };
     let store = || -> Arc<dyn SnapshotStore> {
-        match product {
-            LiveProduct::OpenSearch => {
-                Arc::new(OpenSearchStore::builder(&live.url).build().unwrap())
-            }
-            LiveProduct::Elasticsearch => {
-                Arc::new(ElasticsearchStore::builder(&live.url).build().unwrap())
-            }
-        }
+        Arc::new(ClusterStore::builder(engine, &live.url).build().unwrap())
     };
     let service = |store| {
         BackupService::builder(store, plan.clone())

@@ -5,12 +5,14 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use backup_actuator_core::{BackupId, BackupPlan, BackupState, OutputZone, SnapshotRecord};
+use backup_actuator_core::{
+    BackupId, BackupPlan, BackupState, OutputZone, Product, SnapshotRecord,
+};
 use backup_actuator_schedule::{
     BackupSchedule, CronSchedule, ManualTimer, Retention, ScheduleError, SlotReport, Timer,
     TriggerOutcome,
 };
-use backup_actuator_search::OpenSearchStore;
+use backup_actuator_search::ClusterStore;
 use backup_actuator_service::BackupService;
 use backup_actuator_store::{MemoryStore, SnapshotStore};
 use backup_actuator_testkit::{EmulatedCluster, Fault, Flavor};
@@ -212,8 +214,11 @@ async fn scheduled_parts_carry_trigger_schedule_in_their_metadata() {
     // Over HTTP, the create body carries the field beside §3's four.
     let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await.unwrap();
     cluster.add_repository(REPO);
-    let store: Arc<dyn SnapshotStore> =
-        Arc::new(OpenSearchStore::builder(cluster.url()).build().unwrap());
+    let store: Arc<dyn SnapshotStore> = Arc::new(
+        ClusterStore::builder(Product::OpenSearch, cluster.url())
+            .build()
+            .unwrap(),
+    );
     let schedule = self::schedule(service(store.clone()), &timer, None);
     assert!(matches!(
         schedule.trigger(slot).await,
@@ -288,8 +293,11 @@ async fn three_schedulers_on_one_cluster_create_one_backup_per_slot_and_two_are_
     // Three replicas: three stores, three services, one cluster, one clock.
     let schedules: Vec<BackupSchedule> = (0..3)
         .map(|_| {
-            let store: Arc<dyn SnapshotStore> =
-                Arc::new(OpenSearchStore::builder(cluster.url()).build().unwrap());
+            let store: Arc<dyn SnapshotStore> = Arc::new(
+                ClusterStore::builder(Product::OpenSearch, cluster.url())
+                    .build()
+                    .unwrap(),
+            );
             let retention = Retention::builder().keep_last(1).build().unwrap();
             schedule(service(store), &timer, Some(retention))
         })
@@ -332,8 +340,11 @@ async fn a_cluster_outage_during_a_slot_is_logged_and_counted_and_the_next_slot_
     let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await.unwrap();
     cluster.add_repository(REPO);
     let timer = start();
-    let store: Arc<dyn SnapshotStore> =
-        Arc::new(OpenSearchStore::builder(cluster.url()).build().unwrap());
+    let store: Arc<dyn SnapshotStore> = Arc::new(
+        ClusterStore::builder(Product::OpenSearch, cluster.url())
+            .build()
+            .unwrap(),
+    );
     let schedule = schedule(service(store), &timer, None);
     let mut receivers = [schedule.subscribe()];
     let (stop, tasks) = run_all(std::slice::from_ref(&schedule));
@@ -463,8 +474,11 @@ async fn shutdown_waits_for_a_running_trigger_to_finish() {
     // Every create takes a moment, so the shutdown comes in the middle.
     cluster.inject_fault(Fault::delay(Duration::from_millis(200)).method(http::Method::PUT));
     let timer = start();
-    let store: Arc<dyn SnapshotStore> =
-        Arc::new(OpenSearchStore::builder(cluster.url()).build().unwrap());
+    let store: Arc<dyn SnapshotStore> = Arc::new(
+        ClusterStore::builder(Product::OpenSearch, cluster.url())
+            .build()
+            .unwrap(),
+    );
     let schedule = schedule(service(store), &timer, None);
     let mut reports = schedule.subscribe();
     let (stop, tasks) = run_all(std::slice::from_ref(&schedule));

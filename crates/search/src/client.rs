@@ -1,4 +1,5 @@
-//! The one implementation behind both stores: requests, dialect, answers.
+//! The requests behind [`ClusterStore`](crate::ClusterStore): sending,
+//! redacting, and reading each answer as the dialect says.
 
 use std::fmt;
 
@@ -12,10 +13,9 @@ use tokio::sync::OnceCell;
 
 use crate::config::{ConfigError, Settings};
 use crate::dialect::ClusterInfo;
-use crate::error::{missing_snapshot_name, unreachable, unreadable, ErrorAnswer};
+use crate::error::{unreachable, unreadable, ErrorAnswer};
 use crate::model::{
-    AcknowledgedResponse, CreateBody, CreateResponse, GetSnapshotsResponse, RootResponse,
-    SnapshotInfo,
+    AcknowledgedResponse, CreateBody, CreateResponse, GetSnapshotsResponse, SnapshotInfo,
 };
 
 /// Path segment characters sent as they are: RFC 3986 unreserved.
@@ -26,25 +26,6 @@ pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 /// A name pattern keeps its `*` wildcards readable.
 const PATTERN: &AsciiSet = &SEGMENT.remove(b'*');
-
-/// `filter_path` of every snapshot lookup (SPEC §6): what the state rules,
-/// `details` (§4: a failure's index, shard, reason, node and status) and the
-/// schedule (the part metadata) read, the error envelope (filter_path
-/// applies to error answers too: without `error` they would arrive as
-/// `{}`), and the paging fields. Everything else (index lists, shard
-/// counts, end times, feature states) stays in the cluster: about a tenth
-/// of the verbose answer.
-///
-/// ```
-/// let kept: Vec<&str> = backup_actuator_search::SNAPSHOT_FILTER_PATH.split(',').collect();
-/// assert!(kept.contains(&"snapshots.state") && kept.contains(&"error"));
-/// ```
-pub const SNAPSHOT_FILTER_PATH: &str = "snapshots.snapshot,snapshots.state,\
-snapshots.start_time_in_millis,snapshots.failures.index,snapshots.failures.shard_id,\
-snapshots.failures.reason,snapshots.failures.node_id,snapshots.failures.status,\
-snapshots.metadata.backupId,snapshots.metadata.version,snapshots.metadata.partNo,\
-snapshots.metadata.partCount,snapshots.metadata.trigger,\
-error,status,next,total,remaining";
 
 /// Upper bound on pages followed for one lookup: a cluster whose `next`
 /// never ends cannot keep a request running forever.
@@ -202,71 +183,48 @@ impl Client {
             return Err(ErrorAnswer::read(answer.status, &answer.body)
                 .into_store_error(self.nominal, operation()));
         }
-        let bad = |what: &str| {
-            self.unreadable(self.nominal, operation(), answer.status, what, &answer.body)
-        };
-        let root: RootResponse<'_> = serde_json::from_slice(&answer.body)
-            .map_err(|e| bad(&format!("not a cluster information document ({e})")))?;
-        let version = root
-            .version
-            .ok_or_else(|| bad("no version in the cluster information"))?;
-        let product = match version.distribution.as_deref() {
-            Some("opensearch") => Product::OpenSearch,
-            _ => Product::Elasticsearch,
-        };
-        let number = version
-            .number
-            .ok_or_else(|| bad("no version.number in the cluster information"))?;
-        let info = ClusterInfo::new(product, &number)
-            .ok_or_else(|| bad(&format!("version.number [{number}] is not a version")))?;
-        if product != self.nominal {
+        let info = ClusterInfo::from_root(&answer.body).map_err(|what| {
+            self.unreadable(
+                self.nominal,
+                operation(),
+                answer.status,
+                &what,
+                &answer.body,
+            )
+        })?;
+        if info.product != self.nominal {
             tracing::warn!(
                 configured = %self.nominal,
-                detected = %product,
+                detected = %info.product,
                 version = %info.number,
                 "the store is configured for {} but the cluster at {} is {} {}; using the {} dialect",
                 self.nominal,
                 self.url.as_str().trim_end_matches('/'),
-                product,
+                info.product,
                 info.number,
-                product,
+                info.product,
             );
         } else {
-            tracing::debug!(product = %product, version = %info.number, "cluster detected");
+            tracing::debug!(product = %info.product, version = %info.number, "cluster detected");
         }
         Ok(info)
     }
 
+    /// Every snapshot matching `pattern`, following the pages where the
+    /// cluster pages (the query is the dialect's).
     pub(crate) async fn find_snapshots(
         &self,
         repository: &str,
         pattern: &str,
     ) -> Result<Vec<SnapshotRecord>, StoreError> {
         let info = self.cluster_info().await?;
-        let product = info.product;
-        let operation = || Operation::ReadSnapshots {
-            pattern: pattern.to_owned(),
-        };
         let path = format!(
             "_snapshot/{}/{}",
             encode(repository, SEGMENT),
             encode(pattern, PATTERN)
         );
         let page_size = self.page_size.to_string();
-        // `ignore_unavailable`: one unreadable snapshot blob leaves its
-        // backup short of that part instead of failing every lookup (§6).
-        let mut query: Vec<(&str, &str)> = vec![
-            ("filter_path", SNAPSHOT_FILTER_PATH),
-            ("ignore_unavailable", "true"),
-        ];
-        if info.knows_index_names() {
-            query.push(("index_names", "false"));
-        }
-        let paging = info.pages_snapshots();
-        if paging {
-            query.push(("size", &page_size));
-        }
-
+        let query = info.snapshot_lookup_query(&page_size);
         let mut records = Vec::new();
         let mut after: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -274,44 +232,15 @@ impl Client {
             if let Some(after) = &after {
                 page_query.push(("after", after));
             }
-            let answer = self
-                .send(Method::Get, &path, &page_query, None, operation)
+            let (page, next) = self
+                .find_page(info, repository, pattern, &path, &page_query)
                 .await?;
-            if !is_success(answer.status) {
-                let error = ErrorAnswer::read(answer.status, &answer.body);
-                if error.is(404, "snapshot_missing_exception") {
-                    // ES ≤ 8.13 and OpenSearch: a pattern that matches nothing.
-                    return Ok(records);
-                }
-                if error.is(404, "repository_missing_exception") {
-                    return Err(StoreError::RepositoryMissing {
-                        repository: repository.to_owned(),
-                    });
-                }
-                return Err(error.into_store_error(product, operation()));
-            }
-            let bad = |what: String| {
-                self.unreadable(product, operation(), answer.status, &what, &answer.body)
-            };
-            let page: GetSnapshotsResponse<'_> = serde_json::from_slice(&answer.body)
-                .map_err(|e| bad(format!("not a snapshot list ({e})")))?;
-            let next = match page.remaining {
-                Some(0) => None,
-                _ => page.next.as_deref().map(str::to_owned),
-            };
-            // filter_path drops what it empties: a page without snapshots
-            // is `{}` (or only the paging fields), not an empty list.
-            let filtered_empty =
-                page.total.is_some() || page.remaining.is_some() || is_empty_object(&answer.body);
-            let snapshots = match page.into_snapshots() {
-                Some(snapshots) => snapshots,
-                None if filtered_empty => Vec::new(),
-                None => return Err(bad("no snapshots in the answer".to_owned())),
-            };
-            let got = snapshots.len();
-            records.extend(snapshots.into_iter().map(SnapshotInfo::into_record));
+            let got = page.len();
+            records.extend(page);
             match next {
-                Some(next) if paging && got > 0 && after.as_deref() != Some(next.as_str()) => {
+                // A page that brought nothing or a cursor that did not move
+                // would be asked for again and again.
+                Some(next) if got > 0 && after.as_deref() != Some(next.as_str()) => {
                     after = Some(next);
                 }
                 _ => return Ok(records),
@@ -321,39 +250,78 @@ impl Client {
         Ok(records)
     }
 
+    /// One page of a lookup: its snapshots and where the next page starts.
+    async fn find_page(
+        &self,
+        info: &ClusterInfo,
+        repository: &str,
+        pattern: &str,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<(Vec<SnapshotRecord>, Option<String>), StoreError> {
+        let operation = || Operation::ReadSnapshots {
+            pattern: pattern.to_owned(),
+        };
+        let answer = self.send(Method::Get, path, query, None, operation).await?;
+        if !is_success(answer.status) {
+            let error = ErrorAnswer::read(answer.status, &answer.body);
+            if info.is_no_match(&error) {
+                return Ok((Vec::new(), None));
+            }
+            return Err(refused(info, error, repository, operation()));
+        }
+        let bad = |what: String| {
+            self.unreadable(
+                info.product,
+                operation(),
+                answer.status,
+                &what,
+                &answer.body,
+            )
+        };
+        let page: GetSnapshotsResponse<'_> = serde_json::from_slice(&answer.body)
+            .map_err(|e| bad(format!("not a snapshot list ({e})")))?;
+        let next = info.next_page(&page).map(str::to_owned);
+        let filtered_empty = info.is_filtered_empty(&page, &answer.body);
+        let snapshots = match page.into_snapshots() {
+            Some(snapshots) => snapshots,
+            None if filtered_empty => Vec::new(),
+            None => return Err(bad("no snapshots in the answer".to_owned())),
+        };
+        let records = snapshots
+            .into_iter()
+            .map(SnapshotInfo::into_record)
+            .collect();
+        Ok((records, next))
+    }
+
     /// The health check: `GET _snapshot/{repo}`, the repository's
     /// registration from the cluster state. It proves the cluster answers
     /// and the repository exists, without listing a single snapshot.
     pub(crate) async fn check_repository(&self, repository: &str) -> Result<(), StoreError> {
-        let product = self.cluster_info().await?.product;
+        let info = self.cluster_info().await?;
         let operation = || Operation::ReadRepository {
             repository: repository.to_owned(),
         };
         let path = format!("_snapshot/{}", encode(repository, SEGMENT));
         let answer = self.send(Method::Get, &path, &[], None, operation).await?;
-        if is_success(answer.status) {
-            // `{"<repo>": {"type": …, "settings": …}}`
-            return match serde_json::from_slice::<serde_json::Value>(&answer.body) {
-                Ok(serde_json::Value::Object(found)) if found.contains_key(repository) => Ok(()),
-                Ok(_) => Err(StoreError::RepositoryMissing {
-                    repository: repository.to_owned(),
-                }),
-                Err(e) => Err(unreadable(
-                    product,
-                    operation(),
-                    answer.status,
-                    &format!("not a repository answer ({e})"),
-                    &answer.body,
-                )),
-            };
+        if !is_success(answer.status) {
+            let error = ErrorAnswer::read(answer.status, &answer.body);
+            return Err(refused(info, error, repository, operation()));
         }
-        let error = ErrorAnswer::read(answer.status, &answer.body);
-        if error.is(404, "repository_missing_exception") {
-            return Err(StoreError::RepositoryMissing {
+        match info.registers_repository(&answer.body, repository) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(StoreError::RepositoryMissing {
                 repository: repository.to_owned(),
-            });
+            }),
+            Err(e) => Err(unreadable(
+                info.product,
+                operation(),
+                answer.status,
+                &format!("not a repository answer ({e})"),
+                &answer.body,
+            )),
         }
-        Err(error.into_store_error(product, operation()))
     }
 
     pub(crate) async fn create_snapshot(
@@ -361,7 +329,7 @@ impl Client {
         repository: &str,
         part: &SnapshotPart,
     ) -> Result<(), StoreError> {
-        let product = self.cluster_info().await?.product;
+        let info = self.cluster_info().await?;
         let operation = || Operation::CreateSnapshot {
             name: part.name.clone(),
         };
@@ -380,48 +348,28 @@ impl Client {
             .send(
                 Method::Put,
                 &path,
-                &[("wait_for_completion", "false")],
+                info.create_query(),
                 Some(body),
                 operation,
             )
             .await?;
         if is_success(answer.status) {
+            let bad = |what: &str| {
+                self.unreadable(info.product, operation(), answer.status, what, &answer.body)
+            };
             return match serde_json::from_slice::<CreateResponse>(&answer.body) {
                 Ok(created) if created.is_accepted() => Ok(()),
-                Ok(_) => Err(self.unreadable(
-                    product,
-                    operation(),
-                    answer.status,
-                    "the snapshot was not accepted",
-                    &answer.body,
-                )),
-                Err(e) => Err(self.unreadable(
-                    product,
-                    operation(),
-                    answer.status,
-                    &format!("not a create answer ({e})"),
-                    &answer.body,
-                )),
+                Ok(_) => Err(bad("the snapshot was not accepted")),
+                Err(e) => Err(bad(&format!("not a create answer ({e})"))),
             };
         }
         let error = ErrorAnswer::read(answer.status, &answer.body);
-        let duplicate_type = error.is(400, "invalid_snapshot_name_exception")
-            || error.is(400, "snapshot_name_already_in_use_exception");
-        let same_name = error
-            .reason
-            .as_deref()
-            .is_some_and(|reason| reason.contains("snapshot with the same name"));
-        if duplicate_type && same_name {
+        if info.is_name_in_use(&error) {
             return Err(StoreError::NameInUse {
                 name: part.name.clone(),
             });
         }
-        if error.is(404, "repository_missing_exception") {
-            return Err(StoreError::RepositoryMissing {
-                repository: repository.to_owned(),
-            });
-        }
-        Err(error.into_store_error(product, operation()))
+        Err(refused(info, error, repository, operation()))
     }
 
     pub(crate) async fn delete_snapshots(
@@ -432,7 +380,7 @@ impl Client {
         if names.is_empty() {
             return Ok(());
         }
-        let product = self.cluster_info().await?.product;
+        let info = self.cluster_info().await?;
         let operation = || Operation::DeleteSnapshots {
             names: names.to_vec(),
         };
@@ -442,9 +390,8 @@ impl Client {
             encode(repository, SEGMENT),
             list.join(",")
         );
-        // No `wait_for_completion`: every version waits by default (§5).
         let answer = self
-            .send(Method::Delete, &path, &[], None, operation)
+            .send(Method::Delete, &path, info.delete_query(), None, operation)
             .await?;
         if is_success(answer.status) {
             return match serde_json::from_slice::<AcknowledgedResponse>(&answer.body) {
@@ -452,13 +399,13 @@ impl Client {
                     acknowledged: Some(true),
                 }) => Ok(()),
                 Ok(_) => Err(StoreError::Cluster {
-                    product,
+                    product: info.product,
                     operation: operation(),
                     status: answer.status,
                     detail: "the deletion was not acknowledged".into(),
                 }),
                 Err(e) => Err(self.unreadable(
-                    product,
+                    info.product,
                     operation(),
                     answer.status,
                     &format!("not a delete answer ({e})"),
@@ -467,28 +414,32 @@ impl Client {
             };
         }
         let error = ErrorAnswer::read(answer.status, &answer.body);
-        if error.is(404, "snapshot_missing_exception") {
-            let name = missing_snapshot_name(error.reason.as_deref(), repository, names)
-                .unwrap_or(&names[0]);
+        if let Some(name) = info.missing_snapshot(&error, repository, names) {
             return Err(StoreError::SnapshotMissing {
                 name: name.clone(),
-                detail: error.into_store_error(product, operation()).to_string(),
+                detail: error
+                    .into_store_error(info.product, operation())
+                    .to_string(),
             });
         }
-        if error.is(404, "repository_missing_exception") {
-            return Err(StoreError::RepositoryMissing {
-                repository: repository.to_owned(),
-            });
-        }
-        Err(error.into_store_error(product, operation()))
+        Err(refused(info, error, repository, operation()))
     }
 }
 
-/// `{}`, whitespace allowed: what filter_path leaves of an answer where
-/// nothing matched.
-fn is_empty_object(body: &[u8]) -> bool {
-    let mut rest = body.iter().filter(|b| !b.is_ascii_whitespace());
-    rest.next() == Some(&b'{') && rest.next() == Some(&b'}') && rest.next().is_none()
+/// The error of a refused request under `_snapshot/{repo}`: the
+/// repository is missing, or the cluster's own error.
+pub(crate) fn refused(
+    info: &ClusterInfo,
+    error: ErrorAnswer,
+    repository: &str,
+    operation: Operation,
+) -> StoreError {
+    if info.is_repository_missing(&error) {
+        return StoreError::RepositoryMissing {
+            repository: repository.to_owned(),
+        };
+    }
+    error.into_store_error(info.product, operation)
 }
 
 pub(crate) fn is_success(status: u16) -> bool {
@@ -527,41 +478,5 @@ mod tests {
         assert_eq!(encode("dépôt", SEGMENT), "d%C3%A9p%C3%B4t");
         assert_eq!(encode("..", SEGMENT), "%2E%2E");
         assert_eq!(encode("...", SEGMENT), "...");
-    }
-
-    #[test]
-    fn filter_path_keeps_what_state_details_schedule_errors_and_paging_read() {
-        let kept: Vec<&str> = SNAPSHOT_FILTER_PATH.split(',').collect();
-        for field in [
-            "snapshots.snapshot",
-            "snapshots.state",
-            "snapshots.start_time_in_millis",
-            "snapshots.failures.index",
-            "snapshots.failures.shard_id",
-            "snapshots.failures.reason",
-            "snapshots.failures.node_id",
-            "snapshots.failures.status",
-            "snapshots.metadata.backupId",
-            "snapshots.metadata.version",
-            "snapshots.metadata.partNo",
-            "snapshots.metadata.partCount",
-            "snapshots.metadata.trigger",
-            "error",
-            "next",
-            "total",
-            "remaining",
-        ] {
-            assert!(kept.contains(&field), "{field} is filtered out");
-        }
-        assert!(!SNAPSHOT_FILTER_PATH.contains(char::is_whitespace));
-    }
-
-    #[test]
-    fn an_emptied_answer_is_an_empty_object() {
-        assert!(is_empty_object(b"{}"));
-        assert!(is_empty_object(b" {\n}\n"));
-        assert!(!is_empty_object(b"{\"a\":1}"));
-        assert!(!is_empty_object(b""));
-        assert!(!is_empty_object(b"[]"));
     }
 }

@@ -67,6 +67,14 @@ pub enum ConfigError {
         /// What is wrong with them (never the credentials themselves).
         reason: String,
     },
+    /// An API key for a product without API keys: they are an
+    /// Elasticsearch feature, OpenSearch has none (use basic auth, a bearer
+    /// token, a client certificate or AWS SigV4).
+    #[error("an API key is an Elasticsearch credential; {product} has none")]
+    ApiKeyNotSupported {
+        /// The product the store was configured for.
+        product: Product,
+    },
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {reason}")]
     Transport {
@@ -109,7 +117,7 @@ impl fmt::Debug for AwsSigV4 {
     }
 }
 
-/// Settings shared by both stores' builders.
+/// Everything a [`ClusterStore`](crate::ClusterStore) is built from.
 #[derive(Clone, Debug)]
 pub(crate) struct Settings {
     pub product: Product,
@@ -180,6 +188,22 @@ impl Settings {
             page_size: DEFAULT_PAGE_SIZE,
             #[cfg(feature = "aws-auth")]
             aws_sigv4: None,
+        }
+    }
+
+    /// Refuses the settings that only the other product has: an API key
+    /// is an Elasticsearch credential. Nothing else differs: SigV4 signs
+    /// for service `es` on Amazon OpenSearch Service whichever engine the
+    /// domain runs, and the page size is used only where the cluster
+    /// pages.
+    pub(crate) fn check_product_options(&self) -> Result<(), ConfigError> {
+        match (&self.auth, self.product) {
+            (Some(HeaderAuth::ApiKey(_)), Product::OpenSearch) => {
+                Err(ConfigError::ApiKeyNotSupported {
+                    product: self.product,
+                })
+            }
+            _ => Ok(()),
         }
     }
 

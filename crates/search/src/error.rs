@@ -155,22 +155,6 @@ pub(crate) fn strip_userinfo(text: &str) -> String {
     out
 }
 
-/// The snapshot name of `[repo:name] is missing` or `[repo:name/uuid] …`,
-/// if it is one of `names`.
-pub(crate) fn missing_snapshot_name<'a>(
-    reason: Option<&str>,
-    repository: &str,
-    names: &'a [String],
-) -> Option<&'a String> {
-    let inside = reason?
-        .strip_prefix('[')?
-        .strip_prefix(repository)?
-        .strip_prefix(':')?;
-    let name = &inside[..inside.find(']')?];
-    let name = name.split_once('/').map_or(name, |(name, _uuid)| name);
-    names.iter().find(|candidate| candidate.as_str() == name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,31 +238,5 @@ mod tests {
                 prop_assert_eq!(strip_userinfo(&text), format!("{before}{clean}{after}"));
             }
         }
-    }
-
-    #[test]
-    fn missing_names_are_read_from_the_reason() {
-        let names = vec!["a_1".to_string(), "b_2".to_string()];
-        assert_eq!(
-            missing_snapshot_name(Some("[repo:b_2] is missing"), "repo", &names),
-            Some(&names[1])
-        );
-        assert_eq!(
-            missing_snapshot_name(
-                Some("[repo:b_2/R5_AuiaHSEi4J0X2RvTBSw] is missing"),
-                "repo",
-                &names
-            ),
-            Some(&names[1])
-        );
-        assert_eq!(
-            missing_snapshot_name(Some("[repo:zzz] is missing"), "repo", &names),
-            None
-        );
-        assert_eq!(
-            missing_snapshot_name(Some("[other:a_1] is missing"), "repo", &names),
-            None
-        );
-        assert_eq!(missing_snapshot_name(None, "repo", &names), None);
     }
 }

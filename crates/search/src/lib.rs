@@ -1,15 +1,17 @@
-//! Snapshot stores on Elasticsearch and OpenSearch: [`ElasticsearchStore`]
-//! and [`OpenSearchStore`] implement
-//! [`SnapshotStore`](backup_actuator_store::SnapshotStore) over one HTTP
-//! transport (the `opensearch` crate's, with rustls), with one shared
-//! implementation and a dialect per product and version.
+//! A snapshot store on Elasticsearch or OpenSearch: [`ClusterStore`]
+//! implements [`SnapshotStore`](backup_actuator_store::SnapshotStore) over
+//! one HTTP transport (the `opensearch` crate's, with rustls). One builder,
+//! [`ClusterStore::builder`], takes the product as a value; the product and
+//! version the cluster reports choose the dialect (what is sent, how
+//! answers read), whose every quirk is listed with its versions in
+//! `dialect.rs`.
 //!
 //! What each operation sends (SPEC §6):
 //!
 //! | Operation | Request |
 //! |---|---|
 //! | first use | `GET /` once: product (`version.distribution`) and version, kept |
-//! | find | `GET /_snapshot/{repo}/{pattern}`; `index_names=false` on ES ≥ 8.3; `size` (+ `after` from `next`) on ES ≥ 7.14 |
+//! | find | `GET /_snapshot/{repo}/{pattern}` with [`SNAPSHOT_FILTER_PATH`] and `ignore_unavailable=true`; `index_names=false` on ES ≥ 8.3; `size` (+ `after` from `next`) on ES ≥ 7.14 |
 //! | create | `PUT /_snapshot/{repo}/{name}?wait_for_completion=false` with `{"indices", "include_global_state": false, "metadata"}` |
 //! | delete | `DELETE /_snapshot/{repo}/{a},{b}`, waiting for the acknowledgement |
 //!
@@ -28,22 +30,32 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+//! use backup_actuator_core::Product;
+//! use backup_actuator_search::ClusterStore;
 //! use backup_actuator_store::SnapshotStore;
 //!
 //! # fn main() -> Result<(), backup_actuator_search::ConfigError> {
-//! let store: Arc<dyn SnapshotStore> = if std::env::var("USE_OPENSEARCH").is_ok() {
-//!     Arc::new(OpenSearchStore::builder("https://localhost:9200").basic_auth("admin", "admin").build()?)
+//! let product = if std::env::var("USE_OPENSEARCH").is_ok() {
+//!     Product::OpenSearch
 //! } else {
-//!     Arc::new(ElasticsearchStore::builder("https://localhost:9200").basic_auth("elastic", "changeme").build()?)
+//!     Product::Elasticsearch
 //! };
+//! let store: Arc<dyn SnapshotStore> = Arc::new(
+//!     ClusterStore::builder(product, "https://localhost:9200")
+//!         .basic_auth("backup", "changeme")
+//!         .build()?,
+//! );
 //! # let _ = store;
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! Restore (SPEC §12), the `restore_plan` and `restore_backup` methods of
-//! both stores (see [`RestorePlan`]):
+//! The builder takes the same settings for both products, except the
+//! Elasticsearch API key, which [`ClusterStoreBuilder::build`] refuses for
+//! OpenSearch ([`ConfigError::ApiKeyNotSupported`]).
+//!
+//! Restore (SPEC §12), [`ClusterStore::restore_plan`] and
+//! [`ClusterStore::restore_backup`] (see [`RestorePlan`]):
 //!
 //! | Step | Request |
 //! |---|---|
@@ -61,7 +73,7 @@
 //! (`HTTPS_PROXY`, `NO_PROXY`).
 //!
 //! Feature `aws-auth`: SigV4 signing for Amazon OpenSearch Service
-//! (`aws_sigv4(region)` on both builders).
+//! (`aws_sigv4(region)` on the builder, for either product).
 #![deny(missing_docs)]
 
 mod client;
@@ -72,15 +84,12 @@ mod model;
 mod restore;
 mod store;
 
-pub use client::SNAPSHOT_FILTER_PATH;
 pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
-pub use dialect::ClusterInfo;
+pub use dialect::{ClusterInfo, SNAPSHOT_FILTER_PATH};
 pub use restore::{
     RestoreError, RestoreEvent, RestoreOptions, RestorePart, RestorePlan, RestoredIndex,
 };
-pub use store::{
-    ElasticsearchStore, ElasticsearchStoreBuilder, OpenSearchStore, OpenSearchStoreBuilder,
-};
+pub use store::{ClusterStore, ClusterStoreBuilder};
 
 use backup_actuator_core::SnapshotRecord;
 

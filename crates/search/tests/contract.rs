@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use backup_actuator_core::{
     BackupId, BackupPlan, Product, ShardFailure, SnapshotPart, SnapshotState,
 };
-use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+use backup_actuator_search::ClusterStore;
 use backup_actuator_store::{Operation, SnapshotStore, StoreError};
 use backup_actuator_testkit::{
     EmulatedCluster, EmulatedShardFailure as SeededFailure, EmulatedSnapshotState as SeededState,
@@ -47,21 +47,12 @@ fn store(cluster: &EmulatedCluster) -> Arc<dyn SnapshotStore> {
 
 fn store_at(flavor: Flavor, url: &str) -> Arc<dyn SnapshotStore> {
     let timeout = Duration::from_secs(10);
-    if flavor.is_opensearch() {
-        Arc::new(
-            OpenSearchStore::builder(url)
-                .request_timeout(timeout)
-                .build()
-                .unwrap(),
-        )
-    } else {
-        Arc::new(
-            ElasticsearchStore::builder(url)
-                .request_timeout(timeout)
-                .build()
-                .unwrap(),
-        )
-    }
+    Arc::new(
+        ClusterStore::builder(product(flavor), url)
+            .request_timeout(timeout)
+            .build()
+            .unwrap(),
+    )
 }
 
 fn snapshot_requests(cluster: &EmulatedCluster) -> Vec<RecordedRequest> {
@@ -371,21 +362,12 @@ async fn find_follows_pages_on_elasticsearch_7_14_and_later() {
                 .enumerate()
                 .map(|(i, name)| SeededSnapshot::new(name, SeededState::Success, 1000 + i as i64)),
         );
-        let store: Arc<dyn SnapshotStore> = if flavor.is_opensearch() {
-            Arc::new(
-                OpenSearchStore::builder(cluster.url())
-                    .page_size(2)
-                    .build()
-                    .unwrap(),
-            )
-        } else {
-            Arc::new(
-                ElasticsearchStore::builder(cluster.url())
-                    .page_size(2)
-                    .build()
-                    .unwrap(),
-            )
-        };
+        let store: Arc<dyn SnapshotStore> = Arc::new(
+            ClusterStore::builder(product(flavor), cluster.url())
+                .page_size(2)
+                .build()
+                .unwrap(),
+        );
         let mut found: Vec<String> = store
             .find_snapshots(REPO, &plan().list_pattern())
             .await
@@ -823,9 +805,11 @@ async fn an_unreadable_root_is_unreadable_and_retried() {
 
 #[tokio::test]
 async fn a_store_of_the_other_product_uses_the_detected_dialect() {
-    // ElasticsearchStore at OpenSearch: nothing ES-only is sent.
+    // A store for Elasticsearch at OpenSearch: nothing ES-only is sent.
     let os = cluster(Flavor::OpenSearch2).await;
-    let store = ElasticsearchStore::builder(os.url()).build().unwrap();
+    let store = ClusterStore::builder(Product::Elasticsearch, os.url())
+        .build()
+        .unwrap();
     store
         .find_snapshots(REPO, "camunda_optimize_1_*")
         .await
@@ -840,9 +824,11 @@ async fn a_store_of_the_other_product_uses_the_detected_dialect() {
         Product::OpenSearch
     );
 
-    // OpenSearchStore at ES 8.15: the ES 8.15 parameters are used.
+    // A store for OpenSearch at ES 8.15: the ES 8.15 parameters are used.
     let es = cluster(Flavor::Elasticsearch8_15).await;
-    let store = OpenSearchStore::builder(es.url()).build().unwrap();
+    let store = ClusterStore::builder(Product::OpenSearch, es.url())
+        .build()
+        .unwrap();
     assert_eq!(store.describe(), format!("OpenSearch at {}", es.url()));
     let missing = store.find_snapshots("nope", "x_*").await;
     assert_eq!(
@@ -862,21 +848,12 @@ async fn a_store_of_the_other_product_uses_the_detected_dialect() {
 async fn cluster_info_reports_product_and_version() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
-        let info = if flavor.is_opensearch() {
-            OpenSearchStore::builder(cluster.url())
-                .build()
-                .unwrap()
-                .cluster_info()
-                .await
-                .unwrap()
-        } else {
-            ElasticsearchStore::builder(cluster.url())
-                .build()
-                .unwrap()
-                .cluster_info()
-                .await
-                .unwrap()
-        };
+        let info = ClusterStore::builder(product(flavor), cluster.url())
+            .build()
+            .unwrap()
+            .cluster_info()
+            .await
+            .unwrap();
         assert_eq!(info.product, product(flavor), "{flavor}");
         assert_eq!(info.number, flavor.version(), "{flavor}");
     }
@@ -906,21 +883,12 @@ async fn unauthorized_is_a_cluster_error_with_the_products_body() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
         cluster.require_basic_auth("elastic", "right");
-        let store = if flavor.is_opensearch() {
-            Arc::new(
-                OpenSearchStore::builder(cluster.url())
-                    .basic_auth("elastic", "wrong")
-                    .build()
-                    .unwrap(),
-            ) as Arc<dyn SnapshotStore>
-        } else {
-            Arc::new(
-                ElasticsearchStore::builder(cluster.url())
-                    .basic_auth("elastic", "wrong")
-                    .build()
-                    .unwrap(),
-            )
-        };
+        let store = Arc::new(
+            ClusterStore::builder(product(flavor), cluster.url())
+                .basic_auth("elastic", "wrong")
+                .build()
+                .unwrap(),
+        ) as Arc<dyn SnapshotStore>;
         let result = store.find_snapshots(REPO, "camunda_optimize_1_*").await;
         let Err(StoreError::Cluster {
             product: p,
@@ -1105,9 +1073,12 @@ async fn a_refused_connection_is_unreachable_without_credentials() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let store = ElasticsearchStore::builder(format!("http://elastic:s3cret@127.0.0.1:{port}"))
-        .build()
-        .unwrap();
+    let store = ClusterStore::builder(
+        Product::Elasticsearch,
+        format!("http://elastic:s3cret@127.0.0.1:{port}"),
+    )
+    .build()
+    .unwrap();
     let result = store.find_snapshots(REPO, "camunda_optimize_1_*").await;
     let Err(
         error @ StoreError::Unreachable {
@@ -1142,21 +1113,12 @@ async fn a_slow_cluster_is_unreachable_within_the_timeout() {
     for flavor in [Flavor::Elasticsearch8_15, Flavor::OpenSearch3] {
         let cluster = cluster(flavor).await;
         let timeout = Duration::from_millis(300);
-        let store: Arc<dyn SnapshotStore> = if flavor.is_opensearch() {
-            Arc::new(
-                OpenSearchStore::builder(cluster.url())
-                    .request_timeout(timeout)
-                    .build()
-                    .unwrap(),
-            )
-        } else {
-            Arc::new(
-                ElasticsearchStore::builder(cluster.url())
-                    .request_timeout(timeout)
-                    .build()
-                    .unwrap(),
-            )
-        };
+        let store: Arc<dyn SnapshotStore> = Arc::new(
+            ClusterStore::builder(product(flavor), cluster.url())
+                .request_timeout(timeout)
+                .build()
+                .unwrap(),
+        );
         store.find_snapshots(REPO, "a_*").await.unwrap();
         cluster.inject_fault(Fault::delay(Duration::from_secs(5)).path_prefix("/_snapshot/"));
         let started = Instant::now();
@@ -1216,21 +1178,12 @@ async fn basic_auth_is_sent_on_every_request() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
         cluster.require_basic_auth("backup", "pa:ss");
-        let store: Arc<dyn SnapshotStore> = if flavor.is_opensearch() {
-            Arc::new(
-                OpenSearchStore::builder(cluster.url())
-                    .basic_auth("backup", "pa:ss")
-                    .build()
-                    .unwrap(),
-            )
-        } else {
-            Arc::new(
-                ElasticsearchStore::builder(cluster.url())
-                    .basic_auth("backup", "pa:ss")
-                    .build()
-                    .unwrap(),
-            )
-        };
+        let store: Arc<dyn SnapshotStore> = Arc::new(
+            ClusterStore::builder(product(flavor), cluster.url())
+                .basic_auth("backup", "pa:ss")
+                .build()
+                .unwrap(),
+        );
         store
             .create_snapshot(REPO, &part(1, 1))
             .await
@@ -1258,7 +1211,9 @@ async fn credentials_in_the_url_are_basic_auth() {
     let cluster = cluster(Flavor::OpenSearch3).await;
     cluster.require_basic_auth("admin", "adm!n");
     let url = cluster.url().replace("http://", "http://admin:adm%21n@");
-    let store = OpenSearchStore::builder(url).build().unwrap();
+    let store = ClusterStore::builder(Product::OpenSearch, url)
+        .build()
+        .unwrap();
     store.find_snapshots(REPO, "x_*").await.unwrap();
     assert_eq!(store.describe(), format!("OpenSearch at {}", cluster.url()));
 }
@@ -1269,7 +1224,7 @@ async fn api_key_is_sent_to_elasticsearch() {
         let cluster = cluster(flavor).await;
         let key = "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==";
         cluster.require_api_key(key);
-        let store = ElasticsearchStore::builder(cluster.url())
+        let store = ClusterStore::builder(Product::Elasticsearch, cluster.url())
             .api_key(key)
             .build()
             .unwrap();
@@ -1286,26 +1241,41 @@ async fn api_key_is_sent_to_elasticsearch() {
     }
 }
 
+/// An API key is an Elasticsearch credential: a store for OpenSearch
+/// refuses it when built, before anything is sent.
+#[tokio::test]
+async fn an_api_key_for_opensearch_is_refused_at_build() {
+    use backup_actuator_search::ConfigError;
+
+    let cluster = cluster(Flavor::OpenSearch2).await;
+    let refused = ClusterStore::builder(Product::OpenSearch, cluster.url())
+        .api_key("VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==")
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        ConfigError::ApiKeyNotSupported {
+            product: Product::OpenSearch
+        }
+    );
+    assert_eq!(
+        refused.to_string(),
+        "an API key is an Elasticsearch credential; OpenSearch has none"
+    );
+    assert!(cluster.requests().is_empty());
+}
+
 #[tokio::test]
 async fn bearer_token_is_sent() {
     for flavor in Flavor::ALL {
         let cluster = cluster(flavor).await;
         cluster.require_bearer_token("eyJhbGciOiJIUzI1NiJ9.e30.sig");
-        let store: Arc<dyn SnapshotStore> = if flavor.is_opensearch() {
-            Arc::new(
-                OpenSearchStore::builder(cluster.url())
-                    .bearer_token("eyJhbGciOiJIUzI1NiJ9.e30.sig")
-                    .build()
-                    .unwrap(),
-            )
-        } else {
-            Arc::new(
-                ElasticsearchStore::builder(cluster.url())
-                    .bearer_token("eyJhbGciOiJIUzI1NiJ9.e30.sig")
-                    .build()
-                    .unwrap(),
-            )
-        };
+        let store: Arc<dyn SnapshotStore> = Arc::new(
+            ClusterStore::builder(product(flavor), cluster.url())
+                .bearer_token("eyJhbGciOiJIUzI1NiJ9.e30.sig")
+                .build()
+                .unwrap(),
+        );
         store
             .find_snapshots(REPO, "x_*")
             .await
@@ -1362,7 +1332,7 @@ async fn repository_names_are_percent_encoded() {
 async fn a_path_prefix_in_the_url_is_kept() {
     // The emulator only serves the root, so a prefix shows up in the recorded path.
     let cluster = cluster(Flavor::OpenSearch2).await;
-    let store = OpenSearchStore::builder(format!("{}/proxy", cluster.url()))
+    let store = ClusterStore::builder(Product::OpenSearch, format!("{}/proxy", cluster.url()))
         .build()
         .unwrap();
     let _ = store.find_snapshots(REPO, "x_*").await;
@@ -1385,7 +1355,7 @@ async fn aws_sigv4_signs_every_request_for_service_es() {
         None,
         "test",
     ));
-    let store = OpenSearchStore::builder(cluster.url())
+    let store = ClusterStore::builder(Product::OpenSearch, cluster.url())
         .aws_sigv4_with_credentials("eu-west-1", credentials)
         .build()
         .unwrap();
@@ -1417,7 +1387,7 @@ fn aws_sigv4_needs_credentials_and_excludes_header_auth() {
     use backup_actuator_search::ConfigError;
 
     if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-        let result = OpenSearchStore::builder("https://search.example:443")
+        let result = ClusterStore::builder(Product::OpenSearch, "https://search.example:443")
             .aws_sigv4("eu-west-1")
             .build();
         assert!(
@@ -1428,7 +1398,7 @@ fn aws_sigv4_needs_credentials_and_excludes_header_auth() {
     let credentials = aws_credential_types::provider::SharedCredentialsProvider::new(
         aws_credential_types::Credentials::new("AKID", "secret", None, None, "test"),
     );
-    let both = OpenSearchStore::builder("https://search.example:443")
+    let both = ClusterStore::builder(Product::OpenSearch, "https://search.example:443")
         .basic_auth("u", "p")
         .aws_sigv4_with_credentials("eu-west-1", credentials)
         .build();
@@ -1488,7 +1458,7 @@ async fn twenty_thousand_snapshots_are_read_in_pages_where_the_cluster_pages() {
 #[tokio::test]
 async fn credentials_echoed_in_an_error_answer_are_redacted() {
     let cluster = cluster(Flavor::Elasticsearch8_15).await;
-    let store = ElasticsearchStore::builder(cluster.url())
+    let store = ClusterStore::builder(Product::Elasticsearch, cluster.url())
         .basic_auth("elastic", "s3cr3t-PASSWORD-xyz")
         .build()
         .unwrap();
@@ -1541,9 +1511,12 @@ async fn spec_11_the_health_check_of_an_unreachable_cluster_says_why_without_cre
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let store = OpenSearchStore::builder(format!("http://admin:s3cret@127.0.0.1:{port}"))
-        .build()
-        .unwrap();
+    let store = ClusterStore::builder(
+        Product::OpenSearch,
+        format!("http://admin:s3cret@127.0.0.1:{port}"),
+    )
+    .build()
+    .unwrap();
     let result = store.check_health(REPO).await;
     let Err(error @ StoreError::Unreachable { .. }) = &result else {
         panic!("{result:?}");

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use backup_actuator_core::{
     BackupId, BackupPlan, PartMetadata, Product, SnapshotPart, SnapshotState,
 };
-use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+use backup_actuator_search::ClusterStore;
 use backup_actuator_store::{SnapshotStore, StoreError};
 use backup_actuator_testkit::live::{self, LiveProduct};
 use opensearch::cert::{Certificate, CertificateValidation};
@@ -248,8 +248,8 @@ async fn live_elasticsearch() {
     let Some(live) = live(LiveProduct::Elasticsearch) else {
         return;
     };
-    let mut builder =
-        ElasticsearchStore::builder(&live.url).request_timeout(Duration::from_secs(60));
+    let mut builder = ClusterStore::builder(Product::Elasticsearch, &live.url)
+        .request_timeout(Duration::from_secs(60));
     if let Some(pem) = &live.ca_pem {
         builder = builder.ca_certificate_pem(pem.clone());
     }
@@ -268,7 +268,8 @@ async fn live_opensearch() {
     let Some(live) = live(LiveProduct::OpenSearch) else {
         return;
     };
-    let mut builder = OpenSearchStore::builder(&live.url).request_timeout(Duration::from_secs(60));
+    let mut builder = ClusterStore::builder(Product::OpenSearch, &live.url)
+        .request_timeout(Duration::from_secs(60));
     if let Some(pem) = &live.ca_pem {
         builder = builder.ca_certificate_pem(pem.clone());
     }
@@ -296,19 +297,15 @@ async fn live_scenarios_pass_against_the_emulator() {
             repository: format!("backup_actuator_live_{}", unique()),
             location: "/tmp/backup-actuator-snapshots".into(),
         };
-        if flavor.is_opensearch() {
-            run_scenarios(
-                live,
-                &OpenSearchStore::builder(cluster.url()).build().unwrap(),
-            )
-            .await;
+        let product = if flavor.is_opensearch() {
+            Product::OpenSearch
         } else {
-            run_scenarios(
-                live,
-                &ElasticsearchStore::builder(cluster.url()).build().unwrap(),
-            )
-            .await;
-        }
+            Product::Elasticsearch
+        };
+        let store = ClusterStore::builder(product, cluster.url())
+            .build()
+            .unwrap();
+        run_scenarios(live, &store).await;
         assert!(
             cluster
                 .requests()
@@ -385,11 +382,15 @@ async fn removed_blob(live: Live, store: &dyn SnapshotStore) {
 #[tokio::test]
 async fn live_a_removed_snapshot_blob_hides_only_that_snapshot() {
     if let Some(live) = live(LiveProduct::OpenSearch) {
-        let store = OpenSearchStore::builder(&live.url).build().unwrap();
+        let store = ClusterStore::builder(Product::OpenSearch, &live.url)
+            .build()
+            .unwrap();
         removed_blob(live, &store).await;
     }
     if let Some(live) = live(LiveProduct::Elasticsearch) {
-        let store = ElasticsearchStore::builder(&live.url).build().unwrap();
+        let store = ClusterStore::builder(Product::Elasticsearch, &live.url)
+            .build()
+            .unwrap();
         removed_blob(live, &store).await;
     }
 }

@@ -5,10 +5,8 @@
 
 use std::time::Duration;
 
-use backup_actuator_core::{BackupId, BackupPlan, BackupState};
-use backup_actuator_search::{
-    ElasticsearchStore, OpenSearchStore, RestoreError, RestoreEvent, RestoreOptions,
-};
+use backup_actuator_core::{BackupId, BackupPlan, BackupState, Product};
+use backup_actuator_search::{ClusterStore, RestoreError, RestoreEvent, RestoreOptions};
 use backup_actuator_store::{Operation, SnapshotStore, StoreError};
 use backup_actuator_testkit::{EmulatedCluster, Fault, Flavor, SnapshotRule};
 
@@ -29,11 +27,13 @@ fn plan() -> BackupPlan {
 
 /// A cluster with Optimize's indices, an unrelated one, and backup `n`
 /// taken of them (COMPLETE at once).
-async fn cluster_with_backup(flavor: Flavor, n: u64) -> (EmulatedCluster, ElasticsearchStore) {
+async fn cluster_with_backup(flavor: Flavor, n: u64) -> (EmulatedCluster, ClusterStore) {
     let cluster = EmulatedCluster::start(flavor).await.unwrap();
     cluster.add_repository(REPO);
     cluster.add_indices(IMPORT.iter().chain(&OTHER).chain(&["unrelated"]).copied());
-    let store = ElasticsearchStore::builder(cluster.url()).build().unwrap();
+    let store = ClusterStore::builder(Product::Elasticsearch, cluster.url())
+        .build()
+        .unwrap();
     for part in plan().snapshot_parts(id(n)) {
         store.create_snapshot(REPO, &part).await.unwrap();
     }
@@ -212,7 +212,9 @@ async fn only_a_complete_backup_is_restored() {
     let cluster = EmulatedCluster::start(Flavor::OpenSearch3).await.unwrap();
     cluster.add_repository(REPO);
     cluster.add_rule(SnapshotRule::fail("*_part_2_of_2", "disk full"));
-    let store = OpenSearchStore::builder(cluster.url()).build().unwrap();
+    let store = ClusterStore::builder(Product::OpenSearch, cluster.url())
+        .build()
+        .unwrap();
     for part in plan().snapshot_parts(id(4)) {
         store.create_snapshot(REPO, &part).await.unwrap();
     }

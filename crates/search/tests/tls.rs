@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use backup_actuator_core::Product;
-use backup_actuator_search::{ConfigError, ElasticsearchStore, OpenSearchStore};
+use backup_actuator_search::{ClusterStore, ConfigError};
 use backup_actuator_store::{Operation, SnapshotStore, StoreError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -104,7 +104,7 @@ async fn tls_server(require_client_cert: bool) -> (u16, Seen) {
 async fn a_custom_ca_is_trusted() {
     let (port, seen) = tls_server(false).await;
     for host in ["localhost", "127.0.0.1"] {
-        let store = ElasticsearchStore::builder(format!("https://{host}:{port}"))
+        let store = ClusterStore::builder(Product::Elasticsearch, format!("https://{host}:{port}"))
             .ca_certificate_pem(CA)
             .build()
             .unwrap();
@@ -120,7 +120,7 @@ async fn a_custom_ca_is_trusted() {
 #[tokio::test]
 async fn an_untrusted_certificate_is_unreachable() {
     let (port, seen) = tls_server(false).await;
-    let store = OpenSearchStore::builder(format!("https://localhost:{port}"))
+    let store = ClusterStore::builder(Product::OpenSearch, format!("https://localhost:{port}"))
         .build()
         .unwrap();
     let result = store.find_snapshots("r", "x_*").await;
@@ -141,7 +141,7 @@ async fn an_untrusted_certificate_is_unreachable() {
 #[tokio::test]
 async fn plain_http_to_a_tls_port_is_unreachable() {
     let (port, _) = tls_server(false).await;
-    let store = ElasticsearchStore::builder(format!("http://localhost:{port}"))
+    let store = ClusterStore::builder(Product::Elasticsearch, format!("http://localhost:{port}"))
         .request_timeout(std::time::Duration::from_secs(5))
         .build()
         .unwrap();
@@ -155,7 +155,7 @@ async fn plain_http_to_a_tls_port_is_unreachable() {
 #[tokio::test]
 async fn a_client_certificate_is_presented_with_basic_auth() {
     let (port, seen) = tls_server(true).await;
-    let store = ElasticsearchStore::builder(format!("https://localhost:{port}"))
+    let store = ClusterStore::builder(Product::Elasticsearch, format!("https://localhost:{port}"))
         .ca_certificate_pem(CA)
         .client_certificate_pem(CLIENT_IDENTITY)
         .basic_auth("elastic", "changeme")
@@ -171,7 +171,7 @@ async fn a_client_certificate_is_presented_with_basic_auth() {
 #[tokio::test]
 async fn without_the_required_client_certificate_it_is_unreachable() {
     let (port, _) = tls_server(true).await;
-    let store = ElasticsearchStore::builder(format!("https://localhost:{port}"))
+    let store = ClusterStore::builder(Product::Elasticsearch, format!("https://localhost:{port}"))
         .ca_certificate_pem(CA)
         .build()
         .unwrap();
@@ -184,7 +184,7 @@ async fn without_the_required_client_certificate_it_is_unreachable() {
 
 #[test]
 fn unreadable_certificates_are_config_errors() {
-    let bad_ca = ElasticsearchStore::builder("https://localhost:9200")
+    let bad_ca = ClusterStore::builder(Product::Elasticsearch, "https://localhost:9200")
         .ca_certificate_pem(&b"not a pem"[..])
         .build();
     assert!(
@@ -197,7 +197,7 @@ fn unreadable_certificates_are_config_errors() {
         ),
         "{bad_ca:?}"
     );
-    let garbage_ca = OpenSearchStore::builder("https://localhost:9200")
+    let garbage_ca = ClusterStore::builder(Product::OpenSearch, "https://localhost:9200")
         .ca_certificate_pem(&b"-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n"[..])
         .build();
     assert!(
@@ -205,7 +205,7 @@ fn unreadable_certificates_are_config_errors() {
         "{garbage_ca:?}"
     );
     // A certificate without its key is no client identity.
-    let no_key = ElasticsearchStore::builder("https://localhost:9200")
+    let no_key = ClusterStore::builder(Product::Elasticsearch, "https://localhost:9200")
         .client_certificate_pem(SERVER_CERT)
         .build();
     assert!(
@@ -218,7 +218,7 @@ fn unreadable_certificates_are_config_errors() {
         ),
         "{no_key:?}"
     );
-    let broken_key = ElasticsearchStore::builder("https://localhost:9200")
+    let broken_key = ClusterStore::builder(Product::Elasticsearch, "https://localhost:9200")
         .client_certificate_pem(
             [
                 &b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"[..],

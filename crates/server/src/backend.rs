@@ -1,12 +1,14 @@
 //! The one place the server turns `--backend` into a [`SnapshotStore`].
 //!
 //! Adding a backend means adding a match arm to [`build_store`]; nothing
-//! else in the server knows which store it runs on. Every option is
-//! checked and every file read here, before the port is bound.
+//! else in the server knows which store it runs on. Both cluster backends
+//! build the one [`ClusterStore`], told the product by value. Every option
+//! is checked and every file read here, before the port is bound.
 
 use std::sync::Arc;
 
-use backup_actuator_search::{ConfigError, ElasticsearchStore, OpenSearchStore};
+use backup_actuator_core::Product;
+use backup_actuator_search::{ClusterStore, ClusterStoreBuilder, ConfigError};
 use backup_actuator_store::{MemoryStore, SnapshotStore};
 
 use crate::cli::{Backend, ClusterArgs, Secret, ServeArgs, PASSWORD_ENV};
@@ -96,40 +98,6 @@ enum ClusterAuth {
     },
 }
 
-/// Timeout and certificates, which both builders take alike. A macro,
-/// because the two builders share method names but no trait.
-macro_rules! configure {
-    ($builder:expr, $args:expr) => {{
-        let mut builder = $builder.request_timeout($args.request_timeout);
-        if let Some(path) = &$args.ca_cert {
-            builder = builder.ca_certificate_pem(read_pem(path, "CA certificate")?);
-        }
-        if let Some(path) = &$args.client_cert {
-            builder = builder.client_certificate_pem(read_pem(path, "client certificate")?);
-        }
-        builder
-    }};
-}
-
-/// The header and SigV4 schemes both builders take; the API key is
-/// handled by the caller, as only Elasticsearch has one.
-macro_rules! with_auth {
-    ($builder:expr, $auth:expr) => {
-        match $auth {
-            None => $builder,
-            Some(ClusterAuth::Basic { user, password }) => {
-                $builder.basic_auth(user, password.expose())
-            }
-            Some(ClusterAuth::Bearer(token)) => $builder.bearer_token(token.expose()),
-            #[cfg(feature = "aws-auth")]
-            Some(ClusterAuth::AwsSigV4 { region }) => $builder.aws_sigv4(region),
-            #[cfg(not(feature = "aws-auth"))]
-            Some(ClusterAuth::AwsSigV4 { .. }) => return Err(BackendError::AwsAuthNotBuilt),
-            Some(ClusterAuth::ApiKey(_)) => unreachable!("handled by the caller"),
-        }
-    };
-}
-
 /// The password as the environment holds it, read by `main` so that
 /// [`build_store`] stays testable without touching the process environment.
 pub fn password_from_env() -> Result<Option<Secret>, BackendError> {
@@ -164,74 +132,60 @@ pub fn build_store(
             Ok(Arc::new(store))
         }
         Backend::Elasticsearch | Backend::Opensearch => {
-            Ok(build_cluster(&args.cluster, password_env)?.into_store())
-        }
-    }
-}
-
-/// A store on a real cluster; restore needs the concrete type, whose
-/// restore methods are not part of the [`SnapshotStore`] trait.
-#[derive(Clone, Debug)]
-pub enum ClusterStore {
-    /// `--backend elasticsearch`.
-    Elasticsearch(ElasticsearchStore),
-    /// `--backend opensearch`.
-    OpenSearch(OpenSearchStore),
-}
-
-impl ClusterStore {
-    /// The store behind the service's trait object.
-    pub fn into_store(self) -> Arc<dyn SnapshotStore> {
-        match self {
-            ClusterStore::Elasticsearch(store) => Arc::new(store),
-            ClusterStore::OpenSearch(store) => Arc::new(store),
+            Ok(Arc::new(build_cluster(&args.cluster, password_env)?))
         }
     }
 }
 
 /// The cluster store the options ask for; the memory backend is an error
-/// here ([`BackendError::NeedsCluster`]).
+/// here ([`BackendError::NeedsCluster`]). Restore needs the concrete
+/// store, whose restore methods are not part of the [`SnapshotStore`]
+/// trait.
 pub fn build_cluster(
     cluster: &ClusterArgs,
     password_env: Option<Secret>,
 ) -> Result<ClusterStore, BackendError> {
-    match cluster.backend {
-        Backend::Memory => Err(BackendError::NeedsCluster),
-        Backend::Elasticsearch => {
-            let backend = "elasticsearch";
-            let url = cluster
-                .url
-                .as_deref()
-                .ok_or(BackendError::MissingUrl { backend })?;
-            let auth = cluster_auth(cluster, password_env)?;
-            let mut builder = configure!(ElasticsearchStore::builder(url), cluster);
-            builder = match auth {
-                Some(ClusterAuth::ApiKey(key)) => builder.api_key(key.expose()),
-                other => with_auth!(builder, other),
-            };
-            let store = builder
-                .build()
-                .map_err(|source| BackendError::Config { backend, source })?;
-            Ok(ClusterStore::Elasticsearch(store))
-        }
-        Backend::Opensearch => {
-            let backend = "opensearch";
-            let url = cluster
-                .url
-                .as_deref()
-                .ok_or(BackendError::MissingUrl { backend })?;
-            let auth = cluster_auth(cluster, password_env)?;
-            let mut builder = configure!(OpenSearchStore::builder(url), cluster);
-            builder = match auth {
-                Some(ClusterAuth::ApiKey(_)) => return Err(BackendError::ApiKeyOnOpenSearch),
-                other => with_auth!(builder, other),
-            };
-            let store = builder
-                .build()
-                .map_err(|source| BackendError::Config { backend, source })?;
-            Ok(ClusterStore::OpenSearch(store))
-        }
+    let (product, backend) = match cluster.backend {
+        Backend::Memory => return Err(BackendError::NeedsCluster),
+        Backend::Elasticsearch => (Product::Elasticsearch, "elasticsearch"),
+        Backend::Opensearch => (Product::OpenSearch, "opensearch"),
+    };
+    let url = cluster
+        .url
+        .as_deref()
+        .ok_or(BackendError::MissingUrl { backend })?;
+    let auth = cluster_auth(cluster, password_env)?;
+    let mut builder = ClusterStore::builder(product, url).request_timeout(cluster.request_timeout);
+    if let Some(path) = &cluster.ca_cert {
+        builder = builder.ca_certificate_pem(read_pem(path, "CA certificate")?);
     }
+    if let Some(path) = &cluster.client_cert {
+        builder = builder.client_certificate_pem(read_pem(path, "client certificate")?);
+    }
+    with_auth(builder, auth)?
+        .build()
+        .map_err(|source| match source {
+            // The store's rule, in the words of the command line.
+            ConfigError::ApiKeyNotSupported { .. } => BackendError::ApiKeyOnOpenSearch,
+            source => BackendError::Config { backend, source },
+        })
+}
+
+/// The builder with the one authentication scheme the options chose.
+fn with_auth(
+    builder: ClusterStoreBuilder,
+    auth: Option<ClusterAuth>,
+) -> Result<ClusterStoreBuilder, BackendError> {
+    Ok(match auth {
+        None => builder,
+        Some(ClusterAuth::Basic { user, password }) => builder.basic_auth(user, password.expose()),
+        Some(ClusterAuth::ApiKey(key)) => builder.api_key(key.expose()),
+        Some(ClusterAuth::Bearer(token)) => builder.bearer_token(token.expose()),
+        #[cfg(feature = "aws-auth")]
+        Some(ClusterAuth::AwsSigV4 { region }) => builder.aws_sigv4(region),
+        #[cfg(not(feature = "aws-auth"))]
+        Some(ClusterAuth::AwsSigV4 { .. }) => return Err(BackendError::AwsAuthNotBuilt),
+    })
 }
 
 /// The first option given that only a cluster backend uses.
@@ -440,6 +394,26 @@ mod tests {
     #[test]
     fn api_key_on_opensearch_is_an_error() {
         let err = build(&with(&OS, &["--api-key", "k"]), None).unwrap_err();
+        assert!(
+            err.starts_with("--api-key is an Elasticsearch API key"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn api_key_on_opensearch_is_refused_before_the_url_is_read() {
+        let err = build(
+            &[
+                "--backend",
+                "opensearch",
+                "--url",
+                "not a url",
+                "--api-key",
+                "k",
+            ],
+            None,
+        )
+        .unwrap_err();
         assert!(
             err.starts_with("--api-key is an Elasticsearch API key"),
             "{err}"

@@ -5,11 +5,11 @@ use std::io::{IsTerminal, Write};
 
 use backup_actuator_core::{BackupPlan, PlanError};
 use backup_actuator_search::{
-    RestoreError, RestoreEvent, RestoreOptions, RestorePlan, RestoredIndex,
+    ClusterStore, RestoreError, RestoreEvent, RestoreOptions, RestorePlan, RestoredIndex,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::backend::{build_cluster, password_from_env, BackendError, ClusterStore};
+use crate::backend::{build_cluster, password_from_env, BackendError};
 use crate::cli::{Output, RestoreArgs};
 
 /// Why `restore` stopped (exit code 1).
@@ -76,10 +76,7 @@ pub async fn execute(
         .version(env!("CARGO_PKG_VERSION"))
         .optimize_parts()
         .build()?;
-    let restore = match store {
-        ClusterStore::Elasticsearch(s) => s.restore_plan(repository, &plan, args.id).await?,
-        ClusterStore::OpenSearch(s) => s.restore_plan(repository, &plan, args.id).await?,
-    };
+    let restore = store.restore_plan(repository, &plan, args.id).await?;
     let json = args.output == Output::Json;
     if !args.yes {
         if json {
@@ -100,14 +97,9 @@ pub async fn execute(
     let restored = {
         let mut display = Display::new(&restore, json, bars, &mut *out);
         let mut progress = |event: RestoreEvent<'_>| display.show(event);
-        match store {
-            ClusterStore::Elasticsearch(s) => {
-                s.restore_backup(&restore, &options, &mut progress).await
-            }
-            ClusterStore::OpenSearch(s) => {
-                s.restore_backup(&restore, &options, &mut progress).await
-            }
-        }
+        store
+            .restore_backup(&restore, &options, &mut progress)
+            .await
     }?;
     if json {
         print(out, &restored_json(&restore, &restored));

@@ -4,8 +4,8 @@
 
 mod common;
 
-use backup_actuator_core::BackupPlan;
-use backup_actuator_search::ElasticsearchStore;
+use backup_actuator_core::{BackupPlan, Product};
+use backup_actuator_search::ClusterStore;
 use backup_actuator_store::SnapshotStore;
 use backup_actuator_testkit::{EmulatedSnapshotState, Flavor, SeededSnapshot};
 use common::{run_with_env, Cluster, Server};
@@ -189,7 +189,9 @@ const INDICES: [&str; 3] = [
 fn cluster_with_backup(flavor: Flavor) -> Cluster {
     let cluster = Cluster::start(flavor);
     cluster.add_indices(INDICES);
-    let store = ElasticsearchStore::builder(cluster.url()).build().unwrap();
+    let store = ClusterStore::builder(Product::Elasticsearch, cluster.url())
+        .build()
+        .unwrap();
     let plan = BackupPlan::optimize("8.6.0").unwrap();
     cluster.runtime.block_on(async {
         for part in plan.snapshot_parts(backup_actuator_core::BackupId::new(7).unwrap()) {

@@ -10,8 +10,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use backup_actuator_core::{BackupId, BackupPlan, SnapshotState};
-use backup_actuator_search::{ElasticsearchStore, OpenSearchStore};
+use backup_actuator_core::{BackupId, BackupPlan, Product, SnapshotState};
+use backup_actuator_search::ClusterStore;
 use backup_actuator_store::SnapshotStore;
 use backup_actuator_testkit::live::{self, LiveCluster, LiveProduct};
 use common::run_with_env;
@@ -144,12 +144,11 @@ fn round_trip(product: LiveProduct, engine: LiveCluster) {
         }
 
         // The backup, as the service takes it.
-        let store: Box<dyn SnapshotStore> = match product {
-            LiveProduct::Elasticsearch => {
-                Box::new(ElasticsearchStore::builder(&base).build().unwrap())
-            }
-            LiveProduct::OpenSearch => Box::new(OpenSearchStore::builder(&base).build().unwrap()),
+        let engine = match product {
+            LiveProduct::Elasticsearch => Product::Elasticsearch,
+            LiveProduct::OpenSearch => Product::OpenSearch,
         };
+        let store = ClusterStore::builder(engine, &base).build().unwrap();
         for part in plan.snapshot_parts(id) {
             store.create_snapshot(&repo, &part).await.unwrap();
         }

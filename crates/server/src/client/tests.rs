@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backup_actuator_core::{
-    BackupId, BackupInfo, BackupPlan, BackupState, Compatibility, SnapshotDetail, SnapshotState,
+    BackupId, BackupInfo, BackupPlan, BackupState, Compatibility, Product, SnapshotDetail,
+    SnapshotState,
 };
-use backup_actuator_search::ElasticsearchStore;
+use backup_actuator_search::ClusterStore;
 use backup_actuator_service::BackupService;
 use backup_actuator_store::{MemoryStore, PartOutcome, SnapshotStore};
 use backup_actuator_testkit::{EmulatedCluster, Flavor, SeededSnapshot};
@@ -190,7 +191,9 @@ async fn incomplete_backup_exits_11_against_testkit() {
             now,
         ),
     );
-    let store = ElasticsearchStore::builder(cluster.url()).build().unwrap();
+    let store = ClusterStore::builder(Product::Elasticsearch, cluster.url())
+        .build()
+        .unwrap();
     let url = start(Arc::new(store), Compatibility::Documented).await;
     let (code, out) = run(&url, &["wait", "5"]).await;
     assert_eq!(code, Ok(11), "{out}");
@@ -209,7 +212,9 @@ async fn every_command_works_against_testkit_in_both_dialects() {
     for compat in DIALECTS {
         let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await.unwrap();
         cluster.add_repository("backups");
-        let store = ElasticsearchStore::builder(cluster.url()).build().unwrap();
+        let store = ClusterStore::builder(Product::Elasticsearch, cluster.url())
+            .build()
+            .unwrap();
         let url = start(Arc::new(store), compat).await;
         assert_eq!(run(&url, &["create", "42", "--wait"]).await.0, Ok(0));
         let (code, out) = run(&url, &["list", "--output", "json"]).await;
