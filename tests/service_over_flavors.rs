@@ -439,7 +439,7 @@ async fn trigger_duplicate_rollback_delete(flavor: Flavor) {
 /// SPEC §4/§5: POST's 409 names the parts found in `details` order, part
 /// number then name, whatever order the cluster lists them in.
 async fn conflict_in_details_order(flavor: Flavor) {
-    use SnapshotState::Success;
+    use EmulatedSnapshotState::Success;
     let cluster = EmulatedCluster::start(flavor).await.unwrap();
     cluster.add_repository(REPO);
     seed(
