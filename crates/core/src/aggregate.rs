@@ -185,10 +185,10 @@ impl Backups {
 }
 
 #[derive(Clone, Copy, Debug)]
-struct Key {
-    backup_id: BackupId,
-    part_no: u32,
-    part_count: u32,
+pub(crate) struct Key {
+    pub(crate) backup_id: BackupId,
+    pub(crate) part_no: u32,
+    pub(crate) part_count: u32,
 }
 
 impl From<ParsedSnapshotName<'_>> for Key {
@@ -203,7 +203,7 @@ impl From<ParsedSnapshotName<'_>> for Key {
 
 /// Applies the six rules of SPEC §4, first match wins, to the snapshots of
 /// one backup, already sorted by part number then name.
-fn aggregate(
+pub(crate) fn aggregate(
     backup_id: BackupId,
     group: Vec<(Key, SnapshotRecord)>,
     zone: &OutputZone,

@@ -24,6 +24,7 @@
 
 mod aggregate;
 mod id;
+mod list;
 mod names;
 mod plan;
 mod request;
@@ -33,6 +34,7 @@ mod wire;
 
 pub use aggregate::{BackupInfo, BackupState, Backups, SnapshotDetail};
 pub use id::{BackupId, InvalidBackupId};
+pub use list::{BackupList, ListPosition};
 pub use names::{InvalidRepositoryName, RepositoryName};
 pub use plan::{
     BackupPlan, BackupPlanBuilder, ParsedSnapshotName, PartMetadata, PlanError, SnapshotPart,

@@ -30,6 +30,18 @@ const PATTERN: &AsciiSet = &SEGMENT.remove(b'*');
 /// Upper bound on pages followed for one lookup: a cluster whose `next`
 /// never ends cannot keep a request running forever.
 const MAX_PAGES: usize = 100_000;
+/// A `total` beyond this is not trusted to size the records up front.
+const MAX_RESERVE: usize = 1 << 20;
+
+/// One page of a lookup.
+#[derive(Debug, Default)]
+struct Page {
+    records: Vec<SnapshotRecord>,
+    /// Where the next page starts, where the cluster pages.
+    next: Option<String>,
+    /// The whole repository's count, where the cluster says it.
+    total: Option<usize>,
+}
 
 pub(crate) struct Client {
     nominal: Product,
@@ -232,12 +244,19 @@ impl Client {
             if let Some(after) = &after {
                 page_query.push(("after", after));
             }
-            let (page, next) = self
+            let page = self
                 .find_page(info, repository, pattern, &path, &page_query)
                 .await?;
-            let got = page.len();
-            records.extend(page);
-            match next {
+            let got = page.records.len();
+            if records.is_empty() {
+                // A paged answer's `total` counts the whole repository: the
+                // records are sized once instead of doubling (and copying)
+                // their way up to it.
+                let total = page.total.unwrap_or(got);
+                records.reserve(total.min(MAX_RESERVE).max(got));
+            }
+            records.extend(page.records);
+            match page.next {
                 // A page that brought nothing or a cursor that did not move
                 // would be asked for again and again.
                 Some(next) if got > 0 && after.as_deref() != Some(next.as_str()) => {
@@ -258,7 +277,7 @@ impl Client {
         pattern: &str,
         path: &str,
         query: &[(&str, &str)],
-    ) -> Result<(Vec<SnapshotRecord>, Option<String>), StoreError> {
+    ) -> Result<Page, StoreError> {
         let operation = || Operation::ReadSnapshots {
             pattern: pattern.to_owned(),
         };
@@ -266,7 +285,7 @@ impl Client {
         if !is_success(answer.status) {
             let error = ErrorAnswer::read(answer.status, &answer.body);
             if info.is_no_match(&error) {
-                return Ok((Vec::new(), None));
+                return Ok(Page::default());
             }
             return Err(refused(info, error, repository, operation()));
         }
@@ -283,6 +302,7 @@ impl Client {
             .map_err(|e| bad(format!("not a snapshot list ({e})")))?;
         let next = info.next_page(&page).map(str::to_owned);
         let filtered_empty = info.is_filtered_empty(&page, &answer.body);
+        let total = page.total.and_then(|total| usize::try_from(total).ok());
         let snapshots = match page.into_snapshots() {
             Some(snapshots) => snapshots,
             None if filtered_empty => Vec::new(),
@@ -292,7 +312,11 @@ impl Client {
             .into_iter()
             .map(SnapshotInfo::into_record)
             .collect();
-        Ok((records, next))
+        Ok(Page {
+            records,
+            next,
+            total,
+        })
     }
 
     /// The health check: `GET _snapshot/{repo}`, the repository's

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backup_actuator_core::{
-    ApiError, BackupId, BackupRequest, Backups, SnapshotRecord, Trigger, TriggerAccepted,
+    ApiError, BackupId, BackupList, BackupRequest, Backups, SnapshotRecord, Trigger,
+    TriggerAccepted,
 };
 use backup_actuator_store::StoreError;
 use http::{Request, Response, StatusCode};
@@ -118,15 +119,18 @@ impl Shared {
     /// Aggregates snapshots, logging the names the plan cannot read.
     fn aggregate(&self, found: Vec<SnapshotRecord>) -> Backups {
         let backups = Backups::from_snapshots(&self.plan, found, &self.zone);
+        self.warn_ignored(backups.ignored());
+        backups
+    }
+
+    fn warn_ignored(&self, ignored: &[String]) {
         // A claim is not a part, and no stranger either: not worth a warning.
-        for name in backups
-            .ignored()
+        for name in ignored
             .iter()
             .filter(|name| self.plan.claim_id(name).is_none())
         {
             tracing::warn!(snapshot = %name, "ignoring a snapshot whose name is not part of a backup");
         }
-        backups
     }
 
     async fn get(&self, id: BackupId) -> Result<Response<BackupBody>, ApiError> {
@@ -141,9 +145,14 @@ impl Shared {
 
     async fn list(&self) -> Result<Response<BackupBody>, ApiError> {
         let found = self.find(None).await?;
-        let (list, _ignored) = self.aggregate(found).into_parts();
+        // Written a chunk at a time: the whole answer is never held (§6).
+        let (list, ignored) = BackupList::new(&self.plan, found, self.zone.clone(), self.compat)
+            .map_err(|err| ApiError::Internal {
+                detail: format!("could not write the answer: {err}"),
+            })?;
+        self.warn_ignored(&ignored);
         self.observer.backups(&list);
-        json_answer(StatusCode::OK, &self.compat.backups(&list))
+        Ok(json_response(StatusCode::OK, list))
     }
 
     async fn trigger(self: &Arc<Self>, id: BackupId) -> Result<Response<BackupBody>, ApiError> {

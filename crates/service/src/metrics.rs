@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use backup_actuator_core::BackupInfo;
+use backup_actuator_core::{BackupInfo, BackupList};
 use backup_actuator_store::SnapshotStore;
 use http::{Method, Response, StatusCode};
 
@@ -61,10 +61,10 @@ impl Observer {
 
     /// The backups of a whole list.
     #[inline]
-    pub(crate) fn backups(&self, list: &[BackupInfo]) {
+    pub(crate) fn backups(&self, list: &BackupList) {
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &self.metrics {
-            metrics.observe_backups(list);
+            metrics.observe_backups(list.backups());
         }
         #[cfg(not(feature = "metrics"))]
         let _ = list;
@@ -466,10 +466,14 @@ mod enabled {
         /// A whole list of backups (the list route, or a scheduler's look at
         /// the repository): sets the count of backups in each state and the
         /// start time of the newest COMPLETE one (0 when there is none).
-        pub fn observe_backups(&self, list: &[BackupInfo]) {
+        pub fn observe_backups<B: std::borrow::Borrow<BackupInfo>>(
+            &self,
+            list: impl IntoIterator<Item = B>,
+        ) {
             let mut counts = [0i64; STATES.len()];
             let mut newest: Option<f64> = None;
             for backup in list {
+                let backup = backup.borrow();
                 if let Some(i) = STATES.iter().position(|s| *s == backup.state) {
                     counts[i] += 1;
                 }

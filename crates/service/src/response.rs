@@ -5,16 +5,21 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use backup_actuator_core::ApiError;
+use backup_actuator_core::{ApiError, BackupList, ListPosition};
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 
-/// The body of every answer of [`BackupService`](crate::BackupService): the
-/// whole JSON document in one chunk, or nothing (204).
+/// The body of every answer of [`BackupService`](crate::BackupService): a
+/// JSON document, or nothing (204).
+///
+/// A list answer is written a chunk at a time from a [`BackupList`], so a
+/// large repository's answer is never held whole; its exact length is known
+/// from the start, so it goes out with a `Content-Length` all the same.
 ///
 /// ```
 /// use backup_actuator_service::BackupBody;
@@ -27,12 +32,25 @@ use http_body::{Body, Frame, SizeHint};
 #[derive(Clone, Default)]
 pub struct BackupBody {
     data: Option<Bytes>,
+    list: Option<ListBody>,
 }
+
+/// What is left to write of a list answer. Clones share the list.
+#[derive(Clone)]
+struct ListBody {
+    list: Arc<BackupList>,
+    at: ListPosition,
+    remaining: u64,
+}
+
+/// Big enough that a chunk's bookkeeping is noise, small enough that a
+/// chunk is a blip in memory.
+const LIST_CHUNK: usize = 64 * 1024;
 
 impl BackupBody {
     /// A body with no bytes.
     pub fn empty() -> BackupBody {
-        BackupBody { data: None }
+        BackupBody::default()
     }
 
     /// A body of these bytes.
@@ -40,6 +58,41 @@ impl BackupBody {
         let data = data.into();
         BackupBody {
             data: (!data.is_empty()).then_some(data),
+            list: None,
+        }
+    }
+
+    fn remaining(&self) -> u64 {
+        match (&self.data, &self.list) {
+            (Some(data), _) => data.len() as u64,
+            (None, Some(list)) => list.remaining,
+            (None, None) => 0,
+        }
+    }
+}
+
+/// The list answer, written out a chunk at a time.
+///
+/// ```
+/// use backup_actuator_core::{BackupList, BackupPlan, Compatibility, OutputZone};
+/// use backup_actuator_service::BackupBody;
+/// use http_body::Body;
+///
+/// let plan = BackupPlan::optimize("8.6.0").unwrap();
+/// let (list, _) =
+///     BackupList::new(&plan, Vec::new(), OutputZone::utc(), Compatibility::Documented).unwrap();
+/// assert_eq!(BackupBody::from(list).size_hint().exact(), Some(2));
+/// ```
+impl From<BackupList> for BackupBody {
+    fn from(list: BackupList) -> BackupBody {
+        let remaining = list.len();
+        BackupBody {
+            data: None,
+            list: Some(ListBody {
+                list: Arc::new(list),
+                at: ListPosition::default(),
+                remaining,
+            }),
         }
     }
 }
@@ -47,7 +100,7 @@ impl BackupBody {
 impl fmt::Debug for BackupBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BackupBody")
-            .field("len", &self.data.as_ref().map_or(0, Bytes::len))
+            .field("len", &self.remaining())
             .finish()
     }
 }
@@ -84,15 +137,32 @@ impl Body for BackupBody {
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(self.get_mut().data.take().map(|data| Ok(Frame::data(data))))
+        let this = self.get_mut();
+        if let Some(data) = this.data.take() {
+            return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
+        let Some(list) = &mut this.list else {
+            return Poll::Ready(None);
+        };
+        match list.list.next_chunk(&mut list.at, LIST_CHUNK) {
+            Some(chunk) => {
+                list.remaining = list.remaining.saturating_sub(chunk.len() as u64);
+                Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
+            }
+            None => {
+                // The list (every snapshot record) is freed with the last chunk.
+                this.list = None;
+                Poll::Ready(None)
+            }
+        }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.data.is_none()
+        self.remaining() == 0
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64))
+        SizeHint::with_exact(self.remaining())
     }
 }
 
@@ -180,8 +250,11 @@ where
 }
 
 /// A JSON answer with `Content-Type: application/json`.
-pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<BackupBody> {
-    let mut response = Response::new(BackupBody::from(body));
+pub(crate) fn json_response(
+    status: StatusCode,
+    body: impl Into<BackupBody>,
+) -> Response<BackupBody> {
+    let mut response = Response::new(body.into());
     *response.status_mut() = status;
     response
         .headers_mut()
