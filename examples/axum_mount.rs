@@ -28,10 +28,10 @@ use axum::Router;
 use backup_actuator::{BackupPlan, BackupService, MemoryStore, SnapshotStore};
 
 /// The snapshot repository the example uses.
-pub const REPOSITORY: &str = "backups";
+pub(crate) const REPOSITORY: &str = "backups";
 
 /// The backup plan: Optimize's, for this host's version.
-pub fn plan() -> BackupPlan {
+pub(crate) fn plan() -> BackupPlan {
     BackupPlan::optimize(env!("CARGO_PKG_VERSION")).expect("the crate version is X.Y.Z")
 }
 
@@ -40,7 +40,7 @@ async fn health() -> &'static str {
 }
 
 /// Health plus the backup API nested under `/actuator`.
-pub fn management_app(store: Arc<dyn SnapshotStore>) -> Router {
+pub(crate) fn management_app(store: Arc<dyn SnapshotStore>) -> Router {
     let backups = BackupService::builder(store, plan())
         .repository(REPOSITORY)
         // nest_service strips "/actuator": the service sees "/backups/1".
@@ -52,7 +52,7 @@ pub fn management_app(store: Arc<dyn SnapshotStore>) -> Router {
 }
 
 /// Health, with the backup API as a layer over the whole router.
-pub fn layered_management_app(store: Arc<dyn SnapshotStore>) -> Router {
+pub(crate) fn layered_management_app(store: Arc<dyn SnapshotStore>) -> Router {
     let backups = BackupService::builder(store, plan())
         .repository(REPOSITORY)
         .build_layer();
@@ -71,7 +71,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
         "backup API at http://{}/actuator/backups (memory store)",
         listener.local_addr()?
     );
-    axum::serve(listener, management_app(store))
+    // EXAMPLE_MOUNT=layer serves the same API mounted as a layer instead.
+    let app = match std::env::var("EXAMPLE_MOUNT").as_deref() {
+        Ok("layer") => layered_management_app(store),
+        _ => management_app(store),
+    };
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

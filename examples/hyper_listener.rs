@@ -21,7 +21,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 /// The backup service over `store`, repository `backups`.
-pub fn backup_service(store: Arc<dyn SnapshotStore>) -> BackupService {
+pub(crate) fn backup_service(store: Arc<dyn SnapshotStore>) -> BackupService {
     let plan = BackupPlan::optimize(env!("CARGO_PKG_VERSION")).expect("the crate version is X.Y.Z");
     BackupService::builder(store, plan)
         .repository("backups")
@@ -29,7 +29,7 @@ pub fn backup_service(store: Arc<dyn SnapshotStore>) -> BackupService {
 }
 
 /// Accepts connections for ever, one task per connection, HTTP/1 or HTTP/2.
-pub async fn serve(listener: TcpListener, service: BackupService) -> std::io::Result<()> {
+pub(crate) async fn serve(listener: TcpListener, service: BackupService) -> std::io::Result<()> {
     loop {
         let (stream, peer) = listener.accept().await?;
         let service = TowerToHyperService::new(service.clone());

@@ -54,6 +54,7 @@ pub fn free_loopback_addr() -> std::io::Result<SocketAddr> {
 }
 
 /// The stand-alone server as a child process.
+#[derive(Debug)]
 pub struct ServerProcess {
     child: Child,
     /// Where it listens.

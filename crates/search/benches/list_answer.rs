@@ -11,6 +11,9 @@
 //! - `parse_aggregate_serialize_index_names_false`: the same on the smaller
 //!   answer the store actually asks ES ≥ 8.3 for (`index_names=false`).
 
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 

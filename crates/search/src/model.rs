@@ -48,7 +48,7 @@ pub(crate) struct GetSnapshotsResponse<'a> {
 
 impl<'a> GetSnapshotsResponse<'a> {
     /// The snapshots of the answer, or `None` for an answer of another shape.
-    pub fn into_snapshots(self) -> Option<Vec<SnapshotInfo<'a>>> {
+    pub(crate) fn into_snapshots(self) -> Option<Vec<SnapshotInfo<'a>>> {
         match (self.snapshots, self.responses) {
             (Some(snapshots), _) => Some(snapshots),
             (None, Some(responses)) => Some(
@@ -105,7 +105,7 @@ impl SnapshotInfo<'_> {
     /// The record the store reports. A missing `state` (only possible with
     /// `verbose=false`, which this crate never sends) reads as the unknown
     /// state `UNKNOWN`, which counts as a failure.
-    pub fn into_record(self) -> SnapshotRecord {
+    pub(crate) fn into_record(self) -> SnapshotRecord {
         let trigger = metadata_trigger(self.metadata);
         SnapshotRecord {
             trigger,
@@ -166,7 +166,7 @@ pub(crate) struct CreateResponse {
 }
 
 impl CreateResponse {
-    pub fn is_accepted(&self) -> bool {
+    pub(crate) fn is_accepted(&self) -> bool {
         self.accepted == Some(true) || self.snapshot.is_some()
     }
 }

@@ -35,17 +35,17 @@ const CHALLENGE: &str = r#"Bearer realm="backup-actuator""#;
 /// library's API errors; its body has the same shape as theirs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("A valid bearer token is required to access this resource.")]
-pub struct Unauthorized;
+pub(crate) struct Unauthorized;
 
 impl Unauthorized {
     /// The `errorCode`.
-    pub const ERROR_CODE: &'static str = "notAuthorizedError";
+    pub(crate) const ERROR_CODE: &'static str = "notAuthorizedError";
     /// The fixed `errorMessage` that goes with the code.
-    pub const ERROR_MESSAGE: &'static str = "The request is not authorized.";
+    pub(crate) const ERROR_MESSAGE: &'static str = "The request is not authorized.";
 
     /// The error body in the `compat` dialect (`reportDefinition` when the
     /// service writes it too).
-    pub fn to_json(self, compat: Compatibility) -> String {
+    pub(crate) fn to_json(self, compat: Compatibility) -> String {
         let body = ErrorBody {
             error_code: Unauthorized::ERROR_CODE.to_owned(),
             error_message: Some(Unauthorized::ERROR_MESSAGE.to_owned()),
@@ -57,7 +57,7 @@ impl Unauthorized {
 
     /// The whole answer, the one place that decides it: 401, the
     /// challenge, and the JSON body.
-    pub fn response(self, compat: Compatibility) -> Response<BackupBody> {
+    pub(crate) fn response(self, compat: Compatibility) -> Response<BackupBody> {
         let mut response = Response::new(BackupBody::from(self.to_json(compat)));
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         let headers = response.headers_mut();
@@ -69,7 +69,7 @@ impl Unauthorized {
 
 /// Why the access token cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     /// The token file is missing, unreadable or empty.
     #[error(transparent)]
     File(#[from] FileError),
@@ -84,7 +84,7 @@ pub enum TokenError {
 /// The token clients must present, kept as its SHA-256 digest. `Debug`
 /// shows nothing of it.
 #[derive(Clone)]
-pub struct AccessToken {
+pub(crate) struct AccessToken {
     digest: [u8; 32],
 }
 
@@ -97,7 +97,7 @@ impl fmt::Debug for AccessToken {
 impl AccessToken {
     /// Reads the token from `path` (a trailing newline is dropped). An
     /// empty file is an error: an empty token would be a lock anyone opens.
-    pub fn from_file(path: &Path) -> Result<AccessToken, TokenError> {
+    pub(crate) fn from_file(path: &Path) -> Result<AccessToken, TokenError> {
         let token = read_secret(path, "auth token")?;
         AccessToken::new(token.expose()).ok_or_else(|| TokenError::NotSendable {
             path: path.to_owned(),
@@ -106,7 +106,7 @@ impl AccessToken {
 
     /// The token itself; `None` when it is empty or holds bytes other than
     /// printable ASCII without spaces (RFC 6750 `b64token` and more).
-    pub fn new(token: &str) -> Option<AccessToken> {
+    pub(crate) fn new(token: &str) -> Option<AccessToken> {
         let sendable = !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic());
         sendable.then(|| AccessToken {
             digest: sha256(token.as_bytes()),
@@ -149,7 +149,7 @@ fn bearer_credentials(value: &HeaderValue) -> Option<&[u8]> {
 /// `RequireBearerLayer::new(token, compat).layer(backup_service)` (see
 /// `main.rs`; the unit tests below drive it with `tower::ServiceExt`).
 #[derive(Clone, Debug)]
-pub struct RequireBearerLayer {
+pub(crate) struct RequireBearerLayer {
     token: Arc<AccessToken>,
     compat: Compatibility,
     counted_in: Option<BackupService>,
@@ -158,7 +158,7 @@ pub struct RequireBearerLayer {
 impl RequireBearerLayer {
     /// Requires `token`; refusals are written in the `compat` dialect
     /// (so `reportDefinition` appears when the service writes it too).
-    pub fn new(token: AccessToken, compat: Compatibility) -> RequireBearerLayer {
+    pub(crate) fn new(token: AccessToken, compat: Compatibility) -> RequireBearerLayer {
         RequireBearerLayer {
             token: Arc::new(token),
             compat,
@@ -169,7 +169,7 @@ impl RequireBearerLayer {
     /// Counts every refusal in `service`'s metrics (SPEC §11: a refused
     /// request is counted, though it never reaches the service or the
     /// store). Nothing is counted when the service has no metrics.
-    pub fn counting_in(mut self, service: BackupService) -> RequireBearerLayer {
+    pub(crate) fn counting_in(mut self, service: BackupService) -> RequireBearerLayer {
         self.counted_in = Some(service);
         self
     }
@@ -191,7 +191,7 @@ impl<S> Layer<S> for RequireBearerLayer {
 /// Answers 401 unless the request carries the bearer token; passes the
 /// rest to the inner service.
 #[derive(Clone, Debug)]
-pub struct RequireBearer<S> {
+pub(crate) struct RequireBearer<S> {
     inner: S,
     token: Arc<AccessToken>,
     compat: Compatibility,
@@ -240,7 +240,7 @@ where
 }
 
 /// The future of [`RequireBearer`]: the inner service's answer, or the 401.
-pub struct AuthFuture<F> {
+pub(crate) struct AuthFuture<F> {
     kind: Kind<F>,
 }
 

@@ -16,7 +16,7 @@ use crate::files::{read_pem, read_secret, FileError};
 
 /// Why no store could be built. Never contains a credential.
 #[derive(Debug, thiserror::Error)]
-pub enum BackendError {
+pub(crate) enum BackendError {
     /// A cluster backend without `--url`.
     #[error("--backend {backend} needs --url (or BACKUP_ACTUATOR_URL), e.g. --url https://localhost:9200")]
     MissingUrl {
@@ -100,7 +100,7 @@ enum ClusterAuth {
 
 /// The password as the environment holds it, read by `main` so that
 /// [`build_store`] stays testable without touching the process environment.
-pub fn password_from_env() -> Result<Option<Secret>, BackendError> {
+pub(crate) fn password_from_env() -> Result<Option<Secret>, BackendError> {
     match std::env::var(PASSWORD_ENV) {
         Ok(value) if value.is_empty() => Ok(None),
         Ok(value) => Ok(Some(Secret::from(value))),
@@ -111,7 +111,7 @@ pub fn password_from_env() -> Result<Option<Secret>, BackendError> {
 
 /// The store `args` asks for. `password_env` is the value of
 /// `BACKUP_ACTUATOR_PASSWORD` (see [`password_from_env`]).
-pub fn build_store(
+pub(crate) fn build_store(
     args: &ServeArgs,
     password_env: Option<Secret>,
 ) -> Result<Arc<dyn SnapshotStore>, BackendError> {
@@ -141,7 +141,7 @@ pub fn build_store(
 /// here ([`BackendError::NeedsCluster`]). Restore needs the concrete
 /// store, whose restore methods are not part of the [`SnapshotStore`]
 /// trait.
-pub fn build_cluster(
+pub(crate) fn build_cluster(
     cluster: &ClusterArgs,
     password_env: Option<Secret>,
 ) -> Result<ClusterStore, BackendError> {

@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// The Camunda-Optimize-style backup API for Elasticsearch and OpenSearch.
 #[derive(Debug, Parser)]
 #[command(name = "backup-actuator", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -27,7 +27,7 @@ pub struct Cli {
 // between `serve`'s many flags and the client's few costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Serve the backup API on a management listener.
     ///
     /// The README tour runs `backup-actuator serve --repository backups`.
@@ -48,7 +48,7 @@ pub enum Command {
 }
 
 /// The exit codes of `backup …` (SPEC §9), shown by `backup --help`.
-pub const EXIT_CODES: &str = "\
+pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0   done: the backup is COMPLETE, or the command succeeded
   1   the server or the network failed (the message names the status and detailedMessage)
@@ -62,7 +62,7 @@ Exit codes:
 `create --wait` and `wait` exit by the state the backup ends in.";
 
 /// The exit codes of `restore` (SPEC §12).
-pub const RESTORE_EXIT_CODES: &str = "\
+pub(crate) const RESTORE_EXIT_CODES: &str = "\
 Exit codes:
   0   restored and checked (or, without --yes, the plan was printed)
   1   refused (the backup is not COMPLETE, indices exist), or the cluster failed
@@ -70,7 +70,7 @@ Exit codes:
 
 /// `backup-actuator backup …`: the client of the backup API.
 #[derive(Clone, Debug, Args)]
-pub struct BackupArgs {
+pub(crate) struct BackupArgs {
     /// Where the API is and how to talk to it.
     #[command(flatten)]
     pub client: ClientArgs,
@@ -82,7 +82,7 @@ pub struct BackupArgs {
 
 /// How the client reaches the backup API.
 #[derive(Clone, Debug, Args)]
-pub struct ClientArgs {
+pub(crate) struct ClientArgs {
     /// The server's management URL (the backup-actuator or Optimize listener).
     #[arg(
         long,
@@ -112,7 +112,7 @@ pub struct ClientArgs {
 
 /// The output format of the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Output {
+pub(crate) enum Output {
     /// Tables and progress for people.
     Table,
     /// Only the result, as JSON (BackupInfo, a list of them, or the answer).
@@ -121,7 +121,7 @@ pub enum Output {
 
 /// The client commands.
 #[derive(Clone, Debug, Subcommand)]
-pub enum BackupCommand {
+pub(crate) enum BackupCommand {
     /// Trigger a backup (POST {base}/backups).
     Create {
         /// The backup ID: an integer 0..=9223372036854775807.
@@ -161,7 +161,7 @@ pub enum BackupCommand {
 
 /// `backup-actuator restore ID`.
 #[derive(Clone, Debug, Args)]
-pub struct RestoreArgs {
+pub(crate) struct RestoreArgs {
     /// The backup ID to restore.
     #[arg(value_parser = parse_backup_id)]
     pub id: BackupId,
@@ -200,7 +200,7 @@ fn parse_backup_id(id: &str) -> Result<BackupId, String> {
 
 /// The database behind the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// Snapshots kept in process; they complete after
     /// `--memory-complete-after`. For demos and tests.
     Memory,
@@ -232,11 +232,11 @@ impl From<Compat> for Compatibility {
 /// A credential given on the command line or in the environment. `Debug`
 /// shows `[redacted]`, so printing the arguments never prints it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
     /// The value, for the one place that has to send it.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -256,11 +256,11 @@ impl fmt::Debug for Secret {
 /// The environment variable the cluster password is read from. There is
 /// deliberately no `--password VALUE`: a value on the command line is
 /// visible to every user of the machine in the process list.
-pub const PASSWORD_ENV: &str = "BACKUP_ACTUATOR_PASSWORD";
+pub(crate) const PASSWORD_ENV: &str = "BACKUP_ACTUATOR_PASSWORD";
 
 /// `backup-actuator serve`.
 #[derive(Clone, Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// The address to listen on (port 0 picks a free port; the startup log
     /// line says which).
     #[arg(long, env = "BACKUP_ACTUATOR_LISTEN", default_value = "127.0.0.1:8092")]
@@ -380,7 +380,7 @@ pub struct ServeArgs {
 /// The cluster options `serve` and `restore` share: which backend, where,
 /// how to authenticate, and where the backups live.
 #[derive(Clone, Debug, Args)]
-pub struct ClusterArgs {
+pub(crate) struct ClusterArgs {
     /// Where snapshots live.
     #[arg(long, env = "BACKUP_ACTUATOR_BACKEND", value_enum, default_value_t = Backend::Memory)]
     pub backend: Backend,
@@ -492,7 +492,7 @@ pub struct ClusterArgs {
 
 /// A `--memory-outcome` rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MemoryOutcome {
+pub(crate) struct MemoryOutcome {
     /// The snapshot names it applies to.
     pub glob: String,
     /// How they end.
@@ -559,7 +559,7 @@ fn parse_zone(name: &str) -> Result<OutputZone, String> {
 impl ServeArgs {
     /// Optimize's plan (import indices, then every other `optimize-*`
     /// index) under the configured prefix and version.
-    pub fn plan(&self) -> Result<BackupPlan, PlanError> {
+    pub(crate) fn plan(&self) -> Result<BackupPlan, PlanError> {
         BackupPlan::builder()
             .prefix(&self.cluster.prefix)
             .version(&self.app_version)

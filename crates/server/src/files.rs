@@ -8,7 +8,7 @@ use crate::cli::Secret;
 
 /// Why a file could not be used. Names the file, never its content.
 #[derive(Debug, thiserror::Error)]
-pub enum FileError {
+pub(crate) enum FileError {
     /// The file cannot be read.
     #[error("cannot read the {what} file {}: {source}", path.display())]
     Unreadable {
@@ -41,7 +41,7 @@ pub enum FileError {
 /// break(s), the way `echo secret > file` and editors leave it. Other
 /// whitespace is kept, since it may be part of a password; a file of
 /// nothing but whitespace is an error rather than an empty credential.
-pub fn read_secret(path: &Path, what: &'static str) -> Result<Secret, FileError> {
+pub(crate) fn read_secret(path: &Path, what: &'static str) -> Result<Secret, FileError> {
     let bytes = read(path, what)?;
     let text = String::from_utf8(bytes).map_err(|_| FileError::NotText {
         what,
@@ -58,7 +58,7 @@ pub fn read_secret(path: &Path, what: &'static str) -> Result<Secret, FileError>
 }
 
 /// A PEM document, as bytes; the store checks its content.
-pub fn read_pem(path: &Path, what: &'static str) -> Result<Vec<u8>, FileError> {
+pub(crate) fn read_pem(path: &Path, what: &'static str) -> Result<Vec<u8>, FileError> {
     let bytes = read(path, what)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(FileError::Empty {

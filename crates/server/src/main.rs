@@ -50,7 +50,7 @@ enum StartError {
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
     #[error("{0}")]
-    Schedule(#[from] crate::schedule::ScheduleFlagError),
+    Schedule(#[from] schedule::ScheduleFlagError),
 }
 
 fn main() -> ExitCode {

@@ -14,7 +14,7 @@ use crate::cli::{Output, RestoreArgs};
 
 /// Why `restore` stopped (exit code 1).
 #[derive(Debug, thiserror::Error)]
-pub enum RestoreCommandError {
+pub(crate) enum RestoreCommandError {
     /// The cluster options.
     #[error("{0}")]
     Backend(#[from] BackendError),
@@ -30,7 +30,7 @@ pub enum RestoreCommandError {
 }
 
 /// Runs `restore`; the exit code. Errors are printed to stderr.
-pub fn run(args: RestoreArgs) -> u8 {
+pub(crate) fn run(args: RestoreArgs) -> u8 {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -59,7 +59,7 @@ pub fn run(args: RestoreArgs) -> u8 {
 }
 
 /// Plans, and with `--yes` restores, printing to `out`.
-pub async fn execute(
+pub(crate) async fn execute(
     args: &RestoreArgs,
     store: &ClusterStore,
     out: &mut (dyn Write + Send),

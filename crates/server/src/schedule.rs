@@ -8,7 +8,7 @@ use crate::cli::ServeArgs;
 
 /// Why the schedule flags cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum ScheduleFlagError {
+pub(crate) enum ScheduleFlagError {
     /// A retention flag without `--schedule`: there would be nothing to prune.
     #[error("{flag} applies to scheduled backups only; add --schedule CRON (retention never deletes manual backups)")]
     RetentionWithoutSchedule {
@@ -27,7 +27,7 @@ pub enum ScheduleFlagError {
 }
 
 /// The schedule the flags ask for, or `None` without `--schedule`.
-pub fn build_schedule(
+pub(crate) fn build_schedule(
     args: &ServeArgs,
     service: &BackupService,
 ) -> Result<Option<BackupSchedule>, ScheduleFlagError> {
@@ -74,7 +74,7 @@ pub fn build_schedule(
 
 /// The startup line of a schedule: its expression, zone, next slot and
 /// retention.
-pub fn announce(schedule: &BackupSchedule, args: &ServeArgs) {
+pub(crate) fn announce(schedule: &BackupSchedule, args: &ServeArgs) {
     let retention = match (args.keep_last, args.keep_within) {
         (None, None) => "none (nothing is deleted)".to_owned(),
         (last, within) => {
@@ -107,7 +107,7 @@ pub fn announce(schedule: &BackupSchedule, args: &ServeArgs) {
 /// the newest-COMPLETE gauge when a scheduled backup ends COMPLETE (read
 /// once more, as GET one reads it, for its start time). Ends when the
 /// schedule does.
-pub async fn record_metrics(
+pub(crate) async fn record_metrics(
     mut reports: tokio::sync::broadcast::Receiver<backup_actuator_schedule::SlotReport>,
     metrics: backup_actuator_service::BackupMetrics,
     service: BackupService,

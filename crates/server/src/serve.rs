@@ -31,11 +31,11 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// and closes the connection. It is also the read buffer's cap, which
 /// alone is not exact (the buffer grows in steps that can overshoot it),
 /// hence both settings.
-pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// How the listener treats connections.
 #[derive(Clone, Debug)]
-pub struct ServeOptions {
+pub(crate) struct ServeOptions {
     /// How long a client may take to send its request headers, from the
     /// moment the server starts waiting for them (a new connection, or
     /// the next request on a kept-alive one); a connection that dawdles
@@ -49,7 +49,7 @@ pub struct ServeOptions {
 
 /// Serves `service` on `listener` until `shutdown` completes, then stops
 /// accepting, lets in-flight requests finish (up to 30 s), and returns.
-pub async fn serve<S>(
+pub(crate) async fn serve<S>(
     listener: TcpListener,
     service: S,
     options: ServeOptions,
@@ -122,7 +122,7 @@ pub async fn serve<S>(
 /// line and the first poll would kill the process with the default action
 /// instead of shutting down gracefully. Call it inside the runtime, before
 /// announcing the listener.
-pub fn shutdown_signal() -> impl Future<Output = ()> {
+pub(crate) fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     let (interrupt, terminate) = {
         use tokio::signal::unix::{signal, SignalKind};

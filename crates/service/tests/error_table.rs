@@ -29,7 +29,7 @@ async fn error_row(err: ApiError, compat: Compatibility) -> Row {
 async fn error_table_rows_have_their_status_code_and_message() {
     use Compatibility::Documented as D;
     let id = BackupId::new(7).unwrap();
-    let cases: Vec<(ApiError, ExpectedRow)> = vec![
+    let cases: Vec<(ApiError, ExpectedRow<'_>)> = vec![
         (
             ApiError::InvalidRequest(BackupRequestError::Null),
             (400, "badRequestError", "The server was unable to process the request.", "backupId must not be null"),

@@ -30,7 +30,7 @@ pub(crate) struct Core {
 
 impl Core {
     /// A fresh node of `flavor`: no repositories, the clock at the current time.
-    pub fn new(flavor: Flavor) -> Core {
+    pub(crate) fn new(flavor: Flavor) -> Core {
         Core {
             flavor,
             clock: EmulatorClock::new(),
@@ -109,11 +109,11 @@ pub(crate) struct Snap {
 }
 
 impl Snap {
-    pub fn is_running(&self, now: i64) -> bool {
+    pub(crate) fn is_running(&self, now: i64) -> bool {
         self.pending && self.completes_at.is_none_or(|t| now < t)
     }
 
-    pub fn state(&self, now: i64) -> EmulatedSnapshotState {
+    pub(crate) fn state(&self, now: i64) -> EmulatedSnapshotState {
         if self.is_running(now) {
             EmulatedSnapshotState::InProgress
         } else {
@@ -121,7 +121,7 @@ impl Snap {
         }
     }
 
-    pub fn end_time(&self, now: i64) -> i64 {
+    pub(crate) fn end_time(&self, now: i64) -> i64 {
         if self.is_running(now) {
             0
         } else {
@@ -130,28 +130,28 @@ impl Snap {
     }
 
     /// The SLM policy recorded in the metadata (`slm_policy_filter`).
-    pub fn policy_name(&self) -> Option<&str> {
+    pub(crate) fn policy_name(&self) -> Option<&str> {
         self.metadata.as_ref()?.get("policy")?.as_str()
     }
 }
 
 impl State {
     /// A deterministic 22-character URL-safe base64 id (like Elasticsearch's UUIDs).
-    pub fn next_uuid(&mut self) -> String {
+    pub(crate) fn next_uuid(&mut self) -> String {
         self.seq += 1;
         fake_uuid(self.seq)
     }
 
-    pub fn repo(&self, name: &str) -> Option<&Repo> {
+    pub(crate) fn repo(&self, name: &str) -> Option<&Repo> {
         self.repos.iter().find(|r| r.name == name)
     }
 
-    pub fn repo_mut(&mut self, name: &str) -> Option<&mut Repo> {
+    pub(crate) fn repo_mut(&mut self, name: &str) -> Option<&mut Repo> {
         self.repos.iter_mut().find(|r| r.name == name)
     }
 
     /// Registers (or replaces the settings of) a repository.
-    pub fn put_repo(
+    pub(crate) fn put_repo(
         &mut self,
         name: &str,
         repo_type: &str,
@@ -175,7 +175,7 @@ impl State {
         });
     }
 
-    pub fn seed(&mut self, repo: &str, s: SeededSnapshot) {
+    pub(crate) fn seed(&mut self, repo: &str, s: SeededSnapshot) {
         if self.repo(repo).is_none() {
             self.put_repo(
                 repo,

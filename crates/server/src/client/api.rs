@@ -15,7 +15,7 @@ const EXCERPT_CHARS: usize = 200;
 /// Why a client command failed (exit code 1). Every message names what
 /// failed; none contains the token.
 #[derive(Debug, thiserror::Error)]
-pub enum ClientError {
+pub(crate) enum ClientError {
     /// The token file.
     #[error(transparent)]
     TokenFile(#[from] FileError),
@@ -92,7 +92,7 @@ struct Accepted {
 
 /// A client of one backup API.
 #[derive(Clone, Debug)]
-pub struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
     /// `{url}{base}/backups`, without a trailing slash.
     backups: String,
@@ -102,7 +102,11 @@ pub struct Api {
 impl Api {
     /// A client for the API at `url` + `base_path`, sending the token in
     /// `token_file` if given.
-    pub fn new(url: &str, base_path: &str, token_file: Option<&Path>) -> Result<Api, ClientError> {
+    pub(crate) fn new(
+        url: &str,
+        base_path: &str,
+        token_file: Option<&Path>,
+    ) -> Result<Api, ClientError> {
         let parsed = reqwest::Url::parse(url).map_err(|e| ClientError::BadUrl {
             url: url.to_owned(),
             reason: e.to_string(),
@@ -139,7 +143,7 @@ impl Api {
     }
 
     /// `POST {base}/backups`: the server's message.
-    pub async fn create(&self, id: BackupId) -> Result<String, ClientError> {
+    pub(crate) async fn create(&self, id: BackupId) -> Result<String, ClientError> {
         let body = format!("{{\"backupId\":{id}}}");
         let (status, text) = self
             .send(reqwest::Method::POST, &self.backups, Some(body))
@@ -152,7 +156,7 @@ impl Api {
     }
 
     /// `GET {base}/backups/{id}`.
-    pub async fn get(&self, id: BackupId) -> Result<BackupInfo, ClientError> {
+    pub(crate) async fn get(&self, id: BackupId) -> Result<BackupInfo, ClientError> {
         let url = format!("{}/{id}", self.backups);
         let (status, text) = self.send(reqwest::Method::GET, &url, None).await?;
         serde_json::from_str(&text)
@@ -160,7 +164,7 @@ impl Api {
     }
 
     /// `GET {base}/backups`, sorted by id (Optimize does not sort).
-    pub async fn list(&self) -> Result<Vec<BackupInfo>, ClientError> {
+    pub(crate) async fn list(&self) -> Result<Vec<BackupInfo>, ClientError> {
         let (status, text) = self.send(reqwest::Method::GET, &self.backups, None).await?;
         let mut list: Vec<BackupInfo> = serde_json::from_str(&text)
             .map_err(|_| unreadable("GET", &self.backups, status, "a list of BackupInfo", &text))?;
@@ -169,7 +173,7 @@ impl Api {
     }
 
     /// `DELETE {base}/backups/{id}`.
-    pub async fn delete(&self, id: BackupId) -> Result<(), ClientError> {
+    pub(crate) async fn delete(&self, id: BackupId) -> Result<(), ClientError> {
         let url = format!("{}/{id}", self.backups);
         self.send(reqwest::Method::DELETE, &url, None).await?;
         Ok(())

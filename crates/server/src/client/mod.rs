@@ -12,22 +12,22 @@ use std::io::{IsTerminal, Write};
 
 use backup_actuator_core::BackupState;
 
-pub use api::{Api, ClientError};
-pub use render::Clock;
-pub use watch::Backoff;
+pub(crate) use api::{Api, ClientError};
+pub(crate) use render::Clock;
+pub(crate) use watch::Backoff;
 
 use crate::cli::{BackupArgs, BackupCommand, Output};
 use render::{backup_json, exit_code, list_json, list_table, status_table};
 use watch::{wait, Bars, Lines, Quiet, View, Waited};
 
 /// Exit code: `--timeout` reached while IN_PROGRESS (SPEC §9).
-pub const EXIT_TIMEOUT: u8 = 13;
+pub(crate) const EXIT_TIMEOUT: u8 = 13;
 /// Exit code: the server or the network failed.
-pub const EXIT_FAILURE: u8 = 1;
+pub(crate) const EXIT_FAILURE: u8 = 1;
 
 /// How the command shows progress while it waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Progress {
+pub(crate) enum Progress {
     /// Bars on the terminal (stderr).
     Bars,
     /// One line per state change, on the output.
@@ -35,7 +35,7 @@ pub enum Progress {
 }
 
 /// Runs one client command; the exit code. Errors are printed to stderr.
-pub fn run(args: BackupArgs) -> u8 {
+pub(crate) fn run(args: BackupArgs) -> u8 {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -64,7 +64,7 @@ pub fn run(args: BackupArgs) -> u8 {
 }
 
 /// Runs one client command, printing its result to `out`; the exit code.
-pub async fn execute(
+pub(crate) async fn execute(
     args: &BackupArgs,
     out: &mut dyn Write,
     progress: Progress,

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 /// The clock and zone times are shown in; fixed in tests.
 #[derive(Clone, Debug)]
-pub struct Clock {
+pub(crate) struct Clock {
     /// "Now", for the age column.
     pub now: Timestamp,
     /// The zone start times are shown in (the local one).
@@ -17,7 +17,7 @@ pub struct Clock {
 
 impl Clock {
     /// The system clock and zone.
-    pub fn system() -> Clock {
+    pub(crate) fn system() -> Clock {
         Clock {
             now: Timestamp::now(),
             zone: TimeZone::system(),
@@ -27,19 +27,19 @@ impl Clock {
 
 /// A BackupInfo as JSON, in the documented dialect (`COMPLETE`) whichever
 /// dialect the server wrote.
-pub fn backup_json(info: &BackupInfo) -> String {
+pub(super) fn backup_json(info: &BackupInfo) -> String {
     serde_json::to_string_pretty(&Compatibility::Documented.backup(info))
         .expect("a BackupInfo always serializes")
 }
 
 /// A list of BackupInfo as a JSON array.
-pub fn list_json(list: &[BackupInfo]) -> String {
+pub(super) fn list_json(list: &[BackupInfo]) -> String {
     serde_json::to_string_pretty(&Compatibility::Documented.backups(list))
         .expect("a BackupInfo list always serializes")
 }
 
 /// `backup list` as a table: id, state, parts done/total, started, age.
-pub fn list_table(list: &[BackupInfo], clock: &Clock) -> String {
+pub(super) fn list_table(list: &[BackupInfo], clock: &Clock) -> String {
     if list.is_empty() {
         return "No backups.".to_owned();
     }
@@ -59,7 +59,7 @@ pub fn list_table(list: &[BackupInfo], clock: &Clock) -> String {
 
 /// `backup status` as text: the backup, its failure reason, and a table
 /// of its parts with their state, start time and failures.
-pub fn status_table(info: &BackupInfo, clock: &Clock) -> String {
+pub(super) fn status_table(info: &BackupInfo, clock: &Clock) -> String {
     let mut out = format!(
         "Backup {}: {} ({} parts done)\n",
         info.backup_id,
@@ -97,7 +97,7 @@ pub fn status_table(info: &BackupInfo, clock: &Clock) -> String {
 
 /// One line for a state change while waiting without a terminal:
 /// `backup 7 IN_PROGRESS: part 1/2 SUCCESS, part 2/2 IN_PROGRESS`.
-pub fn progress_line(info: &BackupInfo) -> String {
+pub(super) fn progress_line(info: &BackupInfo) -> String {
     let parts: Vec<String> = info
         .details
         .iter()
@@ -140,7 +140,7 @@ fn finish(table: &Table) -> String {
 }
 
 /// `(n, N)` of a `…_part_{n}_of_{N}` name.
-pub fn part_of(name: &str) -> Option<(u32, u32)> {
+pub(super) fn part_of(name: &str) -> Option<(u32, u32)> {
     let (_, tail) = name.rsplit_once("_part_")?;
     let (n, of) = tail.split_once("_of_")?;
     Some((n.parse().ok()?, of.parse().ok()?))
@@ -196,7 +196,7 @@ fn age(at: Timestamp, clock: &Clock) -> String {
 }
 
 /// The exit code of a backup's final state (SPEC §9).
-pub fn exit_code(state: BackupState) -> u8 {
+pub(super) fn exit_code(state: BackupState) -> u8 {
     match state {
         BackupState::Complete | BackupState::InProgress => 0,
         BackupState::Failed => 10,

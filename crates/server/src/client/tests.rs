@@ -127,9 +127,9 @@ fn lines_view_prints_a_line_only_when_the_state_changes() {
     let [mut running, done] = [sample()[0].clone(), sample()[0].clone()];
     running.state = BackupState::InProgress;
     running.details[1].state = SnapshotState::InProgress;
-    let mut view = watch::Lines::new(Vec::new());
+    let mut view = Lines::new(Vec::new());
     for info in [&running, &running, &running, &done, &done] {
-        watch::View::update(&mut view, info);
+        View::update(&mut view, info);
     }
     assert_eq!(
         String::from_utf8(view.into_inner()).unwrap(),

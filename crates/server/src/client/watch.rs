@@ -14,7 +14,7 @@ use super::render::{part_of, progress_line};
 
 /// The polling schedule: `first`, doubling, at most `max` (SPEC §9: 1 s to 10 s).
 #[derive(Clone, Copy, Debug)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     /// The first interval.
     pub first: Duration,
     /// The longest interval.
@@ -23,7 +23,7 @@ pub struct Backoff {
 
 impl Backoff {
     /// Starting at `first`, at most 10 s (or `first`, if longer).
-    pub fn starting_at(first: Duration) -> Backoff {
+    pub(crate) fn starting_at(first: Duration) -> Backoff {
         Backoff {
             first,
             max: Duration::from_secs(10).max(first),
@@ -33,7 +33,7 @@ impl Backoff {
 
 /// How a wait ended.
 #[derive(Debug)]
-pub enum Waited {
+pub(crate) enum Waited {
     /// The backup left IN_PROGRESS.
     Finished(BackupInfo),
     /// `--timeout` passed while it was IN_PROGRESS; the last state seen.
@@ -41,7 +41,7 @@ pub enum Waited {
 }
 
 /// Something that shows the progress of a wait.
-pub trait View {
+pub(crate) trait View {
     /// Called with every state read.
     fn update(&mut self, info: &BackupInfo);
     /// Called once at the end.
@@ -50,7 +50,7 @@ pub trait View {
 
 /// Polls `GET {base}/backups/{id}` until the backup is no longer
 /// IN_PROGRESS or `timeout` has passed.
-pub async fn wait(
+pub(crate) async fn wait(
     api: &Api,
     id: BackupId,
     timeout: Option<Duration>,
@@ -81,27 +81,27 @@ pub async fn wait(
 }
 
 /// Prints nothing while waiting (`--output json`).
-pub struct Quiet;
+pub(crate) struct Quiet;
 
 impl View for Quiet {
     fn update(&mut self, _: &BackupInfo) {}
 }
 
 /// One line per state change, for logs and pipes.
-pub struct Lines<W: Write> {
+pub(crate) struct Lines<W: Write> {
     out: W,
     last: Option<String>,
 }
 
 impl<W: Write> Lines<W> {
     /// Lines to `out`.
-    pub fn new(out: W) -> Lines<W> {
+    pub(crate) fn new(out: W) -> Lines<W> {
         Lines { out, last: None }
     }
 
     /// The writer, for tests.
     #[cfg(test)]
-    pub fn into_inner(self) -> W {
+    pub(crate) fn into_inner(self) -> W {
         self.out
     }
 }
@@ -119,7 +119,7 @@ impl<W: Write> View for Lines<W> {
 }
 
 /// One progress bar per part on a terminal.
-pub struct Bars {
+pub(crate) struct Bars {
     multi: MultiProgress,
     bars: BTreeMap<String, ProgressBar>,
     header: ProgressBar,
@@ -127,7 +127,7 @@ pub struct Bars {
 
 impl Bars {
     /// Bars drawn on stderr, which is a terminal when this is chosen.
-    pub fn new() -> Bars {
+    pub(crate) fn new() -> Bars {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let header = multi.add(ProgressBar::new_spinner());
         header.set_style(

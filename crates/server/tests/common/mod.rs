@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use backup_actuator_testkit::{EmulatedCluster, Flavor};
 use serde_json::Value;
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_backup-actuator");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_backup-actuator");
 
 /// A running server; killed if a test fails before stopping it.
-pub struct Server {
+pub(crate) struct Server {
     pub child: Child,
     pub addr: String,
     /// Every stderr line after the startup line.
@@ -28,19 +28,19 @@ pub struct Server {
 
 /// One answer: status, the head as sent (status line and headers), body.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub head: String,
     pub body: String,
 }
 
 impl Answer {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
 
     /// The value of a header (case-insensitive name), if sent.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().skip(1).find_map(|line| {
             let (key, value) = line.split_once(':')?;
             key.eq_ignore_ascii_case(name).then(|| value.trim())
@@ -49,18 +49,18 @@ impl Answer {
 }
 
 impl Server {
-    pub fn start(args: &[&str]) -> Server {
+    pub(crate) fn start(args: &[&str]) -> Server {
         Server::start_with_env(args, &[])
     }
 
     /// Starts `backup-actuator serve --listen 127.0.0.1:0 ARGS` with `env`
     /// added to a copy of this process's environment less `RUST_LOG`.
-    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
+    pub(crate) fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         Server::start_on("127.0.0.1:0", args, env)
     }
 
     /// Starts `backup-actuator serve --listen LISTEN ARGS` with `env` added.
-    pub fn start_on(listen: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
+    pub(crate) fn start_on(listen: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(BIN);
         command
             .arg("serve")
@@ -107,13 +107,19 @@ impl Server {
     }
 
     /// One request on its own connection; (status, body).
-    pub fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+    pub(crate) fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         let answer = self.send(method, path, &[], body);
         (answer.status, answer.body)
     }
 
     /// One request with extra headers, on its own connection.
-    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+    pub(crate) fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Answer {
         let mut request = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
             self.addr,
@@ -131,7 +137,7 @@ impl Server {
     /// Writes `request` on a new connection and reads until the server
     /// closes it. A write error is ignored (the server may answer and close
     /// before the whole request is sent); data read before a reset counts.
-    pub fn raw(&self, request: &[u8]) -> Vec<u8> {
+    pub(crate) fn raw(&self, request: &[u8]) -> Vec<u8> {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
@@ -140,14 +146,14 @@ impl Server {
         read_until_closed(&mut stream)
     }
 
-    pub fn json(&self, path: &str) -> Value {
+    pub(crate) fn json(&self, path: &str) -> Value {
         let (status, body) = self.request("GET", path, "");
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).unwrap()
     }
 
     /// Sends SIGTERM and waits for the exit code.
-    pub fn terminate(self) -> i32 {
+    pub(crate) fn terminate(self) -> i32 {
         let pid = self.child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(sent.success());
@@ -155,7 +161,7 @@ impl Server {
     }
 
     /// Waits for the exit code after a signal was sent.
-    pub fn terminate_wait(mut self) -> i32 {
+    pub(crate) fn terminate_wait(mut self) -> i32 {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -170,7 +176,7 @@ impl Server {
     }
 
     /// Stops the server and returns its whole stderr.
-    pub fn stop(self) -> String {
+    pub(crate) fn stop(self) -> String {
         let stderr = Arc::clone(&self.stderr);
         assert_eq!(self.terminate(), 0);
         // The reader thread may still be moving the last lines.
@@ -179,7 +185,7 @@ impl Server {
         lines.join("\n")
     }
 
-    pub fn logged(&self, needle: &str) -> bool {
+    pub(crate) fn logged(&self, needle: &str) -> bool {
         let deadline = Instant::now() + Duration::from_secs(5);
         while let Ok(line) = self
             .log
@@ -200,7 +206,7 @@ impl Drop for Server {
     }
 }
 
-pub fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+pub(crate) fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
     let mut response = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
@@ -218,7 +224,7 @@ pub fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
     response
 }
 
-pub fn parse_answer(response: &[u8]) -> Answer {
+pub(crate) fn parse_answer(response: &[u8]) -> Answer {
     let response = String::from_utf8_lossy(response);
     let (head, body) = response
         .split_once("\r\n\r\n")
@@ -232,12 +238,12 @@ pub fn parse_answer(response: &[u8]) -> Answer {
 }
 
 /// Runs the binary to completion; (exit code, stderr).
-pub fn run(args: &[&str]) -> (i32, String) {
+pub(crate) fn run(args: &[&str]) -> (i32, String) {
     run_with_env(args, &[]).0
 }
 
 /// Runs the binary to completion with `env` added; ((exit code, stderr), stdout).
-pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> ((i32, String), String) {
+pub(crate) fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> ((i32, String), String) {
     let mut command = Command::new(BIN);
     command.args(args).env("NO_COLOR", "1").stdin(Stdio::null());
     for (key, value) in env {
@@ -255,7 +261,7 @@ pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> ((i32, String), Stri
 
 /// An emulated cluster in this process, on a runtime of its own (the
 /// tests themselves are synchronous). Dropped before its runtime.
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub cluster: EmulatedCluster,
     /// The runtime the emulator runs on; tests may spawn helpers on it.
     pub runtime: tokio::runtime::Runtime,
@@ -271,7 +277,7 @@ impl std::ops::Deref for Cluster {
 
 impl Cluster {
     /// A cluster of `flavor` with the repository `backups`.
-    pub fn start(flavor: Flavor) -> Cluster {
+    pub(crate) fn start(flavor: Flavor) -> Cluster {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -284,7 +290,7 @@ impl Cluster {
 }
 
 /// A URL on which nothing listens: a port just bound and released.
-pub fn unreachable_url() -> String {
+pub(crate) fn unreachable_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
@@ -293,7 +299,7 @@ pub fn unreachable_url() -> String {
 
 /// A file `name` in a temporary directory of this test process (one per
 /// process, so parallel test binaries do not collide).
-pub fn temp_file(name: &str, content: &str) -> PathBuf {
+pub(crate) fn temp_file(name: &str, content: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("backup-actuator-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);

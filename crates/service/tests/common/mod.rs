@@ -14,10 +14,10 @@ use http_body_util::{BodyExt, Full};
 use serde_json::Value;
 use tower::ServiceExt;
 
-pub const REPO: &str = "backups";
+pub(crate) const REPO: &str = "backups";
 
 /// A memory store on a manual clock, snapshots completing after 2 s.
-pub fn memory() -> (MemoryStore, ManualClock) {
+pub(crate) fn memory() -> (MemoryStore, ManualClock) {
     let clock = ManualClock::new(1_667_985_096_978);
     let store = MemoryStore::builder()
         .complete_after(Duration::from_secs(2))
@@ -26,35 +26,35 @@ pub fn memory() -> (MemoryStore, ManualClock) {
     (store, clock)
 }
 
-pub fn plan() -> BackupPlan {
+pub(crate) fn plan() -> BackupPlan {
     BackupPlan::optimize("8.6.0").unwrap()
 }
 
-pub fn builder(store: impl SnapshotStore) -> BackupServiceBuilder {
+pub(crate) fn builder(store: impl SnapshotStore) -> BackupServiceBuilder {
     BackupService::builder(Arc::new(store), plan()).repository(REPO)
 }
 
 /// A service with the repository `backups` over a fresh memory store.
-pub fn service() -> (BackupService, MemoryStore, ManualClock) {
+pub(crate) fn service() -> (BackupService, MemoryStore, ManualClock) {
     let (store, clock) = memory();
     (builder(store.clone()).build(), store, clock)
 }
 
 /// What came back, read whole.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
 }
 
 impl Answer {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
 
-    pub fn content_type(&self) -> Option<&str> {
+    pub(crate) fn content_type(&self) -> Option<&str> {
         self.headers
             .get("content-type")
             .map(|v| v.to_str().unwrap())
@@ -62,7 +62,7 @@ impl Answer {
 
     /// Asserts a JSON error body of SPEC §5.
     #[track_caller]
-    pub fn assert_error(&self, status: u16, code: &str, detailed: &str) {
+    pub(crate) fn assert_error(&self, status: u16, code: &str, detailed: &str) {
         assert_eq!(self.status.as_u16(), status, "status; body {}", self.body);
         assert_eq!(self.content_type(), Some("application/json"));
         let json = self.json();
@@ -90,14 +90,14 @@ impl Answer {
     }
 
     #[track_caller]
-    pub fn assert_json(&self, status: u16) -> Value {
+    pub(crate) fn assert_json(&self, status: u16) -> Value {
         assert_eq!(self.status.as_u16(), status, "status; body {}", self.body);
         assert_eq!(self.content_type(), Some("application/json"));
         self.json()
     }
 }
 
-pub async fn send(service: &BackupService, method: &str, uri: &str, body: &str) -> Answer {
+pub(crate) async fn send(service: &BackupService, method: &str, uri: &str, body: &str) -> Answer {
     let request = Request::builder()
         .method(Method::from_bytes(method.as_bytes()).unwrap())
         .uri(uri)
@@ -106,7 +106,7 @@ pub async fn send(service: &BackupService, method: &str, uri: &str, body: &str) 
     send_request(service, request).await
 }
 
-pub async fn send_request<B>(service: &BackupService, request: Request<B>) -> Answer
+pub(crate) async fn send_request<B>(service: &BackupService, request: Request<B>) -> Answer
 where
     B: http_body::Body + Send + 'static,
     B::Data: Send,
@@ -122,25 +122,25 @@ where
     }
 }
 
-pub async fn get(service: &BackupService, uri: &str) -> Answer {
+pub(crate) async fn get(service: &BackupService, uri: &str) -> Answer {
     send(service, "GET", uri, "").await
 }
 
-pub async fn post(service: &BackupService, body: &str) -> Answer {
+pub(crate) async fn post(service: &BackupService, body: &str) -> Answer {
     send(service, "POST", "/actuator/backups", body).await
 }
 
-pub async fn delete(service: &BackupService, uri: &str) -> Answer {
+pub(crate) async fn delete(service: &BackupService, uri: &str) -> Answer {
     send(service, "DELETE", uri, "").await
 }
 
 /// The store that records every call: one for the whole workspace, in the
 /// store crate's `testing` module. (Not every test binary uses it.)
 #[allow(unused_imports)]
-pub use backup_actuator_store::testing::{RecordingStore, StoreCall as Call};
+pub(crate) use backup_actuator_store::testing::{RecordingStore, StoreCall as Call};
 
 /// Creates snapshots in the store directly, as a cluster would hold them.
-pub async fn put_snapshot(store: &MemoryStore, name: &str) {
+pub(crate) async fn put_snapshot(store: &MemoryStore, name: &str) {
     let plan = plan();
     let mut part = plan
         .snapshot_parts(backup_actuator_core::BackupId::new(1).unwrap())
@@ -151,7 +151,7 @@ pub async fn put_snapshot(store: &MemoryStore, name: &str) {
 
 /// A store whose every call fails with the same error.
 #[derive(Clone, Debug)]
-pub struct FailingStore(pub StoreError);
+pub(crate) struct FailingStore(pub StoreError);
 
 #[async_trait]
 impl SnapshotStore for FailingStore {

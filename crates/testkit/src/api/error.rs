@@ -20,7 +20,7 @@ pub(crate) struct EsErr {
 }
 
 impl EsErr {
-    pub fn new(status: u16, ty: &str, reason: impl Into<String>) -> EsErr {
+    pub(super) fn new(status: u16, ty: &str, reason: impl Into<String>) -> EsErr {
         EsErr {
             status,
             ty: ty.to_string(),
@@ -53,7 +53,7 @@ impl EsErr {
     }
 
     /// `{"error":{"root_cause":[…],"type":…,"reason":…,"caused_by"?:…},"status":N}`
-    pub fn envelope(&self) -> J {
+    pub(super) fn envelope(&self) -> J {
         let mut root = self;
         while let Some(c) = root.cause.as_ref().filter(|c| !c.foreign) {
             root = c;

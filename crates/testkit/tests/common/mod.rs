@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 
 /// A parsed response.
 #[derive(Debug, Clone)]
-pub struct Resp {
+pub(crate) struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -19,27 +19,27 @@ pub struct Resp {
 }
 
 impl Resp {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
-    pub fn header_all(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn header_all(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
             .filter(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
             .collect()
     }
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
-    pub fn ordered(&self) -> Ordered {
+    pub(crate) fn ordered(&self) -> Ordered {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
@@ -47,7 +47,7 @@ impl Resp {
 
 /// Sends one request and reads the whole answer. `Err` when the server closed the
 /// connection without sending a status line.
-pub async fn send(
+pub(crate) async fn send(
     cluster: &EmulatedCluster,
     method: &str,
     target: &str,
@@ -141,29 +141,29 @@ fn parse(raw: &[u8], head: bool) -> std::io::Result<Resp> {
     })
 }
 
-pub async fn get(c: &EmulatedCluster, target: &str) -> Resp {
+pub(crate) async fn get(c: &EmulatedCluster, target: &str) -> Resp {
     send(c, "GET", target, &[], None).await.expect("response")
 }
-pub async fn put(c: &EmulatedCluster, target: &str, body: Option<&str>) -> Resp {
+pub(crate) async fn put(c: &EmulatedCluster, target: &str, body: Option<&str>) -> Resp {
     send(c, "PUT", target, &[], body).await.expect("response")
 }
-pub async fn post(c: &EmulatedCluster, target: &str, body: Option<&str>) -> Resp {
+pub(crate) async fn post(c: &EmulatedCluster, target: &str, body: Option<&str>) -> Resp {
     send(c, "POST", target, &[], body).await.expect("response")
 }
-pub async fn delete(c: &EmulatedCluster, target: &str) -> Resp {
+pub(crate) async fn delete(c: &EmulatedCluster, target: &str) -> Resp {
     send(c, "DELETE", target, &[], None)
         .await
         .expect("response")
 }
 
-pub async fn start(flavor: Flavor) -> EmulatedCluster {
+pub(crate) async fn start(flavor: Flavor) -> EmulatedCluster {
     EmulatedCluster::start(flavor)
         .await
         .expect("emulator starts")
 }
 
 /// A cluster with repository `repo` registered.
-pub async fn with_repo(flavor: Flavor) -> EmulatedCluster {
+pub(crate) async fn with_repo(flavor: Flavor) -> EmulatedCluster {
     let c = start(flavor).await;
     c.add_repository("repo");
     c
@@ -171,7 +171,7 @@ pub async fn with_repo(flavor: Flavor) -> EmulatedCluster {
 
 /// Asserts the error envelope of §1.1 and returns the body.
 #[track_caller]
-pub fn assert_error(r: &Resp, status: u16, ty: &str, reason: &str) -> serde_json::Value {
+pub(crate) fn assert_error(r: &Resp, status: u16, ty: &str, reason: &str) -> serde_json::Value {
     let j = r.json();
     assert_eq!(r.status, status, "status, body: {}", r.text());
     assert_eq!(j["status"], status, "status field: {}", r.text());
@@ -187,20 +187,20 @@ pub fn assert_error(r: &Resp, status: u16, ty: &str, reason: &str) -> serde_json
 
 /// JSON keeping object key order.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Ordered {
+pub(crate) enum Ordered {
     Scalar(serde_json::Value),
     Arr(Vec<Ordered>),
     Obj(Vec<(String, Ordered)>),
 }
 
 impl Ordered {
-    pub fn keys(&self) -> Vec<&str> {
+    pub(crate) fn keys(&self) -> Vec<&str> {
         match self {
             Ordered::Obj(f) => f.iter().map(|(k, _)| k.as_str()).collect(),
             _ => Vec::new(),
         }
     }
-    pub fn get(&self, key: &str) -> &Ordered {
+    pub(crate) fn get(&self, key: &str) -> &Ordered {
         match self {
             Ordered::Obj(f) => f
                 .iter()
@@ -210,7 +210,7 @@ impl Ordered {
             _ => panic!("not an object"),
         }
     }
-    pub fn at(&self, i: usize) -> &Ordered {
+    pub(crate) fn at(&self, i: usize) -> &Ordered {
         match self {
             Ordered::Arr(a) => &a[i],
             _ => panic!("not an array"),
@@ -264,7 +264,7 @@ impl<'de> Deserialize<'de> for Ordered {
 }
 
 /// True for the flavors at or above ES `major.minor` (false for OpenSearch).
-pub fn es_at_least(f: Flavor, major: u32, minor: u32) -> bool {
+pub(crate) fn es_at_least(f: Flavor, major: u32, minor: u32) -> bool {
     if f.is_opensearch() {
         return false;
     }
