@@ -1,7 +1,7 @@
 //! `backup-actuator restore ID` (SPEC §12): the command around the search
 //! crate's `restore_plan` / `restore_backup`, which make the cluster calls.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use backup_actuator_core::{BackupPlan, PlanError};
 use backup_actuator_search::{
@@ -31,17 +31,10 @@ pub(crate) enum RestoreCommandError {
 
 /// Runs `restore`; the exit code. Errors are printed to stderr.
 pub(crate) fn run(args: RestoreArgs) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("backup-actuator: cannot start the runtime: {err}");
-            return 1;
-        }
+    let Some(runtime) = crate::command_runtime() else {
+        return 1;
     };
-    let bars = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    let bars = crate::on_a_terminal();
     // Not locked: the progress callback must be Send, a lock guard is not.
     let mut stdout = std::io::stdout();
     let result = runtime.block_on(async {

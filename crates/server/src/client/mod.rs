@@ -8,7 +8,7 @@ pub(crate) mod watch;
 #[cfg(test)]
 mod tests;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use backup_actuator_core::BackupState;
 
@@ -36,17 +36,10 @@ pub(crate) enum Progress {
 
 /// Runs one client command; the exit code. Errors are printed to stderr.
 pub(crate) fn run(args: BackupArgs) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("backup-actuator: cannot start the runtime: {err}");
-            return EXIT_FAILURE;
-        }
+    let Some(runtime) = crate::command_runtime() else {
+        return EXIT_FAILURE;
     };
-    let progress = if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
+    let progress = if crate::on_a_terminal() {
         Progress::Bars
     } else {
         Progress::Lines
