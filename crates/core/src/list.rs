@@ -60,6 +60,18 @@ pub struct BackupList {
 }
 
 /// How far a [`BackupList`] has been written; starts at the beginning.
+///
+/// ```
+/// use backup_actuator_core::{BackupList, BackupPlan, Compatibility, ListPosition, OutputZone};
+///
+/// let plan = BackupPlan::optimize("8.6.0").unwrap();
+/// let (list, _) =
+///     BackupList::new(&plan, Vec::new(), OutputZone::utc(), Compatibility::Documented).unwrap();
+/// let mut at = ListPosition::default();
+/// assert_eq!(list.next_chunk(&mut at, 1).as_deref(), Some(&b"["[..]));
+/// assert_eq!(list.next_chunk(&mut at, 1).as_deref(), Some(&b"]"[..]));
+/// assert_eq!(list.next_chunk(&mut at, 1), None);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ListPosition {
     /// Tokens written so far: `[`, then each backup, then `]`.
