@@ -170,6 +170,50 @@ fn keep_last_2_on_the_memory_store_keeps_two_scheduled_backups_and_the_manual_on
     assert!(log.contains("schedule stopped"), "{log}");
 }
 
+/// SPEC §11: with `--metrics`, what the schedule does reaches the scrape:
+/// its runs, retention's deletions and the newest COMPLETE backup's start.
+#[test]
+fn scheduled_runs_and_retention_deletions_reach_the_metrics() {
+    let server = Server::start(&[
+        "--repository",
+        "backups",
+        "--memory-complete-after",
+        "0s",
+        "--schedule",
+        "* * * * * *",
+        "--schedule-seconds",
+        "--keep-last",
+        "1",
+        "--metrics",
+    ]);
+    wait_for_log(&server, "retention deleted backup", 1);
+    // The slot's report reaches the metrics after the slot logged its
+    // deletion, so the scrape is read until it shows it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, text) = server.request("GET", "/actuator/prometheus", "");
+        assert_eq!(status, 200, "{text}");
+        let value = |series: &str| -> f64 {
+            text.lines()
+                .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+                .unwrap_or(0.0)
+        };
+        let runs = value(r#"backup_actuator_scheduled_runs_total{outcome="triggered"}"#);
+        let deleted = value("backup_actuator_retention_deleted_backups_total");
+        // A scheduled id is its slot's UTC time, so its start is this year's.
+        let newest = value("backup_actuator_newest_complete_backup_start_time_seconds");
+        if runs >= 2.0 && deleted >= 1.0 && newest > 1.7e9 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "runs {runs}, deleted {deleted}, newest {newest} in:\n{text}"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+    server.stop();
+}
+
 #[test]
 fn two_servers_on_one_emulated_cluster_create_one_backup_per_slot() {
     let cluster = Cluster::start(Flavor::OpenSearch2);
