@@ -194,6 +194,7 @@ impl EngineBuilder {
                 tasks: TaskTracker::new(),
                 work: Mutex::default(),
                 next_work: AtomicU64::new(0),
+                stop_following: CancellationToken::new(),
                 stopping: CancellationToken::new(),
             }),
         })

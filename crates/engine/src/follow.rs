@@ -22,7 +22,7 @@ impl EngineState {
         if tokio::runtime::Handle::try_current().is_err() {
             return;
         }
-        let token = self.stopping.child_token();
+        let token = self.stop_following.child_token();
         self.ledger().follow(id, token.clone());
         let state = Arc::clone(self);
         let follow = async move {

@@ -14,6 +14,7 @@ mod backend;
 mod cli;
 mod client;
 mod files;
+mod oneshot;
 mod restore;
 mod schedule;
 mod serve;
@@ -51,27 +52,6 @@ enum StartError {
     Runtime(std::io::Error),
     #[error("{0}")]
     Schedule(#[from] schedule::ScheduleFlagError),
-}
-
-/// The runtime of a one-shot command (the client, restore): one thread is
-/// plenty for requests sent one after another. `None` once the reason was
-/// printed.
-fn command_runtime() -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => Some(runtime),
-        Err(err) => {
-            eprintln!("backup-actuator: cannot start the runtime: {err}");
-            None
-        }
-    }
-}
-
-/// True when a person watches both outputs, so progress may draw bars.
-fn on_a_terminal() -> bool {
-    std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
 }
 
 fn main() -> ExitCode {

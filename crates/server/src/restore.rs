@@ -31,10 +31,10 @@ pub(crate) enum RestoreCommandError {
 
 /// Runs `restore`; the exit code. Errors are printed to stderr.
 pub(crate) fn run(args: RestoreArgs) -> u8 {
-    let Some(runtime) = crate::command_runtime() else {
+    let Some(runtime) = crate::oneshot::command_runtime() else {
         return 1;
     };
-    let bars = crate::on_a_terminal();
+    let bars = crate::oneshot::on_a_terminal();
     // Not locked: the progress callback must be Send, a lock guard is not.
     let mut stdout = std::io::stdout();
     let result = runtime.block_on(async {

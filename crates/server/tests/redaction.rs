@@ -103,7 +103,16 @@ fn basic(password: &str) -> String {
 fn start(source: &Source, cluster: &Cluster) -> Server {
     let url = cluster.url();
     let trace = ("RUST_LOG", "trace");
-    let common = ["--backend", "elasticsearch", "--repository", "backups"];
+    // A short request timeout keeps the watch after an unreadable create
+    // short (10 s), which shutdown waits for.
+    let common = [
+        "--backend",
+        "elasticsearch",
+        "--repository",
+        "backups",
+        "--request-timeout",
+        "2s",
+    ];
     match source.name {
         "URL userinfo" => {
             let with_userinfo = url.replace("http://", &format!("http://{USER}:{URL_PASSWORD}@"));
