@@ -195,7 +195,7 @@ impl Client {
     }
 
     /// Those of `indices` that exist (`HEAD /{index}`), in the given order.
-    async fn existing(&self, indices: &[String]) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn existing(&self, indices: &[String]) -> Result<Vec<String>, StoreError> {
         let product = self.cluster_info().await?.product;
         let mut found = Vec::new();
         for index in indices {
@@ -221,7 +221,7 @@ impl Client {
         Ok(found)
     }
 
-    async fn delete_index(&self, index: &str) -> Result<(), StoreError> {
+    pub(crate) async fn delete_index(&self, index: &str) -> Result<(), StoreError> {
         let info = self.cluster_info().await?;
         let operation = || Operation::DeleteIndex {
             name: index.to_owned(),
