@@ -7,7 +7,8 @@
 //!
 //! See `backup-actuator serve --help` for every flag; each is also an
 //! environment variable `BACKUP_ACTUATOR_<FLAG>`. `backup-actuator backup …`
-//! is the client of the API, `backup-actuator restore ID` restores a backup.
+//! is the client of the API, `backup-actuator restore ID` restores a backup,
+//! `backup-actuator verify ID|latest` proves that one restores.
 
 mod auth;
 mod backend;
@@ -17,6 +18,7 @@ mod files;
 mod restore;
 mod schedule;
 mod serve;
+mod verify;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -89,6 +91,10 @@ fn main() -> ExitCode {
         Command::Restore(args) => {
             init_logging("warn");
             return ExitCode::from(restore::run(args));
+        }
+        Command::Verify(args) => {
+            init_logging("warn");
+            return ExitCode::from(verify::run(args));
         }
     };
     match result {
