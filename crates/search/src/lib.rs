@@ -63,7 +63,7 @@
 //! | its indices | `GET _snapshot/{repo}/{part},{part}` (the `indices` of each part) |
 //! | which exist | `HEAD /{index}` for each |
 //! | `delete_existing` | `DELETE /{index}` for each index that exists, else [`RestoreError::IndicesExist`] |
-//! | each part, in order | `POST _snapshot/{repo}/{part}/_restore` with `{"indices", "include_global_state": false}` |
+//! | each part, in order | `POST _snapshot/{repo}/{part}/_restore` with `{"indices", "include_global_state": false}`, plus `rename_pattern` / `rename_replacement` under a [`RestoreSelection`] that renames |
 //! | wait for it | `GET _cluster/health/{indices}?level=indices` until none is red |
 //! | final check | `HEAD /{index}` and the health of every restored index: at least yellow |
 //!
@@ -101,7 +101,8 @@ mod verify;
 pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
 pub use dialect::{ClusterInfo, SNAPSHOT_FILTER_PATH};
 pub use restore::{
-    RestoreError, RestoreEvent, RestoreOptions, RestorePart, RestorePlan, RestoredIndex,
+    RestoreError, RestoreEvent, RestoreOptions, RestorePart, RestorePlan, RestoreSelection,
+    RestoredIndex,
 };
 pub use store::{ClusterStore, ClusterStoreBuilder};
 pub use verify::{

@@ -11,7 +11,9 @@ use backup_actuator_store::{SnapshotStore, StoreError};
 use crate::client::Client;
 use crate::config::{ConfigError, HeaderAuth, Pem, Secret, Settings};
 use crate::dialect::ClusterInfo;
-use crate::restore::{RestoreError, RestoreEvent, RestoreOptions, RestorePlan, RestoredIndex};
+use crate::restore::{
+    RestoreError, RestoreEvent, RestoreOptions, RestorePlan, RestoreSelection, RestoredIndex,
+};
 use crate::verify::{VerifyError, VerifyEvent, VerifyOptions, VerifyReport};
 
 /// A [`SnapshotStore`] on an Elasticsearch (7.10 and later, 8.x, 9.x) or
@@ -108,7 +110,44 @@ impl ClusterStore {
         plan: &BackupPlan,
         id: BackupId,
     ) -> Result<RestorePlan, RestoreError> {
-        self.client.restore_plan(repository, plan, id).await
+        self.client
+            .restore_plan(repository, plan, id, &RestoreSelection::new())
+            .await
+    }
+
+    /// [`Self::restore_plan`] for some of the backup's indices and/or under
+    /// new names (SPEC §12's `--indices`, `--rename-pattern`): fails if the
+    /// selection names an index the backup does not hold or renames two
+    /// indices onto one name; `existing` then lists the new names that
+    /// exist, and [`Self::restore_backup`] sends the rename to the engine.
+    ///
+    /// ```no_run
+    /// use backup_actuator_core::{BackupId, BackupPlan, Product};
+    /// use backup_actuator_search::{ClusterStore, RestoreSelection};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = ClusterStore::builder(Product::OpenSearch, "http://localhost:9200").build()?;
+    /// let plan = BackupPlan::optimize("8.6.0")?;
+    /// let selection = RestoreSelection::new()
+    ///     .indices(["optimize-report"])
+    ///     .rename("(.+)", "restored-$1")?;
+    /// let restore = store
+    ///     .restore_plan_for("backups", &plan, BackupId::new(7).unwrap(), &selection)
+    ///     .await?;
+    /// assert_eq!(restore.targets(), ["restored-optimize-report"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn restore_plan_for(
+        &self,
+        repository: &str,
+        plan: &BackupPlan,
+        id: BackupId,
+        selection: &RestoreSelection,
+    ) -> Result<RestorePlan, RestoreError> {
+        self.client
+            .restore_plan(repository, plan, id, selection)
+            .await
     }
 
     /// Restores `plan` (from [`Self::restore_plan`]): refuses indices that

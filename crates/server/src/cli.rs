@@ -184,9 +184,24 @@ pub(crate) enum BackupCommand {
 /// `backup-actuator restore ID`.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct RestoreArgs {
-    /// The backup ID to restore.
-    #[arg(value_parser = parse_backup_id)]
-    pub id: BackupId,
+    /// The backup ID to restore, or `latest` for the newest COMPLETE backup.
+    #[arg(value_parser = parse_backup_ref, value_name = "ID|latest")]
+    pub id: BackupRef,
+
+    /// Restore only these indices of the backup's parts (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "INDEX,…")]
+    pub indices: Option<Vec<String>>,
+
+    /// Restore under new names, next to the live indices: every match of
+    /// this regular expression in an index name is replaced by
+    /// --rename-replacement (the engine's `rename_pattern`).
+    #[arg(long, value_name = "REGEX", requires = "rename_replacement")]
+    pub rename_pattern: Option<String>,
+
+    /// The replacement for --rename-pattern; `$1` is its first group
+    /// (`restored-$1`).
+    #[arg(long, value_name = "TEXT", requires = "rename_pattern")]
+    pub rename_replacement: Option<String>,
 
     /// Restore; without it the plan is printed and nothing changes.
     #[arg(long)]

@@ -37,18 +37,12 @@ pub(crate) enum VerifyCommandError {
     /// No `--repository`.
     #[error("verify needs --repository (or BACKUP_ACTUATOR_REPOSITORY): the snapshot repository the backup is in")]
     NoRepository,
-    /// `latest` found nothing.
-    #[error("no COMPLETE backup in repository [{repository}]")]
-    NoCompleteBackup {
-        /// The repository.
-        repository: String,
-    },
+    /// `latest` found nothing, or the lookup failed.
+    #[error("{0}")]
+    Latest(#[from] LatestError),
     /// Reading the backup failed or found it unfit (NotComplete is exit 20).
     #[error("{0}")]
     Read(#[from] RestoreError),
-    /// The cluster failed while looking for `latest`.
-    #[error("{0}")]
-    Store(#[from] backup_actuator_store::StoreError),
     /// The drill did not pass.
     #[error("{0}")]
     Drill(#[from] VerifyError),
@@ -163,19 +157,33 @@ pub(crate) async fn execute(
         .await?)
 }
 
-/// The id `ID|latest` names.
-async fn resolve(
+/// Why `latest` names no backup.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LatestError {
+    /// There is none.
+    #[error("no COMPLETE backup in repository [{repository}]")]
+    NoCompleteBackup {
+        /// The repository.
+        repository: String,
+    },
+    /// The cluster failed while looking.
+    #[error("{0}")]
+    Store(#[from] backup_actuator_store::StoreError),
+}
+
+/// The id `ID|latest` names (`restore` and `verify`).
+pub(crate) async fn resolve(
     store: &ClusterStore,
     repository: &str,
     plan: &BackupPlan,
     backup: BackupRef,
-) -> Result<BackupId, VerifyCommandError> {
+) -> Result<BackupId, LatestError> {
     match backup {
         BackupRef::Id(id) => Ok(id),
         BackupRef::Latest => store
             .newest_complete_backup(repository, plan)
             .await?
-            .ok_or_else(|| VerifyCommandError::NoCompleteBackup {
+            .ok_or_else(|| LatestError::NoCompleteBackup {
                 repository: repository.to_owned(),
             }),
     }
