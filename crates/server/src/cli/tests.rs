@@ -232,7 +232,8 @@ fn restore_and_verify_take_latest_or_an_id_and_nothing_else() {
             let err = parse(bad).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{command} {bad}");
             assert!(
-                err.to_string().contains(&format!("invalid backup ID [{bad}]")),
+                err.to_string()
+                    .contains(&format!("invalid backup ID [{bad}]")),
                 "{err}"
             );
         }
@@ -266,8 +267,8 @@ fn restore_takes_indices_and_a_rename_given_together() {
         ["--rename-pattern", "(.+)"],
         ["--rename-replacement", "restored-$1"],
     ] {
-        let err = Cli::try_parse_from(["backup-actuator", "restore", "7", half[0], half[1]])
-            .unwrap_err();
+        let err =
+            Cli::try_parse_from(["backup-actuator", "restore", "7", half[0], half[1]]).unwrap_err();
         assert_eq!(err.exit_code(), 2, "{err}");
     }
 }
