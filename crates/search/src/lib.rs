@@ -77,7 +77,7 @@
 //! | room check | `GET _snapshot/{repo}/{part},{part}/_status` (`stats.total.size_in_bytes`), `GET _nodes/stats/fs` (`available_in_bytes` of the data nodes); the largest part must fit, else [`VerifyError::NoRoom`] |
 //! | each part, in order | `POST _snapshot/{repo}/{part}/_restore` with `{"indices", "include_global_state": false, "include_aliases": false, "rename_pattern": "^(.+)$", "rename_replacement": "verify-{id}-$1", "index_settings": {"index.number_of_replicas": 0}}` |
 //! | wait for it | `GET _cat/shards/{scratch,…}?format=json` until every primary is `STARTED`; `unassigned.reason` `ALLOCATION_FAILED` is [`VerifyError::NotRestorable`] with `unassigned.details` |
-//! | read back | `GET {scratch}/_stats/store`, `GET {scratch}/_count`, `GET {scratch}/_search?size=1` |
+//! | read back | `GET {scratch,…}/_recovery` (bytes restored into the primaries), `GET {scratch}/_count`, `GET {scratch}/_search?size=1` |
 //! | clean up | `DELETE /{scratch}` for each, after each part and again at the end, whatever happened |
 //!
 //! Limits: a client certificate must be PEM (key and certificate in one

@@ -136,7 +136,7 @@ pub struct VerifiedIndex {
     pub shards: u32,
     /// What `_count` answered.
     pub documents: u64,
-    /// The primaries' store size as restored.
+    /// The bytes restored into its primaries.
     pub size_in_bytes: u64,
     /// From the restore request until its last primary had recovered.
     pub restore_time: Duration,

@@ -100,20 +100,29 @@ struct CatShard {
     unassigned_details: Option<String>,
 }
 
+/// One index of a `_recovery` answer.
 #[derive(Deserialize)]
-struct IndicesStats {
+struct IndexRecovery {
     #[serde(default)]
-    indices: HashMap<String, IndexStats>,
+    shards: Vec<ShardRecovery>,
 }
 
 #[derive(Deserialize)]
-struct IndexStats {
-    primaries: Option<PrimaryStats>,
+struct ShardRecovery {
+    #[serde(default)]
+    primary: bool,
+    index: Option<RecoveredFiles>,
 }
 
 #[derive(Deserialize)]
-struct PrimaryStats {
-    store: Option<SizeStats>,
+struct RecoveredFiles {
+    size: Option<RecoveredSize>,
+}
+
+#[derive(Deserialize)]
+struct RecoveredSize {
+    #[serde(default)]
+    total_in_bytes: u64,
 }
 
 #[derive(Deserialize)]
@@ -589,7 +598,9 @@ impl Client {
         Ok(rows)
     }
 
-    /// The primaries' store size of each of `indices`.
+    /// The bytes restored into the primaries of each of `indices`, from
+    /// `_recovery`: exact once recovery is done, where `_stats/store` may
+    /// still answer from a cache taken while the shard was empty.
     async fn store_sizes(&self, indices: &[String]) -> Result<HashMap<String, u64>, StoreError> {
         let info = self.cluster_info().await?;
         let mut sizes = HashMap::new();
@@ -600,8 +611,11 @@ impl Client {
             let answer = self
                 .send(
                     Method::Get,
-                    &format!("{list}/_stats/store"),
-                    &[],
+                    &format!("{list}/_recovery"),
+                    &[(
+                        "filter_path",
+                        "*.shards.primary,*.shards.index.size.total_in_bytes",
+                    )],
                     None,
                     operation,
                 )
@@ -610,12 +624,16 @@ impl Client {
                 return Err(ErrorAnswer::read(answer.status, &answer.body)
                     .into_store_error(info.product, operation()));
             }
-            let stats: IndicesStats = parse(info.product, operation(), &answer, "index stats")?;
-            sizes.extend(stats.indices.into_iter().map(|(name, stats)| {
-                let size = stats
-                    .primaries
-                    .and_then(|p| p.store)
-                    .map_or(0, |s| s.size_in_bytes);
+            let recoveries: HashMap<String, IndexRecovery> =
+                parse(info.product, operation(), &answer, "a recovery answer")?;
+            sizes.extend(recoveries.into_iter().map(|(name, recovery)| {
+                let size = recovery
+                    .shards
+                    .iter()
+                    .filter(|shard| shard.primary)
+                    .filter_map(|shard| shard.index.as_ref()?.size.as_ref())
+                    .map(|size| size.total_in_bytes)
+                    .sum();
                 (name, size)
             }));
         }
