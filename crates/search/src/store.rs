@@ -252,18 +252,14 @@ impl ClusterStore {
             });
         }
         let mut indices = Vec::new();
+        let mut created = Vec::new();
         let outcome = tokio::select! {
-            outcome = self.client.verify_parts(plan, repository, options, progress, &mut indices) => outcome,
+            outcome = self.client.verify_parts(plan, repository, options, progress, &mut indices, &mut created) => outcome,
             () = &mut interrupt => Err(VerifyError::Interrupted),
         };
-        // Every scratch name, whatever the drill got to: deleting one that
-        // does not exist is a no-op.
-        let scratch: Vec<String> = plan
-            .indices()
-            .iter()
-            .map(|index| crate::scratch_index_name(plan.backup_id(), index))
-            .collect();
-        if let Err((names, cause)) = self.client.delete_scratch(&scratch).await {
+        // What this drill may have made, whatever it got to (deleting one
+        // that does not exist is a no-op), and never another drill's.
+        if let Err((names, cause)) = self.client.delete_scratch(&created).await {
             return Err(VerifyError::ScratchLeft {
                 outcome: outcome.err().map(Box::new),
                 names,

@@ -321,9 +321,10 @@ pub enum VerifyError {
         /// Bytes free.
         free: u64,
     },
-    /// Scratch indices exist already: an earlier drill was killed before it
-    /// could delete them, or someone else uses the names.
-    #[error("indices with the drill's scratch names exist: [{}]; delete them (DELETE /<index>) and run again", names.join(", "))]
+    /// Scratch indices exist already: another drill of this backup is
+    /// running, an earlier one was killed before it could delete them, or
+    /// someone else uses the names. Never deleted by this drill.
+    #[error("indices with the drill's scratch names exist: [{}]; another drill of this backup is running, or one was killed before it could delete them (then DELETE /<index> and run again)", names.join(", "))]
     ScratchExists {
         /// Their names.
         names: Vec<String>,

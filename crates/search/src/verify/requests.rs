@@ -201,6 +201,18 @@ fn comma_lists(names: &[String]) -> Vec<String> {
     lists
 }
 
+/// Whether a refused restore says an index of the new name exists (the
+/// engines' `snapshot_restore_exception` "cannot restore index [x] because
+/// an open index with same name already exists in the cluster", or the
+/// `resource_already_exists_exception` of a concurrent restore).
+fn is_name_taken(error: &ErrorAnswer) -> bool {
+    error.kind.as_deref() == Some("resource_already_exists_exception")
+        || error
+            .reason
+            .as_deref()
+            .is_some_and(|reason| reason.contains("with same name already exists"))
+}
+
 /// The cause at the bottom of an engine's `failed recovery … nested: X[…]`
 /// chain, which is what names the lost or corrupt file; the whole text when
 /// it has no such chain.
@@ -271,8 +283,9 @@ impl Client {
     }
 
     /// Every part restored under scratch names, waited for, read back and
-    /// its scratch indices deleted, one part after another. Scratch indices
-    /// left by an error are the caller's to delete.
+    /// its scratch indices deleted, one part after another. `created` holds
+    /// the scratch indices this drill may have made and not yet deleted:
+    /// the caller deletes them whatever happens, and never another drill's.
     pub(crate) async fn verify_parts(
         &self,
         plan: &RestorePlan,
@@ -280,6 +293,7 @@ impl Client {
         options: &VerifyOptions,
         progress: &mut (dyn FnMut(VerifyEvent<'_>) + Send),
         verified: &mut Vec<VerifiedIndex>,
+        created: &mut Vec<String>,
     ) -> Result<(), VerifyError> {
         for part in plan.parts() {
             if part.indices.is_empty() {
@@ -294,13 +308,25 @@ impl Client {
                 })
                 .collect();
             let started = Instant::now();
-            self.restore_under_scratch_names(plan.backup_id(), repository, part, &scratch)
-                .await?;
+            let names: Vec<String> = scratch.iter().map(|s| s.scratch.clone()).collect();
+            // Counted as ours before the request: an interrupt may cut it
+            // off after the engine accepted it.
+            created.extend(names.iter().cloned());
+            if let Err(err) = self
+                .restore_under_scratch_names(plan.backup_id(), repository, part, &scratch)
+                .await
+            {
+                if matches!(err, VerifyError::ScratchExists { .. }) {
+                    // Another drill made them between our look and our
+                    // restore: they are not ours to delete.
+                    created.retain(|name| !names.contains(name));
+                }
+                return Err(err);
+            }
             progress(VerifyEvent::PartStarted { part });
             let (shards, restore_times) = self
                 .wait_for_shards(plan.backup_id(), part, &scratch, options, started)
                 .await?;
-            let names: Vec<String> = scratch.iter().map(|s| s.scratch.clone()).collect();
             let sizes = self.store_sizes(&names).await?;
             for index in &scratch {
                 let documents = self.read_back(plan.backup_id(), part, index).await?;
@@ -323,6 +349,7 @@ impl Client {
             self.delete_scratch(&names)
                 .await
                 .map_err(|(_, cause)| VerifyError::Store(cause))?;
+            created.retain(|name| !names.contains(name));
             progress(VerifyEvent::ScratchDeleted { indices: &names });
         }
         Ok(())
@@ -380,6 +407,12 @@ impl Client {
             return Ok(());
         }
         let error = ErrorAnswer::read(answer.status, &answer.body);
+        if is_name_taken(&error) {
+            // A concurrent drill of the same backup (another replica's):
+            // not the backup's fault.
+            let names = scratch.iter().map(|s| s.scratch.clone()).collect();
+            return Err(VerifyError::ScratchExists { names });
+        }
         if answer.status >= 500 || error.kind.as_deref() == Some("snapshot_restore_exception") {
             return Err(VerifyError::NotRestorable {
                 backup_id,
@@ -765,6 +798,14 @@ mod tests {
             "NoSuchFileException[/repo/indices/x/0/__abc]"
         );
         assert_eq!(root_cause("disk full"), "disk full");
+    }
+
+    #[test]
+    fn a_restore_refused_for_a_taken_name_is_not_the_backups_fault() {
+        let taken = br#"{"error":{"type":"snapshot_restore_exception","reason":"[r:s/u] cannot restore index [verify-1-a] because an open index with same name already exists in the cluster. Either close or delete the existing index or restore the index under a different name by providing a rename pattern and replacement name"},"status":500}"#;
+        assert!(is_name_taken(&ErrorAnswer::read(500, taken)));
+        let broken = br#"{"error":{"type":"snapshot_restore_exception","reason":"[r:s/u] failed to read metadata"},"status":500}"#;
+        assert!(!is_name_taken(&ErrorAnswer::read(500, broken)));
     }
 
     #[test]
