@@ -464,8 +464,20 @@ pub(crate) struct ServeArgs {
     )]
     pub retention_dry_run: bool,
 
-    /// For tests only: let `--schedule` take a leading seconds field
-    /// (`*/2 * * * * *`), so an end-to-end test need not wait a minute per
+    /// Run a restore drill (as `verify latest`) of the newest COMPLETE
+    /// backup at every slot of this 5-field cron expression, evaluated in
+    /// `--time-zone`. Replicas with the same schedule run one drill per
+    /// slot. Needs a cluster backend and `--repository`.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_VERIFY_SCHEDULE",
+        value_name = "CRON",
+        help_heading = "Restore drills"
+    )]
+    pub verify_schedule: Option<String>,
+
+    /// For tests only: let `--schedule` and `--verify-schedule` take a
+    /// leading seconds field (`*/2 * * * * *`), so an end-to-end test need not wait a minute per
     /// slot. Hidden: a backup every few seconds is no way to treat a cluster.
     #[arg(long, env = "BACKUP_ACTUATOR_SCHEDULE_SECONDS", hide = true)]
     pub schedule_seconds: bool,

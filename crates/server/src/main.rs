@@ -19,6 +19,7 @@ mod restore;
 mod schedule;
 mod serve;
 mod verify;
+mod verify_schedule;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -53,6 +54,8 @@ enum StartError {
     Runtime(std::io::Error),
     #[error("{0}")]
     Schedule(#[from] schedule::ScheduleFlagError),
+    #[error("{0}")]
+    VerifySchedule(#[from] verify_schedule::VerifyScheduleError),
 }
 
 /// The runtime of a one-shot command (the client, restore): one thread is
@@ -148,6 +151,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
     }
     let service = builder.build();
     let schedule = schedule::build_schedule(&args, &service)?;
+    let drills = verify_schedule::VerifySchedule::from_args(&args, service.plan())?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -210,6 +214,10 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
             }
             tokio::spawn(schedule.run(until_stopped(stopped.clone())))
         });
+        let drills = drills.map(|drills| {
+            drills.announce();
+            tokio::spawn(drills.run(until_stopped(stopped.clone())))
+        });
         let options = ServeOptions {
             header_read_timeout: args.header_read_timeout,
             max_connections: args.max_connections as usize,
@@ -230,6 +238,12 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
                 tracing::error!("the schedule stopped with a panic");
             }
             tracing::info!("schedule stopped");
+        }
+        // A drill under way deletes its scratch indices before this returns.
+        if let Some(drills) = drills {
+            if drills.await.is_err() {
+                tracing::error!("the restore drills stopped with a panic");
+            }
         }
         Ok(())
     })

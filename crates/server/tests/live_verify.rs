@@ -2,8 +2,10 @@
 //! verifies with the source indices' document counts; after one data blob
 //! of it is deleted from the repository directory the backup still reads
 //! COMPLETE, but `verify` exits 20 naming the broken index and shard; a
-//! drill interrupted by SIGTERM deletes its scratch indices; and every run
-//! leaves no scratch index behind.
+//! drill interrupted by SIGTERM deletes its scratch indices; `serve
+//! --verify-schedule` drills at its slots; `restore latest --indices
+//! --rename-pattern` restores beside the live indices; and every run leaves
+//! no scratch index behind.
 //!
 //! Needs `BACKUP_ACTUATOR_TEST_OS_URL` / `BACKUP_ACTUATOR_TEST_ES_URL` (see
 //! `backup_actuator_testkit::live`); skips with a printed reason otherwise,
@@ -19,7 +21,7 @@ use backup_actuator_core::{BackupId, BackupPlan, BackupState, Backups, OutputZon
 use backup_actuator_search::ClusterStore;
 use backup_actuator_store::SnapshotStore;
 use backup_actuator_testkit::live::{self, LiveCluster, LiveProduct};
-use common::{run_with_env, BIN};
+use common::{run_with_env, Server, BIN};
 use serde_json::Value;
 
 /// Names no other test on the same engine uses.
@@ -157,16 +159,19 @@ impl Fixture {
             .state
     }
 
-    fn args<'a>(&'a self, backup: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-        let backend = match self.product {
+    fn backend(&self) -> &'static str {
+        match self.product {
             LiveProduct::Elasticsearch => "elasticsearch",
             LiveProduct::OpenSearch => "opensearch",
-        };
+        }
+    }
+
+    fn args<'a>(&'a self, backup: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         let mut argv = vec![
             "verify",
             backup,
             "--backend",
-            backend,
+            self.backend(),
             "--url",
             self.engine.url.as_str(),
             "--repository",
@@ -348,6 +353,29 @@ fn drill(product: LiveProduct, engine: LiveCluster) {
         )),
         "{stdout}"
     );
+    assert_eq!(fixture.scratch_left(), Vec::<String>::new());
+
+    // serve --verify-schedule: a drill of the newest COMPLETE backup at
+    // every slot; SIGTERM ends it (deleting a drill's scratch indices).
+    let server = Server::start(&[
+        "--backend",
+        fixture.backend(),
+        "--url",
+        fixture.engine.url.as_str(),
+        "--repository",
+        fixture.repo.as_str(),
+        "--prefix",
+        fixture.prefix.as_str(),
+        "--verify-schedule",
+        "*/2 * * * * *",
+        "--schedule-seconds",
+    ]);
+    let passed = format!("restore drill passed: backup {id} restores");
+    assert!(
+        (0..4).any(|_| server.logged(&passed)),
+        "no scheduled drill passed"
+    );
+    assert_eq!(server.terminate(), 0);
     assert_eq!(fixture.scratch_left(), Vec::<String>::new());
 
     // Interrupted while it waits for shards that cannot be allocated: the

@@ -8,7 +8,7 @@ use backup_actuator_core::{BackupId, BackupPlan, Product};
 use backup_actuator_search::ClusterStore;
 use backup_actuator_store::SnapshotStore;
 use backup_actuator_testkit::{Flavor, SnapshotRule};
-use common::{run_with_env, unreachable_url, Cluster};
+use common::{run, run_with_env, unreachable_url, Cluster};
 use serde_json::Value;
 
 /// `verify ARGS…` against `url` with repository `backups`: exit code,
@@ -123,4 +123,54 @@ fn a_bad_backup_id_is_a_usage_error_exit_2() {
     let ((code, stderr), _) = run_with_env(&["verify", "abc"], &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("invalid backup ID [abc]"), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_a_verify_schedule_it_cannot_run_before_listening() {
+    let (code, stderr) = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--verify-schedule",
+        "@daily",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--verify-schedule needs --backend elasticsearch or opensearch"),
+        "{stderr}"
+    );
+    let url = unreachable_url();
+    let cluster = ["--backend", "opensearch", "--url", url.as_str()];
+    let (code, stderr) = run(&[
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--verify-schedule",
+            "@daily",
+        ][..],
+        &cluster,
+    ]
+    .concat());
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--verify-schedule needs --repository"),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&[
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--verify-schedule",
+            "0 0 30 2 *",
+            "--repository",
+            "backups",
+        ][..],
+        &cluster,
+    ]
+    .concat());
+    assert_eq!(code, 1);
+    assert!(stderr.contains("--verify-schedule: "), "{stderr}");
+    assert!(!stderr.contains("listening"), "{stderr}");
 }
