@@ -129,6 +129,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         .as_deref()
         .map(AccessToken::from_file)
         .transpose()?;
+    let drills = verify_schedule::VerifySchedule::from_args(&args, &plan)?;
     let mut builder = BackupService::builder(store, plan)
         .base_path(&args.base_path)
         .compatibility(args.compat.into())
@@ -151,7 +152,6 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
     }
     let service = builder.build();
     let schedule = schedule::build_schedule(&args, &service)?;
-    let drills = verify_schedule::VerifySchedule::from_args(&args, service.plan())?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -170,7 +170,9 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
-        let shutdown = until_stopped(stopped.clone());
+        // Scheduled restore drills run beside the listener, which stops
+        // only once a drill under way has deleted its scratch indices.
+        let shutdown = verify_schedule::run_beside(drills, || until_stopped(stopped.clone()));
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|source| StartError::Bind {
@@ -214,10 +216,6 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
             }
             tokio::spawn(schedule.run(until_stopped(stopped.clone())))
         });
-        let drills = drills.map(|drills| {
-            drills.announce();
-            tokio::spawn(drills.run(until_stopped(stopped.clone())))
-        });
         let options = ServeOptions {
             header_read_timeout: args.header_read_timeout,
             max_connections: args.max_connections as usize,
@@ -238,12 +236,6 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
                 tracing::error!("the schedule stopped with a panic");
             }
             tracing::info!("schedule stopped");
-        }
-        // A drill under way deletes its scratch indices before this returns.
-        if let Some(drills) = drills {
-            if drills.await.is_err() {
-                tracing::error!("the restore drills stopped with a panic");
-            }
         }
         Ok(())
     })

@@ -207,3 +207,29 @@ impl VerifySchedule {
         }
     }
 }
+
+/// Starts `drills` (if any) with their own `stop()`, and returns the future
+/// the listener waits for: `stop()`, then the end of the drills, so a drill
+/// under way is interrupted and has deleted its scratch indices before the
+/// server shuts down.
+pub(crate) fn run_beside<F>(
+    drills: Option<VerifySchedule>,
+    stop: impl Fn() -> F,
+) -> impl Future<Output = ()> + Send
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let running = drills.map(|drills| {
+        drills.announce();
+        tokio::spawn(drills.run(stop()))
+    });
+    let listener_stop = stop();
+    async move {
+        listener_stop.await;
+        if let Some(running) = running {
+            if running.await.is_err() {
+                tracing::error!("the restore drills stopped with a panic");
+            }
+        }
+    }
+}
