@@ -7,7 +7,8 @@
 //!
 //! See `backup-actuator serve --help` for every flag; each is also an
 //! environment variable `BACKUP_ACTUATOR_<FLAG>`. `backup-actuator backup …`
-//! is the client of the API, `backup-actuator restore ID` restores a backup.
+//! is the client of the API, `backup-actuator restore ID` restores a backup,
+//! `backup-actuator verify ID|latest` proves that one restores.
 
 mod auth;
 mod backend;
@@ -18,6 +19,8 @@ mod oneshot;
 mod restore;
 mod schedule;
 mod serve;
+mod verify;
+mod verify_schedule;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -52,6 +55,8 @@ enum StartError {
     Runtime(std::io::Error),
     #[error("{0}")]
     Schedule(#[from] schedule::ScheduleFlagError),
+    #[error("{0}")]
+    VerifySchedule(#[from] verify_schedule::VerifyScheduleError),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +74,10 @@ fn main() -> ExitCode {
         Command::Restore(args) => {
             init_logging("warn");
             return ExitCode::from(restore::run(args));
+        }
+        Command::Verify(args) => {
+            init_logging("warn");
+            return ExitCode::from(verify::run(args));
         }
     };
     match result {
@@ -100,6 +109,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         .as_deref()
         .map(AccessToken::from_file)
         .transpose()?;
+    let drills = verify_schedule::VerifySchedule::from_args(&args, &plan)?;
     let mut builder = BackupService::builder(store, plan)
         .base_path(&args.base_path)
         .compatibility(args.compat.into())
@@ -146,7 +156,9 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
-        let shutdown = until_stopped(stopped.clone());
+        // Scheduled restore drills run beside the listener, which stops
+        // only once a drill under way has deleted its scratch indices.
+        let shutdown = verify_schedule::run_beside(drills, || until_stopped(stopped.clone()));
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|source| StartError::Bind {

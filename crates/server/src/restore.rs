@@ -5,7 +5,8 @@ use std::io::Write;
 
 use backup_actuator_core::{BackupPlan, PlanError};
 use backup_actuator_search::{
-    ClusterStore, RestoreError, RestoreEvent, RestoreOptions, RestorePlan, RestoredIndex,
+    ClusterStore, RestoreError, RestoreEvent, RestoreOptions, RestorePlan, RestoreSelection,
+    RestoredIndex,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -27,6 +28,21 @@ pub(crate) enum RestoreCommandError {
     /// The restore refused or failed.
     #[error("{0}")]
     Restore(#[from] RestoreError),
+    /// `latest` found no COMPLETE backup, or the lookup failed.
+    #[error("{0}")]
+    Latest(#[from] crate::verify::LatestError),
+}
+
+/// `--indices` and `--rename-pattern` / `--rename-replacement`.
+fn selection(args: &RestoreArgs) -> Result<RestoreSelection, RestoreError> {
+    let mut selection = RestoreSelection::new();
+    if let Some(indices) = &args.indices {
+        selection = selection.indices(indices.iter().cloned());
+    }
+    if let (Some(pattern), Some(replacement)) = (&args.rename_pattern, &args.rename_replacement) {
+        selection = selection.rename(pattern, replacement)?;
+    }
+    Ok(selection)
 }
 
 /// Runs `restore`; the exit code. Errors are printed to stderr.
@@ -69,7 +85,10 @@ pub(crate) async fn execute(
         .version(env!("CARGO_PKG_VERSION"))
         .optimize_parts()
         .build()?;
-    let restore = store.restore_plan(repository, &plan, args.id).await?;
+    let id = crate::verify::resolve(store, repository, &plan, args.id).await?;
+    let restore = store
+        .restore_plan_for(repository, &plan, id, &selection(args)?)
+        .await?;
     let json = args.output == Output::Json;
     if !args.yes {
         if json {
@@ -118,13 +137,18 @@ fn plan_json(plan: &RestorePlan) -> String {
                 "snapshot": part.snapshot,
                 "partNo": part.part_no,
                 "indices": part.indices,
+                "restoredAs": part.indices.iter().map(|i| plan.target(i)).collect::<Vec<_>>(),
                 "existing": part.existing,
             })
         })
         .collect();
+    let selection = plan.selection();
     let body = serde_json::json!({
         "backupId": plan.backup_id(),
         "repository": plan.repository(),
+        "onlyIndices": selection.only_indices(),
+        "renamePattern": selection.rename_rule().map(|(pattern, _)| pattern),
+        "renameReplacement": selection.rename_rule().map(|(_, replacement)| replacement),
         "parts": parts,
     });
     serde_json::to_string_pretty(&body).unwrap_or_default()
