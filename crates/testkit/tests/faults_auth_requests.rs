@@ -10,15 +10,19 @@ use serde_json::json;
 
 #[tokio::test]
 async fn delay_fault_waits_then_answers_normally() {
+    // Long enough that an undelayed request on a loaded machine is never
+    // mistaken for a delayed one: the lower bound is exact, and the second
+    // request has 3 s to show that the fault was used up.
+    const DELAY: Duration = Duration::from_secs(3);
     let c = with_repo(Flavor::Elasticsearch8_15).await;
-    c.inject_fault(Fault::delay(Duration::from_millis(150)).times(1));
+    c.inject_fault(Fault::delay(DELAY).times(1));
     let t = Instant::now();
     let r = get(&c, "/_snapshot/repo").await;
-    assert!(t.elapsed() >= Duration::from_millis(150));
+    assert!(t.elapsed() >= DELAY);
     assert_eq!(r.status, 200);
     let t = Instant::now();
     get(&c, "/_snapshot/repo").await;
-    assert!(t.elapsed() < Duration::from_millis(150), "times(1) used up");
+    assert!(t.elapsed() < DELAY, "times(1) used up");
 }
 
 #[tokio::test]
