@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use backup_actuator_core::Product;
-use backup_actuator_store::{Operation, PartOutcome, StoreError};
+use backup_actuator_store::{Operation, PartOutcome, SnapshotStore, StoreError};
 use common::*;
 
 const PART_1: &str = "camunda_optimize_5_8.6.0_part_1_of_2";
@@ -144,6 +144,98 @@ async fn post_that_finds_a_fresh_claim_is_409_and_a_stale_one_is_removed() {
         ]
     );
     assert_eq!(store.inner().snapshot_names(REPO), [PART_1, PART_2]);
+}
+
+/// SPEC §6: the expiry runs "from the first sighting" of a claim with that
+/// start time. A claim deleted and created again (another POST) is a new
+/// claim: its clock starts again, so it is not taken for the old, stale
+/// one. With a zero expiry, any second sighting of the same claim is stale,
+/// so only a restarted clock explains a 409 here.
+#[tokio::test]
+async fn the_stale_claim_clock_starts_again_when_the_claim_is_created_again() {
+    let (memory, clock) = memory();
+    let store = RecordingStore::new(memory);
+    let service = builder(store.clone()).claim_expiry(Duration::ZERO).build();
+    put_snapshot(store.inner(), CLAIM).await;
+    // First sighting: the clock starts, the claim is fresh.
+    assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 409);
+
+    // Another POST's claim: the old one released, a new one made later.
+    store
+        .inner()
+        .delete_snapshots(REPO, &[CLAIM.to_owned()])
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(1));
+    put_snapshot(store.inner(), CLAIM).await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    store.take_calls();
+    post(&service, r#"{"backupId": 5}"#).await.assert_error(
+        409,
+        "conflict",
+        &format!("A backup with ID [5] already exists. Found snapshots: [{CLAIM}]"),
+    );
+    assert_eq!(
+        store.take_calls(),
+        [Call::Find("camunda_optimize_5_*".into())],
+        "the new claim is not deleted"
+    );
+
+    // Seen again unchanged, it is past the (zero) expiry: removed.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 202);
+    assert_eq!(store.take_calls()[1], Call::Delete(vec![CLAIM.into()]));
+}
+
+/// SPEC §6: only "a claim with no part beside it" expires. Beside parts,
+/// however long it has stood, POST is 409 naming the parts and the claim
+/// is left to DELETE, which removes it with them.
+#[tokio::test]
+async fn a_stale_claim_beside_parts_is_not_removed_by_post() {
+    let (memory, _) = memory();
+    let store = RecordingStore::new(memory);
+    let service = builder(store.clone()).claim_expiry(Duration::ZERO).build();
+    for name in [CLAIM, PART_1, PART_2] {
+        put_snapshot(store.inner(), name).await;
+    }
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        post(&service, r#"{"backupId": 5}"#).await.assert_error(
+            409,
+            "conflict",
+            &format!("A backup with ID [5] already exists. Found snapshots: [{PART_1}, {PART_2}]"),
+        );
+    }
+    assert!(
+        !store
+            .take_calls()
+            .iter()
+            .any(|call| matches!(call, Call::Delete(_) | Call::Create(_))),
+        "POST neither deletes nor creates"
+    );
+    assert_eq!(store.inner().snapshot_names(REPO), [PART_1, PART_2, CLAIM]);
+}
+
+/// SPEC §6 DELETE: "exactly the names that parse as parts of this backup,
+/// plus its claim if one stands beside them", in one request.
+#[tokio::test]
+async fn delete_removes_the_claim_beside_the_parts_in_the_same_request() {
+    let (service, store) = recording();
+    for name in [CLAIM, PART_1, PART_2, FOREIGN] {
+        put_snapshot(store.inner(), name).await;
+    }
+    store.take_calls();
+    assert_eq!(delete(&service, "/actuator/backups/5").await.status, 204);
+    let calls = store.take_calls();
+    assert_eq!(calls[0], Call::Find("camunda_optimize_5_*".into()));
+    let Call::Delete(names) = &calls[1] else {
+        panic!("{calls:?}");
+    };
+    let mut names = names.clone();
+    names.sort();
+    assert_eq!(names, [PART_1, PART_2, CLAIM]);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(store.inner().snapshot_names(REPO), [FOREIGN]);
 }
 
 #[tokio::test]
