@@ -261,15 +261,15 @@ async fn dropping_the_last_handle_stops_the_server() {
         "a clone is still alive"
     );
     drop(clone);
-    let mut closed = false;
-    for _ in 0..50 {
-        if tokio::net::TcpStream::connect(addr).await.is_err() {
-            closed = true;
-            break;
-        }
+    // Closing takes the server task a moment; a loaded machine gets 10 s.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(addr).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "still accepting 10 s after the last clone went"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(closed);
 }
 
 #[tokio::test]
