@@ -364,7 +364,9 @@ mod tests {
     async fn every_scheme_alone_is_accepted() {
         use backup_actuator_testkit::{EmulatedCluster, Flavor};
 
-        let cases: [(&str, Flavor, &[&str], Option<&str>, &str); 3] = [
+        // (backend, flavor, the scheme's flags, the password, what is sent)
+        type Case<'a> = (&'a str, Flavor, &'a [&'a str], Option<&'a str>, &'a str);
+        let cases: [Case<'_>; 3] = [
             (
                 "elasticsearch",
                 Flavor::Elasticsearch8_15,
