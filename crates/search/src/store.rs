@@ -463,20 +463,45 @@ mod tests {
         assert_eq!(store.describe(), "Elasticsearch at http://es.example:9200");
     }
 
-    #[test]
-    fn every_other_setting_is_taken_for_both_products() {
-        for product in [Product::Elasticsearch, Product::OpenSearch] {
-            let store = ClusterStore::builder(product, "https://u:p@h.example:9200/prefix")
+    /// Every setting is taken for both products, and of the three
+    /// credentials given (URL userinfo, Basic, then a bearer token) the
+    /// last explicit one is the one sent: an explicit credential replaces
+    /// the one before it and wins over the URL's userinfo.
+    #[tokio::test]
+    async fn every_other_setting_is_taken_for_both_products() {
+        use backup_actuator_testkit::{EmulatedCluster, Flavor};
+
+        for (product, flavor) in [
+            (Product::Elasticsearch, Flavor::Elasticsearch8_15),
+            (Product::OpenSearch, Flavor::OpenSearch2),
+        ] {
+            let cluster = EmulatedCluster::start(flavor).await.unwrap();
+            let address = cluster.url().replace("http://", "");
+            let store = ClusterStore::builder(product, format!("http://u:p@{address}/prefix"))
                 .basic_auth("user", "password")
                 .bearer_token("token")
-                .request_timeout(Duration::from_secs(1))
+                .request_timeout(Duration::from_secs(30))
                 .page_size(0)
                 .build()
                 .unwrap();
             assert_eq!(
                 store.describe(),
-                format!("{product} at https://h.example:9200/prefix")
+                format!("{product} at http://{address}/prefix")
             );
+            // The emulator has no `/prefix`: the answer is an error, but the
+            // request shows what was sent.
+            let _ = store.find_snapshots("backups", "x_*").await;
+            let sent = cluster.requests();
+            assert!(!sent.is_empty(), "{product}: nothing was sent");
+            for request in &sent {
+                assert!(request.path.starts_with("/prefix/"), "{}", request.path);
+                assert_eq!(
+                    request.headers.get("authorization").unwrap(),
+                    "Bearer token",
+                    "{product}"
+                );
+            }
+            cluster.shutdown().await;
         }
     }
 }

@@ -118,11 +118,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         // A part whose create timed out may appear up to a request timeout
         // later; look for it well past that (and at least 10 s).
         .unknown_outcome_watch(unknown_outcome_watch(args.cluster.request_timeout))
-        // Longer than any POST: at most parts + 4 cluster calls, each within
-        // the request timeout, plus the watch.
-        .claim_expiry(backup_actuator_service::DEFAULT_CLAIM_EXPIRY.max(
-            args.cluster.request_timeout * 10 + unknown_outcome_watch(args.cluster.request_timeout),
-        ))
+        .claim_expiry(claim_expiry(args.cluster.request_timeout))
         .health(args.health_timeout);
     if let Some(repository) = &args.cluster.repository {
         builder = builder.repository(repository);
@@ -236,4 +232,41 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
 /// Twice the request timeout, at least 10 s.
 fn unknown_outcome_watch(request_timeout: std::time::Duration) -> std::time::Duration {
     (request_timeout * 2).max(std::time::Duration::from_secs(10))
+}
+
+/// SPEC §6: at least 10 × the request timeout plus the watch time, and at
+/// least the library's 10 min. Longer than any POST: at most parts + 4
+/// cluster calls, each within the request timeout, plus the watch.
+fn claim_expiry(request_timeout: std::time::Duration) -> std::time::Duration {
+    backup_actuator_service::DEFAULT_CLAIM_EXPIRY
+        .max(request_timeout * 10 + unknown_outcome_watch(request_timeout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// SPEC §6, with the figures worked out by hand.
+    #[test]
+    fn the_claim_expiry_is_ten_request_timeouts_plus_the_watch_and_at_least_ten_minutes() {
+        let secs = Duration::from_secs;
+        // 10 × 1 s + 10 s (the watch's floor) = 20 s: the 10 min floor.
+        assert_eq!(claim_expiry(secs(1)), secs(600));
+        // 10 × 30 s + 60 s = 360 s: still the floor.
+        assert_eq!(claim_expiry(secs(30)), secs(600));
+        // 10 × 60 s + 120 s = 720 s.
+        assert_eq!(claim_expiry(secs(60)), secs(720));
+        // 10 × 100 s + 200 s = 1,200 s.
+        assert_eq!(claim_expiry(secs(100)), secs(1200));
+    }
+
+    /// SPEC §6: the server watches twice the request timeout, at least 10 s.
+    #[test]
+    fn the_watch_is_twice_the_request_timeout_and_at_least_ten_seconds() {
+        let secs = Duration::from_secs;
+        assert_eq!(unknown_outcome_watch(Duration::from_millis(800)), secs(10));
+        assert_eq!(unknown_outcome_watch(secs(5)), secs(10));
+        assert_eq!(unknown_outcome_watch(secs(30)), secs(60));
+    }
 }
