@@ -220,14 +220,10 @@ impl Drop for Server {
     }
 }
 
-/// The lines that `serve` writes last, once shutdown is complete: the
-/// connections drained (or given up on), then the schedule stopped when
-/// there is one.
-const SHUTDOWN_LINES: [&str; 3] = [
-    "all connections closed",
-    "connections still open after",
-    "schedule stopped",
-];
+/// The line `serve` writes last, once shutdown is complete: the
+/// connections drained (or given up on), the schedule stopped when there is
+/// one, and the engine's background work ended or named.
+const SHUTDOWN_LINES: [&str; 1] = ["backup-actuator stopped"];
 
 /// Fails unless the last line of `lines` that is not TRACE or DEBUG is one
 /// of [`SHUTDOWN_LINES`]: at those levels the runtime's teardown (a client
