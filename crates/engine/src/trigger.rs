@@ -114,11 +114,13 @@ impl EngineState {
         let _serialised = self.trigger_lock.lock().await;
         let id_lock = self.id_lock(id);
         let _id_guard = id_lock.lock().await;
-        let under_way = UnderWay::begin(&self, id);
         self.check_unclaimed(repository, id).await?;
         self.claim(repository, id).await?;
-        // A new backup of this id: what was known of an older one is history.
+        // A new backup of this id: what was known of an older one is
+        // history. Only a trigger that holds the claim is one under way (a
+        // refused one leaves another's claim to be judged by its age).
         self.ledger().forget(id);
+        let under_way = UnderWay::begin(&self, id);
         if let Err(err) = self.check_after_claim(repository, id).await {
             self.release_claim_soon(repository, id, under_way).await;
             return Err(err);

@@ -94,6 +94,12 @@ async fn get_shows_the_id_so_trigger_is_409_and_delete_removes_the_claim_then_tr
         }
         other => panic!("expected 409, got {other:?}"),
     }
+    // A refused trigger changes nothing of the story: the claim is still
+    // another trigger's, judged by its age.
+    assert_eq!(
+        engine.get(id(1)).await.unwrap().state,
+        BackupState::InProgress
+    );
     let deleted = engine.delete(id(1)).await.unwrap();
     assert_eq!(deleted.snapshots, ["camunda_optimize_1_claim"]);
     assert!(store.snapshot_names(REPO).is_empty());
