@@ -4,7 +4,7 @@
 use backup_actuator_core::BackupId;
 use backup_actuator_store::StoreError;
 
-use crate::engine::BackupEngine;
+use crate::engine::{BackupEngine, EngineState};
 use crate::error::DeleteError;
 use crate::observe::Event;
 
@@ -29,6 +29,26 @@ pub struct Deleted {
     /// The snapshots deleted — its parts and its claim; empty when nothing
     /// of it was found.
     pub snapshots: Vec<String>,
+}
+
+/// Marks a delete of one id under way while it lives, even if its caller
+/// stops waiting: the follow-up of that id holds its looks meanwhile.
+struct Deleting<'a> {
+    state: &'a EngineState,
+    id: BackupId,
+}
+
+impl<'a> Deleting<'a> {
+    fn begin(state: &'a EngineState, id: BackupId) -> Deleting<'a> {
+        state.ledger().delete_begins(id);
+        Deleting { state, id }
+    }
+}
+
+impl Drop for Deleting<'_> {
+    fn drop(&mut self) {
+        self.state.ledger().delete_ends(self.id);
+    }
 }
 
 impl BackupEngine {
@@ -62,8 +82,24 @@ impl BackupEngine {
         let repository = state.repository_or(DeleteError::NoRepository)?;
         let id_lock = state.id_lock(id);
         let _trigger_done = id_lock.lock().await;
-        // Deleted: the follow-up stops, and what was known of it is history.
-        state.ledger().forget(id);
+        let deleting = Deleting::begin(state, id);
+        let deleted = self.delete_unlocked(repository, id).await;
+        drop(deleting);
+        // Deleted: the follow-up stops, and what was known of it is
+        // history. A delete that failed leaves both, so a part lost later
+        // is still reported.
+        if deleted.is_ok() {
+            state.ledger().forget(id);
+        }
+        deleted
+    }
+
+    async fn delete_unlocked(
+        &self,
+        repository: &str,
+        id: BackupId,
+    ) -> Result<Deleted, DeleteError> {
+        let state = &self.inner;
         let claim = state.plan.claim_name(id);
         let mut attempt = 1;
         loop {

@@ -60,6 +60,9 @@ impl EngineState {
             pending.clear();
             return;
         };
+        if self.ledger().is_deleting(id) {
+            return;
+        }
         let found = match self.find(repository, &self.plan.lookup_pattern(id)).await {
             Ok(found) => found,
             Err(err) => {
@@ -67,6 +70,11 @@ impl EngineState {
                 return;
             }
         };
+        // A delete of this process that began while we looked: its parts
+        // going is no loss.
+        if self.ledger().is_deleting(id) {
+            return;
+        }
         pending.retain(|name| {
             let Some(record) = found.iter().find(|s| &s.name == name) else {
                 self.part_vanished(id, name);

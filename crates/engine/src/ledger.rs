@@ -22,6 +22,9 @@ pub(crate) struct Ledger {
     lost: HashMap<BackupId, BTreeMap<u32, String>>,
     /// The follow-up of each accepted backup, to stop it when it is deleted.
     followers: HashMap<BackupId, CancellationToken>,
+    /// Ids a delete of this process is removing now: their parts going is
+    /// no loss, so the follow-up does not look until the delete ends.
+    deleting: HashMap<BackupId, usize>,
 }
 
 impl Ledger {
@@ -58,6 +61,23 @@ impl Ledger {
         if let Some(follower) = self.followers.remove(&id) {
             follower.cancel();
         }
+    }
+
+    pub(crate) fn delete_begins(&mut self, id: BackupId) {
+        *self.deleting.entry(id).or_default() += 1;
+    }
+
+    pub(crate) fn delete_ends(&mut self, id: BackupId) {
+        if let Some(count) = self.deleting.get_mut(&id) {
+            *count -= 1;
+            if *count == 0 {
+                self.deleting.remove(&id);
+            }
+        }
+    }
+
+    pub(crate) fn is_deleting(&self, id: BackupId) -> bool {
+        self.deleting.contains_key(&id)
     }
 
     pub(crate) fn follow(&mut self, id: BackupId, token: CancellationToken) {
