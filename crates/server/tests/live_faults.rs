@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use backup_actuator_testkit::live::{self, LiveCluster, LiveProduct};
 use common::live_engine::{
-    cli_wait, engine_version, failed_total, in_ci, is_root, Indices, LiveRepo, RealCluster, Tmpfs,
-    FILLER,
+    blank_volatile, cli_wait, engine_version, failed_total, in_ci, is_root, Indices, LiveRepo,
+    RealCluster, Tmpfs, FILLER,
 };
 use common::Server;
 use serde_json::{json, Value};
@@ -106,10 +106,17 @@ fn read_checked(repo: &LiveRepo, server: &Server, id: u64) -> Option<Value> {
 
 /// Polls GET one until the backup is no longer IN_PROGRESS, checking at
 /// every read that a 404 never hides a snapshot of the id. `None` when
-/// nothing of the id is left at all.
-fn settle(repo: &LiveRepo, server: &Server, id: u64) -> Option<Value> {
+/// nothing of the id is left at all. The first time the engine runs
+/// nothing more in the repository, what it kept is recorded as the
+/// fixture `scenario` (before any assertion can stop the test).
+fn settle(repo: &LiveRepo, server: &Server, id: u64, scenario: &str) -> Option<Value> {
     let deadline = Instant::now() + SETTLE;
+    let mut recorded = false;
     loop {
+        if !recorded && repo.running().is_empty() {
+            record(repo, scenario, kept(repo, id));
+            recorded = true;
+        }
         match read_checked(repo, server, id) {
             None => return None,
             Some(backup) if backup["state"] != "IN_PROGRESS" => return Some(backup),
@@ -272,11 +279,13 @@ fn record(repo: &LiveRepo, scenario: &str, answer: Value) {
         .join(format!("{distribution}-{version}"));
     std::fs::create_dir_all(&dir).unwrap();
     let text = serde_json::to_string(&answer).unwrap();
+    // The location holds the repository's name, which holds no prefix.
     let text = text
-        .replace(&repo.prefix, "{prefix}")
+        .replace(&repo.location, "{location}")
         .replace(&repo.name, "{repository}")
-        .replace(&repo.location, "{location}");
-    let value: Value = serde_json::from_str(&text).unwrap();
+        .replace(&repo.prefix, "{prefix}");
+    let mut value: Value = serde_json::from_str(&text).unwrap();
+    blank_volatile(&mut value);
     let body =
         json!({"engine": distribution, "version": version, "scenario": scenario, "answer": value});
     std::fs::write(
@@ -286,10 +295,10 @@ fn record(repo: &LiveRepo, scenario: &str, answer: Value) {
     .unwrap();
 }
 
-/// What the engine kept of `id` and what GET one read, for [`record`].
-fn kept(repo: &LiveRepo, id: u64, backup: &Option<Value>) -> Value {
-    let snapshots = repo.snapshots_of(id).unwrap_or_default();
-    json!({"snapshots": repo.normalised(&snapshots), "get": backup})
+/// What the engine kept of `id`, as its `_snapshot/{repo}/_all` lists
+/// it, for [`record`].
+fn kept(repo: &LiveRepo, id: u64) -> Value {
+    json!({"snapshots": repo.snapshots_of(id).unwrap_or_default()})
 }
 
 /// The repository's disk fills up during a backup (a 512 KiB tmpfs, a
@@ -316,8 +325,7 @@ fn live_a_full_repository_disk_fails_the_backup_and_the_id_can_be_retried() {
         let (status, body) = post(&server, id);
         assert_eq!(status, 202, "{body}");
 
-        let backup = settle(&repo, &server, id);
-        record(&repo, "disk_full", kept(&repo, id, &backup));
+        let backup = settle(&repo, &server, id, "disk_full");
         if let Some(backup) = &backup {
             assert_ne!(backup["state"], "COMPLETE", "3 MB fit on 512 KiB? {backup}");
         }
@@ -408,8 +416,7 @@ fn live_a_removed_repository_directory_answers_alike_and_the_id_can_be_retried()
         std::fs::create_dir_all(&repo.location).unwrap();
         assert!(repo.unregister().0 == 200, "unregister once idle");
         repo.register(&[]);
-        let backup = settle(&repo, &server, id);
-        record(&repo, "directory_recreated", kept(&repo, id, &backup));
+        let backup = settle(&repo, &server, id, "directory_recreated");
         assert_one_story(&repo, &server, id, &backup);
         assert_delete_and_retry(&mut repo, &server, id);
     });
@@ -439,12 +446,7 @@ fn live_deleting_an_index_under_a_running_part_settles_one_story() {
             "delete_index_in_snapshot",
             json!({"status": answer.status, "body": answer.json()}),
         );
-        let backup = settle(&repo, &server, id);
-        record(
-            &repo,
-            "delete_index_in_snapshot_kept",
-            kept(&repo, id, &backup),
-        );
+        let backup = settle(&repo, &server, id, "delete_index_in_snapshot_kept");
         let backup_state = backup.as_ref().map(|b| b["state"].clone());
         if answer.status == 200 {
             let backup = backup.as_ref().expect("the part stays, PARTIAL or FAILED");
@@ -517,8 +519,7 @@ fn live_an_engine_killed_mid_backup_settles_and_the_id_can_be_retried() {
 
         let took = cluster.kill_and_restart();
         println!("{} killed and restarted in {took:?}", cluster.engine);
-        let backup = settle(&repo, &server, id);
-        record(&repo, "engine_restarted", kept(&repo, id, &backup));
+        let backup = settle(&repo, &server, id, "engine_restarted");
         assert_one_story(&repo, &server, id, &backup);
         assert_delete_and_retry(&mut repo, &server, id);
     });

@@ -44,7 +44,7 @@ impl LiveRepo {
     /// there first).
     pub(crate) fn plan(engine: LiveCluster, product: LiveProduct, test: &str) -> LiveRepo {
         let tag = unique();
-        let name = format!("faults_{test}_{tag}");
+        let name = format!("repo_{test}_{tag}");
         let location = format!("{}/{name}", engine.repo_location.trim_end_matches('/'));
         LiveRepo {
             engine,
@@ -204,19 +204,6 @@ impl LiveRepo {
             thread::sleep(Duration::from_millis(250));
         }
     }
-
-    /// The repository's answer with this run's names replaced by
-    /// placeholders, and what changes from run to run (uuids, times,
-    /// node ids) blanked: a fixture that compares across runs.
-    pub(crate) fn normalised(&self, snapshots: &[Value]) -> Value {
-        let text = serde_json::to_string(snapshots).unwrap();
-        let text = text
-            .replace(&self.prefix, "{prefix}")
-            .replace(&self.name, "{repository}");
-        let mut value: Value = serde_json::from_str(&text).unwrap();
-        blank_volatile(&mut value);
-        value
-    }
 }
 
 impl Drop for LiveRepo {
@@ -227,7 +214,8 @@ impl Drop for LiveRepo {
     }
 }
 
-fn blank_volatile(value: &mut Value) {
+/// Blanks (`"*"`) what changes from run to run: uuids, times, node ids.
+pub(crate) fn blank_volatile(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, field) in map.iter_mut() {
@@ -240,6 +228,7 @@ fn blank_volatile(value: &mut Value) {
                         | "end_time_in_millis"
                         | "duration_in_millis"
                         | "node_id"
+                        | "startTime"
                 );
                 if volatile && !field.is_null() {
                     *field = Value::String("*".into());
