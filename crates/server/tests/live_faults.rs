@@ -524,3 +524,122 @@ fn live_an_engine_killed_mid_backup_settles_and_the_id_can_be_retried() {
         assert_delete_and_retry(&mut repo, &server, id);
     });
 }
+
+/// The HTTP port of the first node of a test's own cluster:
+/// `BACKUP_ACTUATOR_TEST_CLUSTER_PORT`, else the engine's port + 20 (the
+/// cluster's transport ports follow 10 above).
+fn cluster_port(engine: &LiveCluster) -> u16 {
+    if let Some(port) = std::env::var("BACKUP_ACTUATOR_TEST_CLUSTER_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+    {
+        return port;
+    }
+    let port: u16 = engine
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .expect("the engine URL ends with its port");
+    port + 20
+}
+
+/// A node holding a shard of the filler is lost (SIGKILL) in a 3-node
+/// cluster while part 2 runs: the engine ends the part PARTIAL with the
+/// shard's failure. The backup reads FAILED, its details render the
+/// failure per SPEC §4, `backup wait` exits 10, the counter moves with
+/// `reason="partial"` (or `failed`). With the node back, DELETE and a
+/// retry run to COMPLETE.
+#[test]
+fn live_a_node_lost_mid_snapshot_fails_the_part_with_its_shard_failure() {
+    on_every_engine(|engine, product| {
+        let Some(script) = RealCluster::from_env() else {
+            assert!(
+                !in_ci(),
+                "CI=true but BACKUP_ACTUATOR_TEST_ENGINE is not set (scripts/real-cluster env)"
+            );
+            eprintln!("skipped: BACKUP_ACTUATOR_TEST_ENGINE not set; cannot start 3 nodes");
+            return;
+        };
+        let cluster = script.start_cluster(3, cluster_port(&engine));
+        let engine = cluster.engine.clone();
+        let _indices = Indices::make_with_shards(&engine, 3);
+        let mut repo = LiveRepo::plan(engine.clone(), product, "node");
+        repo.register(&[("max_snapshot_bytes_per_sec", THROTTLE)]);
+        let server = repo.serve();
+        let id = 1806;
+        assert_eq!(post(&server, id).0, 202);
+        wait_running(&repo, &server, id);
+
+        // A node with a filler shard that is neither the elected master
+        // nor node 1 (the URL the server talks to).
+        // OpenSearch calls it the cluster manager (3.x may drop `_cat/master`).
+        let master = [
+            "_cat/cluster_manager?format=json",
+            "_cat/master?format=json",
+        ]
+        .iter()
+        .filter_map(|path| engine.call("GET", path, None).ok())
+        .find(|answer| answer.status == 200)
+        .expect("the engine names its master")
+        .json()[0]["node"]
+            .as_str()
+            .expect("a master")
+            .to_owned();
+        let shards = engine
+            .must(
+                "GET",
+                &format!("_cat/shards/{FILLER}?format=json"),
+                None,
+                &[200],
+            )
+            .json();
+        let victim = shards
+            .as_array()
+            .expect("a shard list")
+            .iter()
+            .filter_map(|s| s["node"].as_str())
+            .filter(|node| *node != master)
+            .filter_map(|node| node.strip_prefix("real-cluster-")?.parse::<u32>().ok())
+            .find(|n| *n != 1)
+            .unwrap_or_else(|| panic!("no filler shard off the master and node 1: {shards}"));
+        cluster.kill_node(victim);
+
+        let backup = settle(&repo, &server, id, "node_lost");
+        let backup = backup.expect("the parts stay");
+        assert_eq!(backup["state"], "FAILED", "{backup}");
+        assert_eq!(
+            backup["failureReason"],
+            format!("The following snapshots failed: [{}]", repo.part(id, 2)),
+            "{backup}"
+        );
+        let part = &backup["details"][1];
+        assert!(
+            matches!(part["state"].as_str(), Some("PARTIAL" | "FAILED")),
+            "{backup}"
+        );
+        let failures = part["failures"].as_array().expect("failures");
+        assert!(!failures.is_empty(), "{backup}");
+        for failure in failures {
+            let failure = failure.as_str().expect("a rendered failure");
+            // `[{index}][{shard}] {reason} (node: {node}, status: {status})`
+            assert!(failure.starts_with(&format!("[{FILLER}][")), "{failure}");
+            assert!(
+                failure.contains("] ") && failure.ends_with(')'),
+                "{failure}"
+            );
+            assert!(failure.contains(" (node: "), "{failure}");
+        }
+        assert_one_story(&repo, &server, id, &Some(backup.clone()));
+        let counted = failed_total(&server);
+        assert!(
+            counted.get("partial").copied().unwrap_or(0.0)
+                + counted.get("failed").copied().unwrap_or(0.0)
+                >= 1.0,
+            "{counted:?}"
+        );
+
+        cluster.start_node(victim);
+        assert_delete_and_retry(&mut repo, &server, id);
+    });
+}

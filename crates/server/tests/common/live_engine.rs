@@ -270,10 +270,17 @@ pub(crate) fn engine_version(engine: &LiveCluster) -> (String, String) {
 /// their own data.
 pub(crate) struct Indices {
     engine: LiveCluster,
+    shards: u32,
 }
 
 impl Indices {
     pub(crate) fn make(engine: &LiveCluster) -> Indices {
+        Indices::make_with_shards(engine, 1)
+    }
+
+    /// [`make`](Indices::make) with the filler in `shards` shards (spread
+    /// over the nodes of a cluster).
+    pub(crate) fn make_with_shards(engine: &LiveCluster, shards: u32) -> Indices {
         let settings = json!({"settings": {"number_of_shards": 1, "number_of_replicas": 0}});
         for (index, alias) in [
             (
@@ -297,6 +304,7 @@ impl Indices {
         }
         let indices = Indices {
             engine: engine.clone(),
+            shards,
         };
         indices.make_filler();
         indices
@@ -304,7 +312,8 @@ impl Indices {
 
     /// (Re)makes [`FILLER`] with its data.
     pub(crate) fn make_filler(&self) {
-        let settings = json!({"settings": {"number_of_shards": 1, "number_of_replicas": 0}});
+        let settings =
+            json!({"settings": {"number_of_shards": self.shards, "number_of_replicas": 0}});
         self.engine.must("DELETE", FILLER, None, &[200, 404]);
         self.engine
             .must("PUT", FILLER, Some(&settings.to_string()), &[200]);
@@ -464,20 +473,111 @@ impl RealCluster {
     /// `scripts/real-cluster restart ENGINE --kill`: SIGKILL, then a start
     /// on the same data, repository directory and port.
     pub(crate) fn kill_and_restart(&self) -> Duration {
+        let started = Instant::now();
+        self.script(&["restart", &self.engine, "--kill"]);
+        started.elapsed()
+    }
+
+    /// Runs `scripts/real-cluster ARGS` on this engine's state; its stdout.
+    fn script(&self, args: &[&str]) -> String {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/real-cluster");
         let mut command = Command::new(script);
-        command.args(["restart", &self.engine, "--kill"]);
+        command.args(args);
         if let Some(home) = &self.home {
             command.env("REAL_CLUSTER_HOME", home);
         }
-        let started = Instant::now();
         let output = command.output().expect("run scripts/real-cluster");
         assert!(
             output.status.success(),
-            "scripts/real-cluster restart {} failed: {}",
-            self.engine,
+            "scripts/real-cluster {args:?} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        started.elapsed()
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// A cluster of `nodes` nodes of this engine beside it (its own state
+    /// under `REAL_CLUSTER_HOME/cluster-of-N`, HTTP from `port`, transport
+    /// from `port + 10`, 512 MiB heap each), stopped when dropped.
+    pub(crate) fn start_cluster(&self, nodes: u32, port: u16) -> NodeCluster {
+        let home = format!(
+            "{}/cluster-of-{nodes}",
+            self.home.as_deref().unwrap_or("target/real-cluster")
+        );
+        let cluster = RealCluster {
+            engine: self.engine.clone(),
+            home: Some(home.clone()),
+        };
+        let started = Instant::now();
+        let url = {
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/real-cluster");
+            let output = Command::new(script)
+                .args([
+                    "start",
+                    &self.engine,
+                    "--port",
+                    &port.to_string(),
+                    "--nodes",
+                    &nodes.to_string(),
+                    "--transport-port",
+                    &(port + 10).to_string(),
+                ])
+                .env("REAL_CLUSTER_HOME", &home)
+                .env("REAL_CLUSTER_HEAP", "512m")
+                .output()
+                .expect("run scripts/real-cluster");
+            assert!(
+                output.status.success(),
+                "scripts/real-cluster start {} --nodes {nodes} failed: {}",
+                self.engine,
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        };
+        println!(
+            "{} nodes of {} started in {:?}",
+            nodes,
+            self.engine,
+            started.elapsed()
+        );
+        NodeCluster {
+            engine: LiveCluster {
+                url,
+                repo_location: format!("{home}/{}/repo", self.engine),
+            },
+            script: cluster,
+        }
+    }
+}
+
+/// A cluster of several nodes started by [`RealCluster::start_cluster`];
+/// stopped (every node) when dropped, a failed test included.
+pub(crate) struct NodeCluster {
+    pub engine: LiveCluster,
+    script: RealCluster,
+}
+
+impl NodeCluster {
+    /// SIGKILLs node `n` (1-based; node 1 answers at the cluster's URL).
+    pub(crate) fn kill_node(&self, n: u32) {
+        self.script
+            .script(&["kill-node", &self.script.engine, &n.to_string()]);
+    }
+
+    /// Starts node `n` again on its data and waits for the whole cluster.
+    pub(crate) fn start_node(&self, n: u32) {
+        self.script
+            .script(&["start-node", &self.script.engine, &n.to_string()]);
+    }
+}
+
+impl Drop for NodeCluster {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/real-cluster");
+        let mut command = Command::new(script);
+        command.args(["stop", &self.script.engine]);
+        if let Some(home) = &self.script.home {
+            command.env("REAL_CLUSTER_HOME", home);
+        }
+        let _ = command.output();
     }
 }
