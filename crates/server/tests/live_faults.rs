@@ -267,6 +267,15 @@ fn wait_running(repo: &LiveRepo, server: &Server, id: u64) {
     assert_eq!(post(server, id).0, 409, "POST of a running backup");
 }
 
+/// The state the engine lists for snapshot `name` of `id`, if it lists it.
+fn state_in_repository(repo: &LiveRepo, id: u64, name: &str) -> Option<String> {
+    repo.snapshots_of(id)
+        .unwrap_or_else(|e| panic!("the repository cannot be read: {e:?}"))
+        .iter()
+        .find(|s| s["snapshot"] == name)
+        .and_then(|s| s["state"].as_str().map(str::to_owned))
+}
+
 /// With `BACKUP_ACTUATOR_RECORD_FAULTS=1`: writes `answer` (with this
 /// run's names normalised) as the fixture `scenario` of this engine.
 fn record(repo: &LiveRepo, scenario: &str, answer: Value) {
@@ -329,6 +338,8 @@ fn live_a_full_repository_disk_fails_the_backup_and_the_id_can_be_retried() {
         if let Some(backup) = &backup {
             assert_ne!(backup["state"], "COMPLETE", "3 MB fit on 512 KiB? {backup}");
         }
+        let part_2 = state_in_repository(&repo, id, &repo.part(id, 2));
+        assert_ne!(part_2.as_deref(), Some("SUCCESS"), "3 MB fit on 512 KiB?");
         assert_one_story(&repo, &server, id, &backup);
 
         disk.resize("64m");
@@ -383,6 +394,10 @@ fn live_a_removed_repository_directory_answers_alike_and_the_id_can_be_retried()
         // The engine fails its running snapshots on the missing directory.
         repo.wait_idle(SETTLE);
         let error = repo.snapshots_of(id);
+        assert!(
+            error.is_err(),
+            "the engine still reads the removed directory: {error:?}"
+        );
         record(
             &repo,
             "directory_removed",
@@ -520,6 +535,9 @@ fn live_an_engine_killed_mid_backup_settles_and_the_id_can_be_retried() {
         let took = cluster.kill_and_restart();
         println!("{} killed and restarted in {took:?}", cluster.engine);
         let backup = settle(&repo, &server, id, "engine_restarted");
+        // Part 2 ran when the engine died: it is not in the repository as a success.
+        let part_2 = state_in_repository(&repo, id, &repo.part(id, 2));
+        assert_ne!(part_2.as_deref(), Some("SUCCESS"), "{backup:?}");
         assert_one_story(&repo, &server, id, &backup);
         assert_delete_and_retry(&mut repo, &server, id);
     });
@@ -607,6 +625,11 @@ fn live_a_node_lost_mid_snapshot_fails_the_part_with_its_shard_failure() {
 
         let backup = settle(&repo, &server, id, "node_lost");
         let backup = backup.expect("the parts stay");
+        let part_2 = state_in_repository(&repo, id, &repo.part(id, 2));
+        assert!(
+            matches!(part_2.as_deref(), Some("PARTIAL" | "FAILED")),
+            "the engine lists part 2 as {part_2:?}"
+        );
         assert_eq!(backup["state"], "FAILED", "{backup}");
         assert_eq!(
             backup["failureReason"],
