@@ -146,7 +146,7 @@ impl State {
     pub(crate) fn purge_vanished(&mut self, now: i64) {
         for repo in &mut self.repos {
             repo.snapshots
-                .retain(|_, s| !(s.vanishes && !s.is_running(now)));
+                .retain(|_, s| !s.vanishes || s.is_running(now));
         }
     }
 
