@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 
 pub use backup_actuator_core as core;
+pub use backup_actuator_engine as engine;
 pub use backup_actuator_service as service;
 pub use backup_actuator_store as store;
 
@@ -56,6 +57,7 @@ pub use backup_actuator_core::{
     BackupId, BackupInfo, BackupPlan, BackupState, Compatibility, OutputZone, Product,
     SnapshotState,
 };
+pub use backup_actuator_engine::{BackupEngine, EngineBuilder};
 pub use backup_actuator_service::{
     BackupBody, BackupLayer, BackupService, BackupServiceBuilder, LayerBody, WithBackupRoutes,
 };

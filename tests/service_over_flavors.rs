@@ -153,7 +153,7 @@ async fn state_rules(flavor: Flavor) {
         (3, "FAILED", json!("The following snapshots failed: [camunda_optimize_3_8.6.0_part_1_of_2]")),
         (4, "INCOMPATIBLE", Value::Null),
         (5, "IN_PROGRESS", Value::Null),
-        (6, "INCOMPLETE", Value::Null),
+        (6, "INCOMPLETE", json!("Missing parts: [2]")),
         (
             7,
             "FAILED",

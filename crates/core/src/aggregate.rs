@@ -4,8 +4,9 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Deserializer};
 
+use crate::circumstances::Circumstances;
 use crate::id::BackupId;
-use crate::plan::{BackupPlan, ParsedSnapshotName};
+use crate::plan::BackupPlan;
 use crate::snapshot::{SnapshotRecord, SnapshotState};
 use crate::time::OutputZone;
 
@@ -76,7 +77,8 @@ impl<'de> Deserialize<'de> for BackupState {
 pub struct BackupInfo {
     /// The backup id.
     pub backup_id: BackupId,
-    /// Why the backup failed; `None` unless the state is FAILED.
+    /// Why the backup failed or which parts it misses; `None` unless the
+    /// state is FAILED or INCOMPLETE.
     pub failure_reason: Option<String>,
     /// The aggregated state.
     pub state: BackupState,
@@ -124,7 +126,9 @@ pub struct Backups {
 }
 
 impl Backups {
-    /// Groups snapshots by the backup id in their names, sorted by id.
+    /// Groups snapshots by the backup id in their names, sorted by id, in
+    /// the default [`Circumstances`] (no clock: a claim beside missing
+    /// parts reads as a trigger under way).
     ///
     /// Names the plan cannot parse are set aside in [`Backups::ignored`]
     /// (the caller logs them); they never fail the whole answer. Records are
@@ -134,10 +138,26 @@ impl Backups {
         snapshots: Vec<SnapshotRecord>,
         zone: &OutputZone,
     ) -> Backups {
+        Backups::judge(plan, snapshots, zone, &Circumstances::default())
+    }
+
+    /// Groups snapshots by the backup id in their names, sorted by id, and
+    /// judges each backup by SPEC §4 in `circumstances`.
+    ///
+    /// A claim is evidence of its backup: an id with only a claim is a
+    /// backup with no details, `IN_PROGRESS` while its trigger may run and
+    /// `INCOMPLETE` after. Names the plan cannot parse are set aside in
+    /// [`Backups::ignored`].
+    pub fn judge(
+        plan: &BackupPlan,
+        snapshots: Vec<SnapshotRecord>,
+        zone: &OutputZone,
+        circumstances: &Circumstances,
+    ) -> Backups {
         let mut ignored = Vec::new();
         let mut keyed: Vec<(Key, SnapshotRecord)> = Vec::with_capacity(snapshots.len());
         for record in snapshots {
-            match plan.parse_snapshot_name(&record.name).map(Key::from) {
+            match Key::of(plan, &record.name) {
                 Some(key) => keyed.push((key, record)),
                 None => ignored.push(record.name),
             }
@@ -158,7 +178,7 @@ impl Backups {
                 }
                 group.extend(rest.next());
             }
-            backups.push(aggregate(first.backup_id, group, zone));
+            backups.push(aggregate(first.backup_id, group, zone, circumstances));
         }
         Backups { backups, ignored }
     }
@@ -184,6 +204,8 @@ impl Backups {
     }
 }
 
+/// Where a snapshot belongs: its backup and part. A claim is part 0 of its
+/// backup, so it sorts first and is never a detail.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Key {
     pub(crate) backup_id: BackupId,
@@ -191,36 +213,68 @@ pub(crate) struct Key {
     pub(crate) part_count: u32,
 }
 
-impl From<ParsedSnapshotName<'_>> for Key {
-    fn from(parsed: ParsedSnapshotName<'_>) -> Key {
-        Key {
-            backup_id: parsed.backup_id,
-            part_no: parsed.part_no,
-            part_count: parsed.part_count,
+impl Key {
+    /// The key of a part or claim name of `plan`; `None` for any other name.
+    pub(crate) fn of(plan: &BackupPlan, name: &str) -> Option<Key> {
+        if let Some(parsed) = plan.parse_snapshot_name(name) {
+            return Some(Key {
+                backup_id: parsed.backup_id,
+                part_no: parsed.part_no,
+                part_count: parsed.part_count,
+            });
         }
+        plan.claim_id(name).map(|backup_id| Key {
+            backup_id,
+            part_no: CLAIM_PART_NO,
+            part_count: plan.part_count(),
+        })
     }
 }
 
+impl Key {
+    /// Whether this is a claim's key, not a part's.
+    pub(crate) fn is_claim(self) -> bool {
+        self.part_no == CLAIM_PART_NO
+    }
+}
+
+/// The part number a claim sorts under (its metadata says 0 as well).
+const CLAIM_PART_NO: u32 = 0;
+
 /// Applies the six rules of SPEC §4, first match wins, to the snapshots of
-/// one backup, already sorted by part number then name.
+/// one backup, already sorted by part number then name; a claim (part 0)
+/// comes first and only decides between IN_PROGRESS and INCOMPLETE.
 pub(crate) fn aggregate(
     backup_id: BackupId,
-    group: Vec<(Key, SnapshotRecord)>,
+    mut group: Vec<(Key, SnapshotRecord)>,
     zone: &OutputZone,
+    circumstances: &Circumstances,
 ) -> BackupInfo {
-    // Judged against its own names' part count, so old plans stay readable.
-    let expected = group.iter().map(|(k, _)| k.part_count).max().unwrap_or(0) as usize;
+    let claim = match group.first() {
+        Some((key, _)) if key.is_claim() => Some(group.remove(0)),
+        _ => None,
+    };
+    // Judged against its own names' part count, so old plans stay readable;
+    // a claim alone says what the plan of its trigger was.
+    let expected = group
+        .iter()
+        .map(|(k, _)| k.part_count)
+        .max()
+        .or(claim.as_ref().map(|(k, _)| k.part_count))
+        .unwrap_or(0);
     let states = || group.iter().map(|(_, r)| &r.state);
     let successes = states().filter(|s| **s == SnapshotState::Success).count();
     // Counting alone is not enough: two SUCCESS copies of part 1 and no
     // part 2 cannot be restored, so every part number must be covered.
-    let every_part_succeeded = (1..=expected as u32).all(|part_no| {
-        group
-            .iter()
-            .any(|(k, r)| k.part_no == part_no && r.state == SnapshotState::Success)
-    });
+    let missing: Vec<u32> = (1..=expected)
+        .filter(|&part_no| {
+            !group
+                .iter()
+                .any(|(k, r)| k.part_no == part_no && r.state == SnapshotState::Success)
+        })
+        .collect();
 
-    let (state, failure_reason) = if every_part_succeeded && successes == expected {
+    let (state, failure_reason) = if missing.is_empty() && successes == expected as usize {
         (BackupState::Complete, None)
     } else if states().any(SnapshotState::is_failure) {
         let failed = names(&group, |s| s.is_failure());
@@ -232,8 +286,24 @@ pub(crate) fn aggregate(
         (BackupState::Incompatible, None)
     } else if states().any(|s| *s == SnapshotState::InProgress) {
         (BackupState::InProgress, None)
-    } else if !every_part_succeeded {
-        (BackupState::Incomplete, None)
+    } else if !missing.is_empty() {
+        match &claim {
+            // The claim stands for a trigger that may still create them.
+            Some((_, claim))
+                if circumstances.trigger_may_run(backup_id, claim.start_time_millis) =>
+            {
+                (BackupState::InProgress, None)
+            }
+            _ => (
+                BackupState::Incomplete,
+                Some(missing_reason(
+                    backup_id,
+                    &missing,
+                    claim.as_ref().map(|(_, c)| c.name.as_str()),
+                    circumstances,
+                )),
+            ),
+        }
     } else {
         let succeeded = names(&group, |s| *s == SnapshotState::Success);
         (
@@ -262,6 +332,32 @@ pub(crate) fn aggregate(
         state,
         details,
     }
+}
+
+/// The `failureReason` of an INCOMPLETE backup: the missing part numbers,
+/// then each reason this process knows, or what the claim beside them says.
+fn missing_reason(
+    backup_id: BackupId,
+    missing: &[u32],
+    claim: Option<&str>,
+    circumstances: &Circumstances,
+) -> String {
+    let numbers: Vec<String> = missing.iter().map(u32::to_string).collect();
+    let mut reason = format!("Missing parts: [{}]", numbers.join(", "));
+    let mut known = false;
+    for &part_no in missing {
+        if let Some(why) = circumstances.why_lost(backup_id, part_no) {
+            let _ = write!(reason, ". {why}");
+            known = true;
+        }
+    }
+    if let (false, Some(claim)) = (known, claim) {
+        let _ = write!(
+            reason,
+            ". The trigger that claimed this backup ({claim}) is over, and they are not in the repository"
+        );
+    }
+    reason
 }
 
 /// The names of the snapshots whose state passes `keep`, in details order,

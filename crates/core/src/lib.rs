@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 mod aggregate;
+mod circumstances;
 mod id;
 mod list;
 mod names;
@@ -33,8 +34,9 @@ mod time;
 mod wire;
 
 pub use aggregate::{BackupInfo, BackupState, Backups, SnapshotDetail};
+pub use circumstances::Circumstances;
 pub use id::{BackupId, InvalidBackupId};
-pub use list::{BackupList, ListPosition};
+pub use list::{BackupList, BackupSummary, ListPosition};
 pub use names::{InvalidRepositoryName, RepositoryName};
 pub use plan::{
     BackupPlan, BackupPlanBuilder, ParsedSnapshotName, PartMetadata, PlanError, SnapshotPart,

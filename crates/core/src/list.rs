@@ -11,6 +11,7 @@
 use std::io;
 
 use crate::aggregate::{aggregate, BackupInfo, Key};
+use crate::circumstances::Circumstances;
 use crate::plan::BackupPlan;
 use crate::snapshot::SnapshotRecord;
 use crate::time::OutputZone;
@@ -56,7 +57,23 @@ pub struct BackupList {
     starts: Vec<usize>,
     zone: OutputZone,
     compat: Compatibility,
+    circumstances: Circumstances,
+    /// Each backup's state and start, from the pass that measured the answer.
+    summaries: Vec<BackupSummary>,
     len: u64,
+}
+
+/// One backup of a [`BackupList`] in brief: its state and when it started,
+/// from the same pass that measured the answer, so a reader that counts
+/// states (metrics) need not aggregate the list again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackupSummary {
+    /// The backup id.
+    pub backup_id: crate::BackupId,
+    /// Its state (SPEC §4).
+    pub state: crate::BackupState,
+    /// The earliest `start_time_in_millis` of its parts, if any says.
+    pub started_millis: Option<i64>,
 }
 
 /// How far a [`BackupList`] has been written; starts at the beginning.
@@ -87,31 +104,42 @@ impl BackupList {
     /// now, before any byte of the answer is sent.
     pub fn new(
         plan: &BackupPlan,
+        snapshots: Vec<SnapshotRecord>,
+        zone: OutputZone,
+        compat: Compatibility,
+    ) -> Result<(BackupList, Vec<String>), serde_json::Error> {
+        BackupList::judge(plan, snapshots, zone, compat, Circumstances::default())
+    }
+
+    /// [`BackupList::new`], judging each backup in `circumstances` as
+    /// [`Backups::judge`](crate::Backups::judge) does: each backup of the
+    /// list is the one GET answers for it.
+    pub fn judge(
+        plan: &BackupPlan,
         mut snapshots: Vec<SnapshotRecord>,
         zone: OutputZone,
         compat: Compatibility,
+        circumstances: Circumstances,
     ) -> Result<(BackupList, Vec<String>), serde_json::Error> {
         // Name order first; the stable sort by (id, part) keeps it within a
         // part, which is the details order of SPEC §4. Unparsable names
         // (`None`) sort first and are split off.
         snapshots.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        snapshots.sort_by_cached_key(|record| {
-            plan.parse_snapshot_name(&record.name)
-                .map(|parsed| (parsed.backup_id, parsed.part_no))
-        });
-        let ignored_count = snapshots
-            .iter()
-            .take_while(|record| plan.parse_snapshot_name(&record.name).is_none())
-            .count();
-        let ignored = snapshots
+        let mut keyed: Vec<(Option<Key>, SnapshotRecord)> = snapshots
+            .into_iter()
+            .map(|record| (Key::of(plan, &record.name), record))
+            .collect();
+        keyed.sort_by_key(|(key, _)| key.map(|k| (k.backup_id, k.part_no)));
+        let ignored_count = keyed.iter().take_while(|(key, _)| key.is_none()).count();
+        let ignored = keyed
             .drain(..ignored_count)
-            .map(|record| record.name)
+            .map(|(_, record)| record.name)
             .collect();
-        let keys: Vec<Key> = snapshots
-            .iter()
-            .filter_map(|record| plan.parse_snapshot_name(&record.name).map(Key::from))
-            .collect();
-        debug_assert_eq!(keys.len(), snapshots.len());
+        // Each name parsed once: the keys sit beside their records.
+        let (keys, snapshots): (Vec<Key>, Vec<SnapshotRecord>) = keyed
+            .into_iter()
+            .filter_map(|(key, record)| key.map(|key| (key, record)))
+            .unzip();
 
         let mut starts: Vec<usize> = (0..keys.len())
             .filter(|&i| i == 0 || keys[i].backup_id != keys[i - 1].backup_id)
@@ -123,12 +151,29 @@ impl BackupList {
             starts,
             zone,
             compat,
+            circumstances,
+            summaries: Vec::new(),
             len: 0,
         };
+        // One pass measures the answer and notes each backup's summary.
         let mut counter = ByteCounter(0);
-        let mut at = ListPosition::default();
-        while list.write_token(&mut at, &mut counter)? {}
+        let mut summaries = Vec::with_capacity(list.backup_count());
+        counter.0 += 1; // `[`
+        for i in 0..list.backup_count() {
+            if i > 0 {
+                counter.0 += 1; // `,`
+            }
+            let backup = list.backup(i);
+            summaries.push(BackupSummary {
+                backup_id: backup.backup_id,
+                state: backup.state,
+                started_millis: list.started_millis(i),
+            });
+            serde_json::to_writer(&mut counter, &list.compat.backup(&backup))?;
+        }
+        counter.0 += 1; // `]`
         list.len = counter.0;
+        list.summaries = summaries;
         Ok((list, ignored))
     }
 
@@ -169,7 +214,28 @@ impl BackupList {
             .copied()
             .zip(self.records[start..end].iter().cloned())
             .collect();
-        aggregate(self.keys[start].backup_id, group, &self.zone)
+        aggregate(
+            self.keys[start].backup_id,
+            group,
+            &self.zone,
+            &self.circumstances,
+        )
+    }
+
+    /// Each backup's state and start, by id ascending, without aggregating.
+    pub fn summaries(&self) -> &[BackupSummary] {
+        &self.summaries
+    }
+
+    /// The earliest start of the parts (not the claim) of the `i`-th backup.
+    fn started_millis(&self, i: usize) -> Option<i64> {
+        let (start, end) = (self.starts[i], self.starts[i + 1]);
+        self.keys[start..end]
+            .iter()
+            .zip(&self.records[start..end])
+            .filter(|(key, _)| !key.is_claim())
+            .filter_map(|(_, record)| record.start_time_millis)
+            .min()
     }
 
     /// Writes the token at `at` and advances; false once nothing is left.

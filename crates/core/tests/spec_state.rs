@@ -118,7 +118,8 @@ fn rule_4_any_in_progress_is_in_progress() {
 fn rule_5_fewer_than_n_success_is_incomplete() {
     let info = backup(vec![part(1, 1, 2, Success)]);
     assert_eq!(info.state, BackupState::Incomplete);
-    assert_eq!(info.failure_reason, None);
+    // SPEC §4: an INCOMPLETE backup names the part numbers it misses.
+    assert_eq!(info.failure_reason.as_deref(), Some("Missing parts: [2]"));
 }
 
 #[test]
@@ -130,7 +131,7 @@ fn rule_1_and_5_every_part_number_needs_a_success_two_part_1_without_part_2_is_i
         SnapshotRecord::new("camunda_optimize_5_8.7.0_part_1_of_2", Success),
     ]);
     assert_eq!(info.state, BackupState::Incomplete);
-    assert_eq!(info.failure_reason, None);
+    assert_eq!(info.failure_reason.as_deref(), Some("Missing parts: [2]"));
     // The same with a FAILED part 2 beside them is rule 2.
     let info = backup(vec![
         SnapshotRecord::new("camunda_optimize_5_8.6.0_part_1_of_2", Success),
@@ -377,7 +378,7 @@ fn backup_info_fields_in_order_with_explicit_nulls() {
     let json = serde_json::to_string(&Compatibility::Documented.backup(&info)).unwrap();
     assert_eq!(
         json,
-        r#"{"backupId":123456,"failureReason":null,"state":"INCOMPLETE","details":[{"snapshotName":"camunda_optimize_123456_3.10.0_part_1_of_2","state":"SUCCESS","startTime":"2022-11-09T10:11:36.978+0000","failures":["[i][0] r"]}]}"#
+        r#"{"backupId":123456,"failureReason":"Missing parts: [2]","state":"INCOMPLETE","details":[{"snapshotName":"camunda_optimize_123456_3.10.0_part_1_of_2","state":"SUCCESS","startTime":"2022-11-09T10:11:36.978+0000","failures":["[i][0] r"]}]}"#
     );
 }
 

@@ -1,6 +1,6 @@
 //! The one error type of this crate.
 
-use backup_actuator_core::ApiError;
+use backup_actuator_engine::{DeleteError, GetError};
 
 /// Why a schedule could not be set up, or a step of it failed. `Display`
 /// is meant for the operator and never holds a credential.
@@ -30,16 +30,14 @@ pub enum ScheduleError {
     /// A `keep_within` that is zero or negative.
     #[error("--keep-within must be a positive duration such as 7d or 36h")]
     KeepWithinNotPositive,
-    /// The service has no repository, so there is nowhere to back up to.
+    /// The engine has no repository, so there is nowhere to back up to.
     #[error("a schedule needs a snapshot repository (--repository)")]
     NoRepository,
-    /// The store or the cluster refused or could not be reached.
-    #[error("{0}")]
-    Store(ApiError),
-}
-
-impl From<ApiError> for ScheduleError {
-    fn from(err: ApiError) -> Self {
-        ScheduleError::Store(err)
-    }
+    /// The backups could not be read: the cluster refused or could not be
+    /// reached.
+    #[error(transparent)]
+    Read(#[from] GetError),
+    /// A backup could not be deleted.
+    #[error(transparent)]
+    Delete(#[from] DeleteError),
 }

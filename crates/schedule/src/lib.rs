@@ -5,7 +5,7 @@
 //!   by [`croner`](https://docs.rs/croner); each firing is a [`Slot`] whose
 //!   backup id is its UTC start as `YYYYMMDDHHMMSS`.
 //! - [`BackupSchedule`]: triggers the slot's backup through a
-//!   [`BackupService`](backup_actuator_service::BackupService), with
+//!   [`BackupEngine`](backup_actuator_engine::BackupEngine), with
 //!   `"trigger": "schedule"` in every part's metadata. Replicas compute the
 //!   same id, so the cluster's name uniqueness lets exactly one create it;
 //!   the others log "taken by a peer".

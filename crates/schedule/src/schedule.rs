@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use backup_actuator_core::{ApiError, BackupId, BackupState, Backups, Trigger};
-use backup_actuator_service::BackupService;
+use backup_actuator_core::{BackupId, BackupState, Trigger};
+use backup_actuator_engine::{BackupEngine, GetError, TriggerError};
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::broadcast;
 
@@ -20,8 +20,8 @@ use crate::timer::{SystemTimer, Timer};
 /// How often a triggered backup is looked at until it ends (default).
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);
 
-/// Scheduled backups with retention (SPEC §10), over the store and plan of
-/// a [`BackupService`].
+/// Scheduled backups with retention (SPEC §10), driving a
+/// [`BackupEngine`] (the same engine an HTTP service may host).
 ///
 /// At every slot of its [`CronSchedule`] it triggers the backup whose id is
 /// the slot's UTC start (`YYYYMMDDHHMMSS`), with `"trigger": "schedule"` in
@@ -40,17 +40,18 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);
 /// use std::time::Duration;
 /// use backup_actuator_core::{BackupPlan, OutputZone};
 /// use backup_actuator_schedule::{BackupSchedule, CronSchedule, ManualTimer, Retention, TriggerOutcome};
-/// use backup_actuator_service::BackupService;
+/// use backup_actuator_engine::BackupEngine;
 /// use backup_actuator_store::MemoryStore;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let timer = ManualTimer::new("2026-01-01T00:00:30Z".parse().unwrap());
 /// let store = MemoryStore::builder().clock(timer.clone()).build();
-/// let service = BackupService::builder(Arc::new(store), BackupPlan::optimize("8.6.0").unwrap())
+/// let engine = BackupEngine::builder(Arc::new(store), BackupPlan::optimize("8.6.0").unwrap())
 ///     .repository("backups")
-///     .build();
-/// let schedule = BackupSchedule::builder(service, CronSchedule::parse("* * * * *", &OutputZone::utc()).unwrap())
+///     .build()
+///     .unwrap();
+/// let schedule = BackupSchedule::builder(engine, CronSchedule::parse("* * * * *", &OutputZone::utc()).unwrap())
 ///     .retention(Retention::builder().keep_last(2).build().unwrap())
 ///     .timer(timer.clone())
 ///     .build()
@@ -78,7 +79,7 @@ pub struct BackupSchedule {
 
 #[derive(Debug)]
 struct Inner {
-    service: BackupService,
+    engine: BackupEngine,
     cron: CronSchedule,
     retention: Option<Retention>,
     timer: Arc<dyn Timer>,
@@ -147,10 +148,10 @@ pub struct ScheduleCounts {
 
 impl BackupSchedule {
     /// Starts the configuration of a schedule that triggers through
-    /// `service` at the slots of `cron`.
-    pub fn builder(service: BackupService, cron: CronSchedule) -> BackupScheduleBuilder {
+    /// `engine` at the slots of `cron`.
+    pub fn builder(engine: BackupEngine, cron: CronSchedule) -> BackupScheduleBuilder {
         BackupScheduleBuilder {
-            service,
+            engine,
             cron,
             retention: None,
             timer: Arc::new(SystemTimer),
@@ -190,18 +191,14 @@ impl BackupSchedule {
     pub async fn trigger(&self, slot: Slot) -> TriggerOutcome {
         let id = slot.id();
         let counts = &self.inner.counts;
-        match self
-            .inner
-            .service
-            .create_backup(id, Trigger::Schedule)
-            .await
-        {
-            Ok(snapshots) => {
+        match self.inner.engine.trigger(id, Some(Trigger::Schedule)).await {
+            Ok(triggered) => {
+                let snapshots = triggered.snapshots;
                 counts.created.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(backup_id = id.get(), slot = %slot.start(), "scheduled backup {id} triggered");
                 TriggerOutcome::Created { snapshots }
             }
-            Err(ApiError::BackupExists { snapshots, .. }) => {
+            Err(TriggerError::Exists { snapshots, .. }) => {
                 counts.taken_by_peer.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(backup_id = id.get(), slot = %slot.start(), "slot {id} taken by a peer: {snapshots:?} exist");
                 TriggerOutcome::TakenByPeer { snapshots }
@@ -256,10 +253,10 @@ impl BackupSchedule {
         let Some(retention) = &self.inner.retention else {
             return Ok(Vec::new());
         };
-        let service = &self.inner.service;
-        service.repository().ok_or(ScheduleError::NoRepository)?;
-        let found = service.find_snapshots(None).await?;
-        let facts = BackupFacts::from_snapshots(service.plan(), found);
+        let engine = &self.inner.engine;
+        engine.repository().ok_or(ScheduleError::NoRepository)?;
+        let found = engine.find_snapshots(None).await?;
+        let facts = BackupFacts::from_snapshots(engine.plan(), found);
         let selected = retention.select(&facts, self.inner.timer.now());
         let mut done = Vec::with_capacity(selected.len());
         for deletion in selected {
@@ -280,7 +277,7 @@ impl BackupSchedule {
                 tracing::info!("stopping: retention leaves the remaining backups for a later slot");
                 break;
             }
-            service.delete_backup(id).await?;
+            engine.delete(id).await?;
             self.inner.counts.deleted.fetch_add(1, Ordering::Relaxed);
             tracing::info!(
                 backup_id = id.get(),
@@ -394,11 +391,11 @@ impl BackupSchedule {
     }
 
     async fn state_of(&self, id: BackupId) -> Result<Option<BackupState>, ScheduleError> {
-        let service = &self.inner.service;
-        service.repository().ok_or(ScheduleError::NoRepository)?;
-        let found = service.find_snapshots(Some(id)).await?;
-        let backups = Backups::from_snapshots(service.plan(), found, &Default::default());
-        Ok(backups.into_backup(id).map(|b| b.state))
+        match self.inner.engine.get(id).await {
+            Ok(backup) => Ok(Some(backup.state)),
+            Err(GetError::NotFound(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
     }
 }
 
@@ -406,7 +403,7 @@ impl BackupSchedule {
 #[derive(Debug)]
 #[must_use]
 pub struct BackupScheduleBuilder {
-    service: BackupService,
+    engine: BackupEngine,
     cron: CronSchedule,
     retention: Option<Retention>,
     timer: Arc<dyn Timer>,
@@ -434,14 +431,14 @@ impl BackupScheduleBuilder {
         self
     }
 
-    /// Builds the schedule; the service must have a repository.
+    /// Builds the schedule; the engine must have a repository.
     pub fn build(self) -> Result<BackupSchedule, ScheduleError> {
-        if self.service.repository().is_none() {
+        if self.engine.repository().is_none() {
             return Err(ScheduleError::NoRepository);
         }
         Ok(BackupSchedule {
             inner: Arc::new(Inner {
-                service: self.service,
+                engine: self.engine,
                 cron: self.cron,
                 retention: self.retention,
                 timer: self.timer,

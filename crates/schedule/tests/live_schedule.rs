@@ -11,11 +11,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use backup_actuator_core::{BackupPlan, BackupState, OutputZone, Product};
+use backup_actuator_engine::BackupEngine;
 use backup_actuator_schedule::{
     BackupSchedule, CronSchedule, ManualTimer, Retention, Timer, TriggerOutcome,
 };
 use backup_actuator_search::ClusterStore;
-use backup_actuator_service::BackupService;
 use backup_actuator_store::SnapshotStore;
 use backup_actuator_testkit::live::{cluster, LiveProduct};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -85,9 +85,10 @@ async fn scheduled_backups_on_a_real_engine(product: LiveProduct) {
         Arc::new(ClusterStore::builder(engine, &live.url).build().unwrap())
     };
     let service = |store| {
-        BackupService::builder(store, plan.clone())
+        BackupEngine::builder(store, plan.clone())
             .repository(&repository)
             .build()
+            .unwrap()
     };
     let timer = ManualTimer::new("2026-01-01T00:00:30Z".parse().unwrap());
     let cron = CronSchedule::parse("* * * * *", &OutputZone::utc()).unwrap();
@@ -153,7 +154,7 @@ async fn scheduled_backups_on_a_real_engine(product: LiveProduct) {
     assert_eq!(left[0].trigger.as_deref(), Some("schedule"), "{left:?}");
 
     let service = service(store());
-    service.delete_backup(slots[2].id()).await.unwrap();
+    service.delete(slots[2].id()).await.unwrap();
     call(&live.url, "DELETE", &format!("/_snapshot/{repository}"), "").await;
     call(&live.url, "DELETE", &format!("/{index}"), "").await;
 }

@@ -8,12 +8,12 @@ use std::time::Duration;
 use backup_actuator_core::{
     BackupId, BackupPlan, BackupState, OutputZone, Product, SnapshotRecord,
 };
+use backup_actuator_engine::BackupEngine;
 use backup_actuator_schedule::{
     BackupSchedule, CronSchedule, ManualTimer, Retention, ScheduleError, SlotReport, Timer,
     TriggerOutcome,
 };
 use backup_actuator_search::ClusterStore;
-use backup_actuator_service::BackupService;
 use backup_actuator_store::{MemoryStore, SnapshotStore};
 use backup_actuator_testkit::{EmulatedCluster, Fault, Flavor};
 use tokio::sync::{broadcast, oneshot};
@@ -76,14 +76,15 @@ fn memory(timer: &ManualTimer) -> MemoryStore {
         .build()
 }
 
-fn service(store: Arc<dyn SnapshotStore>) -> BackupService {
-    BackupService::builder(store, plan())
+fn service(store: Arc<dyn SnapshotStore>) -> BackupEngine {
+    BackupEngine::builder(store, plan())
         .repository(REPO)
         .build()
+        .unwrap()
 }
 
 fn schedule(
-    service: BackupService,
+    service: BackupEngine,
     timer: &ManualTimer,
     retention: Option<Retention>,
 ) -> BackupSchedule {
@@ -508,7 +509,9 @@ async fn shutdown_waits_for_a_running_trigger_to_finish() {
 
 #[test]
 fn a_schedule_needs_a_repository() {
-    let service = BackupService::builder(Arc::new(MemoryStore::new()), plan()).build();
+    let service = BackupEngine::builder(Arc::new(MemoryStore::new()), plan())
+        .build()
+        .unwrap();
     let err = BackupSchedule::builder(service, every_minute())
         .build()
         .unwrap_err();

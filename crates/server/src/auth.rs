@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use backup_actuator_core::{Compatibility, ErrorBody};
-use backup_actuator_service::{BackupBody, BackupService};
+use backup_actuator_service::{AnswerCounter, BackupBody};
 use http::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{Request, Response, StatusCode};
 use sha2::{Digest, Sha256};
@@ -152,7 +152,7 @@ fn bearer_credentials(value: &HeaderValue) -> Option<&[u8]> {
 pub(crate) struct RequireBearerLayer {
     token: Arc<AccessToken>,
     compat: Compatibility,
-    counted_in: Option<BackupService>,
+    counted_in: Option<AnswerCounter>,
 }
 
 impl RequireBearerLayer {
@@ -166,11 +166,11 @@ impl RequireBearerLayer {
         }
     }
 
-    /// Counts every refusal in `service`'s metrics (SPEC §11: a refused
-    /// request is counted, though it never reaches the service or the
-    /// store). Nothing is counted when the service has no metrics.
-    pub(crate) fn counting_in(mut self, service: BackupService) -> RequireBearerLayer {
-        self.counted_in = Some(service);
+    /// Counts every refusal with `counter` (SPEC §11: a refused request is
+    /// counted, though it never reaches the service or the store). Nothing
+    /// is counted when the service has no metrics.
+    pub(crate) fn counting_in(mut self, counter: AnswerCounter) -> RequireBearerLayer {
+        self.counted_in = Some(counter);
         self
     }
 }
@@ -195,7 +195,7 @@ pub(crate) struct RequireBearer<S> {
     inner: S,
     token: Arc<AccessToken>,
     compat: Compatibility,
-    counted_in: Option<BackupService>,
+    counted_in: Option<AnswerCounter>,
 }
 
 impl<S, B> Service<Request<B>> for RequireBearer<S>
@@ -225,8 +225,8 @@ where
             "refused: missing or wrong bearer token",
         );
         let response = Unauthorized.response(self.compat);
-        if let Some(service) = &self.counted_in {
-            service.count_answer(
+        if let Some(counter) = &self.counted_in {
+            counter.count(
                 request.method(),
                 request.uri().path(),
                 response.status(),
@@ -406,7 +406,7 @@ mod tests {
         .build();
         let gate =
             RequireBearerLayer::new(AccessToken::new(TOKEN).unwrap(), Compatibility::Documented)
-                .counting_in(backups.clone())
+                .counting_in(backups.answer_counter())
                 .layer(backups);
         let request = Request::get("/actuator/backups")
             .body(Empty::<Bytes>::new())

@@ -141,7 +141,13 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         builder = builder.metrics(BackupMetrics::new());
     }
     let service = builder.build();
-    let schedule = schedule::build_schedule(&args, &service)?;
+    let schedule = schedule::build_schedule(&args, service.engine())?;
+    // The longest a POST can take: every cluster call of the claim protocol
+    // (parts + 4) at the request timeout, plus the wait for the claim's
+    // release. Shutdown lets in-flight requests run that long, then waits
+    // for the engine's background work (releases, rollbacks, watches).
+    let longest_post = args.cluster.request_timeout * (service.plan().part_count() + 4)
+        + std::time::Duration::from_secs(1);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -198,7 +204,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
                 tokio::spawn(schedule::record_metrics(
                     schedule.subscribe(),
                     metrics,
-                    service.clone(),
+                    service.engine().clone(),
                     args.retention_dry_run,
                 ));
             }
@@ -207,16 +213,17 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         let options = ServeOptions {
             header_read_timeout: args.header_read_timeout,
             max_connections: args.max_connections as usize,
+            drain: longest_post,
         };
         match token {
             Some(token) => {
                 tracing::info!("every request must carry Authorization: Bearer <token>");
                 // Refusals are counted in the service's metrics (if on).
                 let layer = RequireBearerLayer::new(token, service.compatibility())
-                    .counting_in(service.clone());
-                serve::serve(listener, layer.layer(service), options, shutdown).await;
+                    .counting_in(service.answer_counter());
+                serve::serve(listener, layer.layer(service.clone()), options, shutdown).await;
             }
-            None => serve::serve(listener, service, options, shutdown).await,
+            None => serve::serve(listener, service.clone(), options, shutdown).await,
         }
         if let Some(schedule) = schedule {
             // SPEC §10: a running trigger or deletion finishes first.
@@ -225,6 +232,11 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
             }
             tracing::info!("schedule stopped");
         }
+        // Whatever a POST or the schedule left running in the background
+        // (a claim's release, a rollback, a watch) ends before we do; what
+        // cannot is logged by name.
+        let unfinished = service.engine().shutdown(longest_post).await;
+        tracing::info!(unfinished = unfinished.len(), "backup-actuator stopped");
         Ok(())
     })
 }

@@ -1,8 +1,8 @@
 //! `--schedule` and its retention flags: checked before the port is bound,
 //! then run beside the listener (SPEC §10).
 
+use backup_actuator_engine::BackupEngine;
 use backup_actuator_schedule::{BackupSchedule, CronSchedule, Retention, ScheduleError};
-use backup_actuator_service::BackupService;
 
 use crate::cli::ServeArgs;
 
@@ -29,7 +29,7 @@ pub(crate) enum ScheduleFlagError {
 /// The schedule the flags ask for, or `None` without `--schedule`.
 pub(crate) fn build_schedule(
     args: &ServeArgs,
-    service: &BackupService,
+    engine: &BackupEngine,
 ) -> Result<Option<BackupSchedule>, ScheduleFlagError> {
     let has_rule = args.keep_last.is_some() || args.keep_within.is_some();
     let Some(expression) = &args.schedule else {
@@ -55,10 +55,10 @@ pub(crate) fn build_schedule(
     if args.retention_dry_run && !has_rule {
         return Err(ScheduleFlagError::DryRunWithoutRule);
     }
-    if service.repository().is_none() {
+    if engine.repository().is_none() {
         return Err(ScheduleFlagError::NoRepository);
     }
-    let mut builder = BackupSchedule::builder(service.clone(), cron);
+    let mut builder = BackupSchedule::builder(engine.clone(), cron);
     if has_rule {
         let mut retention = Retention::builder().dry_run(args.retention_dry_run);
         if let Some(n) = args.keep_last {
@@ -110,7 +110,7 @@ pub(crate) fn announce(schedule: &BackupSchedule, args: &ServeArgs) {
 pub(crate) async fn record_metrics(
     mut reports: tokio::sync::broadcast::Receiver<backup_actuator_schedule::SlotReport>,
     metrics: backup_actuator_service::BackupMetrics,
-    service: BackupService,
+    engine: BackupEngine,
     dry_run: bool,
 ) {
     use backup_actuator_schedule::TriggerOutcome;
@@ -133,27 +133,11 @@ pub(crate) async fn record_metrics(
             }
         }
         if report.final_state == Some(backup_actuator_core::BackupState::Complete) {
+            // Read as GET one reads it: the engine reports the read to the
+            // metrics, which raise the newest-COMPLETE gauge.
             let id = report.slot.id();
-            if let Some(repository) = service.repository() {
-                match service
-                    .store()
-                    .find_snapshots(repository, &service.plan().lookup_pattern(id))
-                    .await
-                {
-                    Ok(found) => {
-                        let backups = backup_actuator_core::Backups::from_snapshots(
-                            service.plan(),
-                            found,
-                            &Default::default(),
-                        );
-                        if let Some(backup) = backups.into_backup(id) {
-                            metrics.observe_backup(&backup);
-                        }
-                    }
-                    Err(err) => {
-                        tracing::warn!(backup_id = id.get(), error = %err, "cannot read the scheduled backup for the metrics");
-                    }
-                }
+            if let Err(err) = engine.get(id).await {
+                tracing::warn!(backup_id = id.get(), error = %err, "cannot read the scheduled backup for the metrics");
             }
         }
     }

@@ -23,9 +23,6 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_service::Service;
 
-/// How long in-flight requests may take to finish after a shutdown signal.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The most a request line plus headers may take, in bytes (64 KiB).
 /// hyper answers a longer head with 431 Request Header Fields Too Large
 /// and closes the connection. It is also the read buffer's cap, which
@@ -45,10 +42,14 @@ pub(crate) struct ServeOptions {
     /// accepting until one closes, so clients queue in the kernel's backlog
     /// instead of each costing a task and buffers.
     pub max_connections: usize,
+    /// How long in-flight requests may take to finish after a shutdown
+    /// signal: as long as the longest POST at the request timeout.
+    pub drain: Duration,
 }
 
 /// Serves `service` on `listener` until `shutdown` completes, then stops
-/// accepting, lets in-flight requests finish (up to 30 s), and returns.
+/// accepting, lets in-flight requests finish (up to `options.drain`), and
+/// returns.
 pub(crate) async fn serve<S>(
     listener: TcpListener,
     service: S,
@@ -109,8 +110,8 @@ pub(crate) async fn serve<S>(
     tracing::info!("shutting down: no new connections, finishing in-flight requests");
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(DRAIN_TIMEOUT) => {
-            tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
+        () = tokio::time::sleep(options.drain) => {
+            tracing::warn!("connections still open after {:?}; closing them", options.drain);
         }
     }
 }

@@ -5,16 +5,15 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backup_actuator_core::{
-    BackupPlan, Compatibility, InvalidRepositoryName, OutputZone, RepositoryName,
-};
+use backup_actuator_core::{BackupPlan, Compatibility, InvalidRepositoryName, OutputZone};
+use backup_actuator_engine::{BackupEngine, EngineBuilder};
 use backup_actuator_store::SnapshotStore;
 
 use crate::health::DEFAULT_HEALTH_TIMEOUT;
-use crate::metrics::Observer;
-use crate::route::{normalize_base, Extras};
+use crate::metrics::MetricsHook;
+use crate::route::{normalize_base, OptionalRoutes};
 use crate::service::BackupService;
-use crate::shared::Shared;
+use crate::shared::ServiceState;
 
 /// The default base path.
 ///
@@ -29,105 +28,113 @@ use crate::shared::Shared;
 /// ```
 pub const DEFAULT_BASE_PATH: &str = "/actuator";
 
-/// How long a claim may stand before the next POST of its id removes it as
-/// left behind by a crashed process, unless the builder says otherwise. It
-/// must be longer than any POST can take (see [`BackupServiceBuilder::claim_expiry`]).
-pub const DEFAULT_CLAIM_EXPIRY: Duration = Duration::from_secs(600);
-
-/// How long, after a create whose outcome is unknown, the service keeps
-/// looking for the part to remove it, unless the builder says otherwise.
-pub const DEFAULT_UNKNOWN_OUTCOME_WATCH: Duration = Duration::from_secs(30);
-
 impl BackupService {
     /// Starts the configuration of a service over `store` that makes
-    /// backups by `plan`.
+    /// backups by `plan`, hosting an engine of its own.
     ///
     /// The service runs on tokio with its time driver on (as `#[tokio::main]`
     /// gives): a POST waits a bounded time for its claim's release.
     pub fn builder(store: Arc<dyn SnapshotStore>, plan: BackupPlan) -> BackupServiceBuilder {
         BackupServiceBuilder {
-            shared: Shared {
-                store,
-                plan,
-                repository: None,
-                base_path: DEFAULT_BASE_PATH.to_owned(),
-                compat: Compatibility::default(),
-                zone: OutputZone::utc(),
-                body_read_timeout: None,
-                claim_expiry: DEFAULT_CLAIM_EXPIRY,
-                unknown_outcome_watch: DEFAULT_UNKNOWN_OUTCOME_WATCH,
-                trigger_lock: tokio::sync::Mutex::new(()),
-                claims_seen: std::sync::Mutex::default(),
-                extras: Extras::default(),
-                health_timeout: DEFAULT_HEALTH_TIMEOUT,
-                observer: Observer::default(),
-            },
+            engine: EngineSource::Build(Box::new(BackupEngine::builder(store, plan))),
+            http: http_defaults(),
+        }
+    }
+
+    /// Starts the configuration of a service that hosts `engine`, which
+    /// other hosts (a schedule, your own code) drive too. The engine's
+    /// settings (repository, dialect, time zone, claim expiry) are its own;
+    /// the builder's setters of those are ignored.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use backup_actuator_core::BackupPlan;
+    /// use backup_actuator_engine::BackupEngine;
+    /// use backup_actuator_service::BackupService;
+    /// use backup_actuator_store::MemoryStore;
+    ///
+    /// let engine = BackupEngine::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .repository("backups")
+    ///     .build()
+    ///     .unwrap();
+    /// let service = BackupService::hosting(engine.clone()).build();
+    /// assert_eq!(service.repository(), Some("backups"));
+    /// ```
+    pub fn hosting(engine: BackupEngine) -> BackupServiceBuilder {
+        BackupServiceBuilder {
+            engine: EngineSource::Given(engine),
+            http: http_defaults(),
         }
     }
 }
 
-/// Configures a [`BackupService`]; see [`BackupService::builder`].
-///
-/// ```
-/// use std::sync::Arc;
-/// use backup_actuator_core::{BackupPlan, Compatibility, OutputZone};
-/// use backup_actuator_service::BackupService;
-/// use backup_actuator_store::MemoryStore;
-///
-/// let service = BackupService::builder(
-///     Arc::new(MemoryStore::new()),
-///     BackupPlan::optimize("8.6.0-SNAPSHOT").unwrap(),
-/// )
-/// .repository("backups")
-/// .base_path("/management/")
-/// .compatibility(Compatibility::OptimizeServer)
-/// .time_zone(OutputZone::parse("Europe/Berlin").unwrap())
-/// .build();
-/// assert_eq!(service.base_path(), "/management");
-/// assert_eq!(service.repository(), Some("backups"));
-/// assert!(service.handles_path("/management/backups/1"));
-/// assert!(!service.handles_path("/management/backups/1/extra"));
-/// ```
-#[must_use]
+/// The HTTP settings before the builder changes them.
+fn http_defaults() -> HttpSettings {
+    HttpSettings {
+        base_path: DEFAULT_BASE_PATH.to_owned(),
+        body_read_timeout: None,
+        routes: OptionalRoutes::default(),
+        health_timeout: DEFAULT_HEALTH_TIMEOUT,
+        metrics: None,
+    }
+}
+
+/// The engine a built service hosts: one built from the builder's
+/// settings, or one given.
+enum EngineSource {
+    Build(Box<EngineBuilder>),
+    Given(BackupEngine),
+}
+
+/// The settings of the HTTP adapter itself.
+struct HttpSettings {
+    base_path: String,
+    body_read_timeout: Option<Duration>,
+    routes: OptionalRoutes,
+    health_timeout: Duration,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::BackupMetrics>,
+    #[cfg(not(feature = "metrics"))]
+    metrics: Option<std::convert::Infallible>,
+}
+
+/// The configuration of a [`BackupService`] (or a
+/// [`BackupLayer`](crate::BackupLayer)): where its routes sit, which
+/// optional routes it serves, and the engine it hosts.
 pub struct BackupServiceBuilder {
-    shared: Shared,
+    engine: EngineSource,
+    http: HttpSettings,
 }
 
 impl fmt::Debug for BackupServiceBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.shared.debug_as("BackupServiceBuilder", f)
+        let mut out = f.debug_struct("BackupServiceBuilder");
+        match &self.engine {
+            EngineSource::Build(builder) => out.field("engine", builder),
+            EngineSource::Given(engine) => out.field("engine", engine),
+        };
+        out.field("base_path", &self.http.base_path)
+            .field("body_read_timeout", &self.http.body_read_timeout)
+            .field("health", &self.http.routes.health)
+            .field("metrics", &self.http.routes.prometheus)
+            .finish()
     }
 }
 
 impl BackupServiceBuilder {
-    /// The snapshot repository. Without one, the service still starts and
-    /// every backup route answers 400 (SPEC §7). An empty name counts as none.
-    ///
-    /// A name that breaks the [`RepositoryName`] rule — `*`, `a,b`, `_all`,
-    /// anything with `\ / * ? " < > | , #` or whitespace — would widen
-    /// every cluster request to other repositories: the service refuses to
-    /// be built with it ([`BackupServiceBuilder::try_build`] is an error,
-    /// [`BackupServiceBuilder::build`] panics). Check a name read from
-    /// configuration with [`RepositoryName::new`] first, or build with
-    /// `try_build`.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use backup_actuator_core::BackupPlan;
-    /// # use backup_actuator_store::MemoryStore;
-    /// use backup_actuator_service::{BackupService, ServiceConfigError};
-    ///
-    /// let builder = || BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap());
-    /// assert_eq!(builder().repository("backups").build().repository(), Some("backups"));
-    /// assert_eq!(builder().repository("").build().repository(), None);
-    /// let refused = builder().repository("*").try_build().unwrap_err();
-    /// assert!(matches!(refused, ServiceConfigError::Repository(_)));
-    /// assert_eq!(refused.to_string(), r#"invalid repository name [*]: must not contain any of \ / * ? " < > | , #"#);
-    /// ```
-    pub fn repository(mut self, name: impl Into<String>) -> Self {
-        let name = name.into();
-        self.shared.repository = (!name.is_empty()).then_some(name);
+    /// Changes the engine this builder will build; a given engine stays.
+    fn engine(mut self, change: impl FnOnce(EngineBuilder) -> EngineBuilder) -> Self {
+        if let EngineSource::Build(builder) = self.engine {
+            self.engine = EngineSource::Build(Box::new(change(*builder)));
+        }
         self
+    }
+
+    /// The snapshot repository. Without one every backup route answers
+    /// 400 (SPEC §7); an empty name is none.
+    pub fn repository(self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.engine(|engine| engine.repository(name))
     }
 
     /// The path the routes sit under (default `/actuator`).
@@ -137,20 +144,18 @@ impl BackupServiceBuilder {
     /// `Router::nest_service("/actuator", service)` does. A missing leading
     /// `/` is added and trailing `/` are dropped.
     pub fn base_path(mut self, base_path: impl AsRef<str>) -> Self {
-        self.shared.base_path = normalize_base(base_path.as_ref());
+        self.http.base_path = normalize_base(base_path.as_ref());
         self
     }
 
     /// The API dialect (default [`Compatibility::Documented`]).
-    pub fn compatibility(mut self, compat: Compatibility) -> Self {
-        self.shared.compat = compat;
-        self
+    pub fn compatibility(self, compat: Compatibility) -> Self {
+        self.engine(|engine| engine.compatibility(compat))
     }
 
     /// The zone `startTime` is written in (default UTC).
-    pub fn time_zone(mut self, zone: OutputZone) -> Self {
-        self.shared.zone = zone;
-        self
+    pub fn time_zone(self, zone: OutputZone) -> Self {
+        self.engine(|engine| engine.time_zone(zone))
     }
 
     /// How long a POST body may take to arrive, in full (default: no limit).
@@ -160,13 +165,13 @@ impl BackupServiceBuilder {
     /// Needs a tokio runtime with its timer enabled, which is why it is off
     /// unless asked for; the stand-alone server sets it.
     pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
-        self.shared.body_read_timeout = Some(timeout);
+        self.http.body_read_timeout = Some(timeout);
         self
     }
 
     /// How old a claim (see [`BackupPlan::claim_name`]) must be before a
     /// POST of its id removes it as left behind by a process that crashed
-    /// while triggering (default [`DEFAULT_CLAIM_EXPIRY`]).
+    /// while triggering (default [`DEFAULT_CLAIM_EXPIRY`](crate::DEFAULT_CLAIM_EXPIRY)).
     ///
     /// It must be longer than any POST can take, including
     /// [`BackupServiceBuilder::unknown_outcome_watch`]: a POST takes at most
@@ -185,15 +190,14 @@ impl BackupServiceBuilder {
     ///     .build();
     /// # let _ = service;
     /// ```
-    pub fn claim_expiry(mut self, expiry: Duration) -> Self {
-        self.shared.claim_expiry = expiry;
-        self
+    pub fn claim_expiry(self, expiry: Duration) -> Self {
+        self.engine(|engine| engine.claim_expiry(expiry))
     }
 
     /// After a create whose outcome is unknown (a timeout or a broken
     /// answer), how long the service keeps looking for that part in the
     /// background, to delete it if it appears (default
-    /// [`DEFAULT_UNKNOWN_OUTCOME_WATCH`]). The claim of the id is held until
+    /// [`DEFAULT_UNKNOWN_OUTCOME_WATCH`](crate::DEFAULT_UNKNOWN_OUTCOME_WATCH)). The claim of the id is held until
     /// then, so the part found can only be this POST's. Give it at least
     /// twice the store's request timeout.
     ///
@@ -208,9 +212,8 @@ impl BackupServiceBuilder {
     ///     .build();
     /// # let _ = service;
     /// ```
-    pub fn unknown_outcome_watch(mut self, watch: Duration) -> Self {
-        self.shared.unknown_outcome_watch = watch;
-        self
+    pub fn unknown_outcome_watch(self, watch: Duration) -> Self {
+        self.engine(|engine| engine.unknown_outcome_watch(watch))
     }
 
     /// Serves `GET {base}/health` (SPEC §11): 200 `{"status":"UP"}` when
@@ -233,8 +236,8 @@ impl BackupServiceBuilder {
     /// assert!(service.handles_path("/actuator/health"));
     /// ```
     pub fn health(mut self, timeout: Duration) -> Self {
-        self.shared.extras.health = true;
-        self.shared.health_timeout = timeout;
+        self.http.routes.health = true;
+        self.http.health_timeout = timeout;
         self
     }
 
@@ -256,8 +259,8 @@ impl BackupServiceBuilder {
     /// ```
     #[cfg(feature = "metrics")]
     pub fn metrics(mut self, metrics: crate::BackupMetrics) -> Self {
-        self.shared.extras.prometheus = true;
-        self.shared.observer = Observer::new(Some(metrics));
+        self.http.routes.prometheus = true;
+        self.http.metrics = Some(metrics);
         self
     }
 
@@ -274,7 +277,7 @@ impl BackupServiceBuilder {
     }
 
     /// Builds the stand-alone service, or says which setting is refused:
-    /// a repository name that breaks the [`RepositoryName`] rule.
+    /// a repository name that breaks the [`RepositoryName`](backup_actuator_core::RepositoryName) rule.
     ///
     /// ```
     /// # use std::sync::Arc;
@@ -286,13 +289,34 @@ impl BackupServiceBuilder {
     /// assert!(builder().repository("backups").try_build().is_ok());
     /// assert!(builder().repository("a,b").try_build().is_err());
     /// ```
-    pub fn try_build(mut self) -> Result<BackupService, ServiceConfigError> {
-        if let Some(name) = &self.shared.repository {
-            RepositoryName::new(name.as_str())?;
+    pub fn try_build(self) -> Result<BackupService, ServiceConfigError> {
+        let engine = match self.engine {
+            EngineSource::Build(builder) => builder.build()?,
+            EngineSource::Given(engine) => engine,
+        };
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &self.http.metrics {
+            engine.add_observer(Arc::new(metrics.clone()));
         }
-        self.shared.store = self.shared.observer.wrap_store(self.shared.store);
-        Ok(BackupService::from_shared(self.shared))
+        Ok(BackupService::from_state(ServiceState {
+            engine,
+            base_path: self.http.base_path,
+            body_read_timeout: self.http.body_read_timeout,
+            routes: self.http.routes,
+            health_timeout: self.http.health_timeout,
+            metrics: metrics_hook(self.http.metrics),
+        }))
     }
+}
+
+#[cfg(feature = "metrics")]
+fn metrics_hook(metrics: Option<crate::BackupMetrics>) -> MetricsHook {
+    MetricsHook::new(metrics)
+}
+
+#[cfg(not(feature = "metrics"))]
+fn metrics_hook(_: Option<std::convert::Infallible>) -> MetricsHook {
+    MetricsHook::default()
 }
 
 /// A configuration [`BackupServiceBuilder::try_build`] refuses.
@@ -328,10 +352,11 @@ mod tests {
     fn builder_refuses_a_repository_name_that_widens_cluster_requests() {
         for name in ["*", "a,b", "_all", "b*", "a/b", "with space", "a#b"] {
             let refused = builder().repository(name).try_build().unwrap_err();
-            assert_eq!(
-                refused,
-                ServiceConfigError::Repository(RepositoryName::new(name).unwrap_err()),
-                "{name}"
+            // The message names the name as given and a rule (SPEC §3, §7).
+            let message = refused.to_string();
+            assert!(
+                message.starts_with(&format!("invalid repository name [{name}]: ")),
+                "{message}"
             );
             let panicked = std::panic::catch_unwind(|| builder().repository(name).build());
             assert!(panicked.is_err(), "{name}");
@@ -354,8 +379,6 @@ mod tests {
             printed.contains(r#"repository: Some("backups")"#),
             "{printed}"
         );
-        let shared = format!("{:?}", builder().shared);
-        assert!(shared.starts_with("Shared {"), "{shared}");
     }
 
     #[test]

@@ -1,15 +1,17 @@
-//! The two error mappings: store errors to API errors, and API errors to
+//! The two error mappings: engine errors to API errors, and API errors to
 //! HTTP responses. Nothing else in the workspace decides the status code
 //! or the headers of an [`ApiError`] answer.
 
 use backup_actuator_core::{ApiError, BackupId, Compatibility};
+use backup_actuator_engine::{DeleteError, GetError, ListError, Pending, TriggerError};
 use backup_actuator_store::StoreError;
 use http::header::{HeaderValue, ALLOW, CONNECTION};
 use http::{Response, StatusCode};
 
 use crate::response::{json_response, BackupBody};
 
-/// Turns a store error into the API error of SPEC §5.
+/// Turns a store error into the API error of SPEC §5; only the mappings
+/// below call it.
 ///
 /// `backup_id` is the backup the operation was about; it names the conflict
 /// when the cluster refuses a snapshot name. Without one (the list route),
@@ -41,6 +43,79 @@ pub(crate) fn api_error(err: StoreError, backup_id: Option<BackupId>) -> ApiErro
         | StoreError::Unreadable { .. }
         | StoreError::SnapshotMissing { .. } => ApiError::Cluster {
             detail: err.to_string(),
+        },
+    }
+}
+
+/// The API error of a read of one backup.
+pub(crate) fn reading(err: GetError) -> ApiError {
+    match err {
+        GetError::NoRepository => ApiError::NoRepositoryConfigured,
+        GetError::NotFound(id) => ApiError::BackupNotFound(id),
+        GetError::Store(err) => api_error(err, None),
+        other => ApiError::Internal {
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// The API error of a read of the list.
+pub(crate) fn listing(err: ListError) -> ApiError {
+    match err {
+        ListError::NoRepository => ApiError::NoRepositoryConfigured,
+        ListError::Store(err) => api_error(err, None),
+        ListError::Unwritable(err) => ApiError::Internal {
+            detail: format!("could not write the answer: {err}"),
+        },
+        other => ApiError::Internal {
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// The API error of a trigger of backup `id` (SPEC §5, §6): a conflict
+/// is 409; a create with an unknown outcome keeps its 502 or 500 and says
+/// that what may still appear will be removed.
+pub(crate) fn triggering(err: TriggerError, id: BackupId) -> ApiError {
+    match err {
+        TriggerError::NoRepository => ApiError::NoRepositoryConfigured,
+        TriggerError::Exists {
+            backup_id,
+            snapshots,
+        } => ApiError::BackupExists {
+            backup_id,
+            snapshots,
+        },
+        TriggerError::Store(err) => api_error(err, Some(id)),
+        TriggerError::UnknownOutcome { source, pending } => {
+            let note = match pending {
+                Pending::Part => "The part may still appear in the cluster; it will be removed",
+                Pending::Claim => "The claim may still appear in the cluster; it will be removed",
+            };
+            match api_error(source, Some(id)) {
+                ApiError::ClusterUnreachable { product, detail } => ApiError::ClusterUnreachable {
+                    product,
+                    detail: format!("{detail}. {note}"),
+                },
+                ApiError::Cluster { detail } => ApiError::Cluster {
+                    detail: format!("{detail}. {note}"),
+                },
+                other => other,
+            }
+        }
+        other => ApiError::Internal {
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// The API error of a delete of backup `id`.
+pub(crate) fn deleting(err: DeleteError, id: BackupId) -> ApiError {
+    match err {
+        DeleteError::NoRepository => ApiError::NoRepositoryConfigured,
+        DeleteError::Store(err) => api_error(err, Some(id)),
+        other => ApiError::Internal {
+            detail: other.to_string(),
         },
     }
 }

@@ -2,8 +2,7 @@
 
 use std::time::Duration;
 
-use backup_actuator_core::ApiError;
-use backup_actuator_store::SnapshotStore;
+use backup_actuator_engine::BackupEngine;
 use http::StatusCode;
 use serde::Serialize;
 
@@ -26,31 +25,19 @@ struct Health<'a> {
     detail: Option<&'a str>,
 }
 
-/// 200 `{"status":"UP"}` when `store` answers
-/// [`SnapshotStore::check_health`] for `repository` within `timeout`;
-/// otherwise 503 with the reason. The reason is a [`StoreError`] message,
-/// which never holds credentials (the stores redact them).
-///
-/// [`StoreError`]: backup_actuator_store::StoreError
+/// 200 `{"status":"UP"}` when the engine's store answers its health check
+/// within `timeout`; otherwise 503 with the reason, a
+/// [`HealthError`](backup_actuator_engine::HealthError) message, which never
+/// holds credentials (the stores redact them).
 pub(crate) async fn respond(
-    store: &dyn SnapshotStore,
-    repository: Option<&str>,
+    engine: &BackupEngine,
     timeout: Duration,
 ) -> http::Response<BackupBody> {
-    let down = match repository {
-        None => Some(ApiError::NoRepositoryConfigured.to_string()),
-        Some(repository) => {
-            match tokio::time::timeout(timeout, store.check_health(repository)).await {
-                Ok(Ok(())) => None,
-                Ok(Err(err)) => Some(err.to_string()),
-                Err(_) => Some(format!(
-                    "{} did not answer the health check within {} ms",
-                    store.describe(),
-                    timeout.as_millis()
-                )),
-            }
-        }
-    };
+    let down = engine
+        .check_health(timeout)
+        .await
+        .err()
+        .map(|err| err.to_string());
     let (status, body) = match &down {
         None => (
             StatusCode::OK,

@@ -84,11 +84,9 @@ mod service;
 mod shared;
 mod trace;
 
+pub use backup_actuator_engine::{DEFAULT_CLAIM_EXPIRY, DEFAULT_UNKNOWN_OUTCOME_WATCH};
 pub use body::BODY_LIMIT;
-pub use builder::{
-    BackupServiceBuilder, ServiceConfigError, DEFAULT_BASE_PATH, DEFAULT_CLAIM_EXPIRY,
-    DEFAULT_UNKNOWN_OUTCOME_WATCH,
-};
+pub use builder::{BackupServiceBuilder, ServiceConfigError, DEFAULT_BASE_PATH};
 pub use error::error_response;
 pub use health::DEFAULT_HEALTH_TIMEOUT;
 pub use layer::{BackupLayer, LayerFuture, WithBackupRoutes};
@@ -98,3 +96,5 @@ pub use metrics::{
 };
 pub use response::{BackupBody, LayerBody};
 pub use service::{BackupService, ResponseFuture};
+#[cfg(feature = "metrics")]
+pub use trace::AnswerCounter;

@@ -37,7 +37,7 @@ impl Segment {
 
 /// The routes beyond the backup API that a service was built with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Extras {
+pub(crate) struct OptionalRoutes {
     /// `{base}/health`
     pub(crate) health: bool,
     /// `{base}/prometheus`
@@ -108,8 +108,8 @@ impl Action {
 /// (normalised: empty, or `/` followed by text with no trailing `/`).
 ///
 /// A single trailing `/` is ignored. Anything else is `None`: an unknown
-/// path, as are `health` and `prometheus` unless `extras` turns them on.
-pub(crate) fn match_route(base: &str, path: &str, extras: Extras) -> Option<Route> {
+/// path, as are `health` and `prometheus` unless `routes` turns them on.
+pub(crate) fn match_route(base: &str, path: &str, routes: OptionalRoutes) -> Option<Route> {
     let rest = path.strip_prefix(base)?;
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     let rest = rest.strip_prefix('/')?;
@@ -118,8 +118,8 @@ pub(crate) fn match_route(base: &str, path: &str, extras: Extras) -> Option<Rout
     match rest.split_once('/') {
         None if rest == "backups" => Some(Route::Collection),
         None if rest == "backup" => Some(Route::ListAlias),
-        None if rest == "health" && extras.health => Some(Route::Health),
-        None if rest == "prometheus" && extras.prometheus => Some(Route::Prometheus),
+        None if rest == "health" && routes.health => Some(Route::Health),
+        None if rest == "prometheus" && routes.prometheus => Some(Route::Prometheus),
         Some(("backups", segment)) if !segment.is_empty() && !segment.contains('/') => {
             Some(Route::Item(Segment {
                 start: offset + "backups/".len(),
@@ -148,7 +148,7 @@ mod tests {
     use super::*;
 
     fn match_route(base: &str, path: &str) -> Option<Route> {
-        super::match_route(base, path, Extras::default())
+        super::match_route(base, path, OptionalRoutes::default())
     }
 
     /// The segment of an item route, read back from the path.
@@ -164,7 +164,7 @@ mod tests {
         let base = "/actuator";
         assert_eq!(match_route(base, "/actuator/health"), None);
         assert_eq!(match_route(base, "/actuator/prometheus"), None);
-        let on = Extras {
+        let on = OptionalRoutes {
             health: true,
             prometheus: true,
         };

@@ -1,5 +1,6 @@
-//! [`BackupService`]: the backup API as a tower service. Its configuration
-//! is in `builder.rs`, the operations in `handlers.rs`.
+//! [`BackupService`]: the backup API as a tower service over a
+//! [`BackupEngine`]. Its configuration is in `builder.rs`, the step from
+//! route to engine operation in `handlers.rs`.
 
 use std::convert::Infallible;
 use std::error::Error as StdError;
@@ -8,22 +9,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-#[cfg(feature = "metrics")]
-use std::time::Duration;
 
-use backup_actuator_core::{
-    ApiError, BackupId, BackupPlan, Compatibility, SnapshotRecord, Trigger,
-};
+use backup_actuator_core::{BackupPlan, Compatibility};
+use backup_actuator_engine::BackupEngine;
 use backup_actuator_store::SnapshotStore;
-#[cfg(feature = "metrics")]
-use http::StatusCode;
 use http::{Request, Response};
 use http_body::Body;
 use tracing::Instrument;
 
 use crate::response::BackupBody;
 use crate::route::{match_route, Route};
-use crate::shared::Shared;
+use crate::shared::ServiceState;
 use crate::trace::RequestTrace;
 
 /// The backup API of SPEC §1 as a [`tower_service::Service`].
@@ -65,137 +61,70 @@ use crate::trace::RequestTrace;
 /// ```
 #[derive(Clone)]
 pub struct BackupService {
-    shared: Arc<Shared>,
+    state: Arc<ServiceState>,
 }
 
 impl fmt::Debug for BackupService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.shared.debug_as("BackupService", f)
+        self.state.debug_as("BackupService", f)
     }
 }
 
 impl BackupService {
     /// The service of a finished configuration (see `BackupServiceBuilder::build`).
-    pub(crate) fn from_shared(shared: Shared) -> BackupService {
+    pub(crate) fn from_state(state: ServiceState) -> BackupService {
         BackupService {
-            shared: Arc::new(shared),
+            state: Arc::new(state),
         }
+    }
+
+    /// The engine this service hosts: trigger, read, list and delete
+    /// backups from your own code, as the routes do.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use backup_actuator_core::{BackupId, BackupPlan};
+    /// use backup_actuator_service::BackupService;
+    /// use backup_actuator_store::MemoryStore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .repository("backups")
+    ///     .build();
+    /// let id = BackupId::new(3).unwrap();
+    /// service.engine().trigger(id, None).await.unwrap();
+    /// assert_eq!(service.engine().get(id).await.unwrap().details.len(), 2);
+    /// # }
+    /// ```
+    pub fn engine(&self) -> &BackupEngine {
+        &self.state.engine
     }
 
     /// The base path the routes sit under (normalised: `""` for the root,
     /// otherwise starting with `/` and without a trailing `/`).
     pub fn base_path(&self) -> &str {
-        &self.shared.base_path
+        &self.state.base_path
     }
 
     /// The configured repository, if any.
     pub fn repository(&self) -> Option<&str> {
-        self.shared.repository.as_deref()
+        self.state.engine.repository()
     }
 
     /// The API dialect.
     pub fn compatibility(&self) -> Compatibility {
-        self.shared.compat
+        self.state.engine.compatibility()
     }
 
     /// The store, e.g. for [`SnapshotStore::describe`] in a startup log.
     pub fn store(&self) -> &Arc<dyn SnapshotStore> {
-        &self.shared.store
+        self.state.engine.store()
     }
 
     /// The plan backups are made by.
     pub fn plan(&self) -> &BackupPlan {
-        &self.shared.plan
-    }
-
-    /// Starts backup `id` as POST does (SPEC §6: look-up, 409 if any part
-    /// of the id exists, create every part, roll back on a refusal), with
-    /// `trigger` in every part's metadata; serialised with the POSTs of
-    /// this service. Returns the names of the parts created.
-    ///
-    /// This is how a [`BackupSchedule`](https://docs.rs/backup-actuator-schedule)
-    /// triggers its slots without going through HTTP.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use backup_actuator_core::{ApiError, BackupId, BackupPlan, Trigger};
-    /// use backup_actuator_service::BackupService;
-    /// use backup_actuator_store::MemoryStore;
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
-    ///     .repository("backups")
-    ///     .build();
-    /// let id = BackupId::new(20260101000000).unwrap();
-    /// let created = service.create_backup(id, Trigger::Schedule).await.unwrap();
-    /// assert_eq!(created.len(), 2);
-    /// assert!(matches!(
-    ///     service.create_backup(id, Trigger::Schedule).await,
-    ///     Err(ApiError::BackupExists { .. })
-    /// ));
-    /// # }
-    /// ```
-    pub async fn create_backup(
-        &self,
-        id: BackupId,
-        trigger: Trigger,
-    ) -> Result<Vec<String>, ApiError> {
-        self.shared.create(id, Some(trigger)).await
-    }
-
-    /// Deletes backup `id` as DELETE does (SPEC §6: only names that parse
-    /// as its parts, retried when one vanished meanwhile). Returns the names
-    /// deleted; empty when nothing of it was found.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use backup_actuator_core::{BackupId, BackupPlan, Trigger};
-    /// use backup_actuator_service::BackupService;
-    /// use backup_actuator_store::MemoryStore;
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
-    ///     .repository("backups")
-    ///     .build();
-    /// let id = BackupId::new(3).unwrap();
-    /// service.create_backup(id, Trigger::Schedule).await.unwrap();
-    /// assert_eq!(service.delete_backup(id).await.unwrap().len(), 2);
-    /// assert!(service.delete_backup(id).await.unwrap().is_empty());
-    /// # }
-    /// ```
-    pub async fn delete_backup(&self, id: BackupId) -> Result<Vec<String>, ApiError> {
-        self.shared.remove(id).await
-    }
-
-    /// The snapshots of backup `id`, or of every backup with `None`, in
-    /// the configured repository, looked up as GET does; a store error
-    /// comes back as the API error GET would answer with. This is how a
-    /// scheduler reads the backups it watches and retains.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use backup_actuator_core::{BackupId, BackupPlan, Trigger};
-    /// use backup_actuator_service::BackupService;
-    /// use backup_actuator_store::MemoryStore;
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
-    ///     .repository("backups")
-    ///     .build();
-    /// let id = BackupId::new(3).unwrap();
-    /// service.create_backup(id, Trigger::Schedule).await.unwrap();
-    /// assert_eq!(service.find_snapshots(Some(id)).await.unwrap().len(), 2);
-    /// assert_eq!(service.find_snapshots(None).await.unwrap().len(), 2);
-    /// # }
-    /// ```
-    pub async fn find_snapshots(
-        &self,
-        id: Option<BackupId>,
-    ) -> Result<Vec<SnapshotRecord>, ApiError> {
-        self.shared.find(id).await
+        self.state.engine.plan()
     }
 
     /// Whether a request path is one of the backup routes (whatever the
@@ -208,7 +137,7 @@ impl BackupService {
     /// The route a request path takes, `None` for a path the API does not
     /// take: the one match of a request.
     pub(crate) fn route_of(&self, path: &str) -> Option<Route> {
-        match_route(&self.shared.base_path, path, self.shared.extras)
+        match_route(&self.state.base_path, path, self.state.routes)
     }
 
     /// Answers a request whose path was matched to `route` already, by
@@ -219,12 +148,12 @@ impl BackupService {
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
     {
-        let shared = Arc::clone(&self.shared);
+        let state = Arc::clone(&self.state);
         let trace = RequestTrace::start(route, request.method());
         let span = trace.span();
         let future = async move {
-            let response = shared.respond(route, request).await;
-            trace.finish(response.status(), &shared.observer);
+            let response = state.respond(route, request).await;
+            trace.finish(response.status(), &state.metrics);
             Ok(response)
         };
         ResponseFuture {
@@ -236,39 +165,19 @@ impl BackupService {
     /// [`BackupServiceBuilder::metrics`](crate::BackupServiceBuilder::metrics).
     #[cfg(feature = "metrics")]
     pub fn metrics(&self) -> Option<&crate::BackupMetrics> {
-        self.shared.observer.metrics()
+        self.state.metrics.metrics()
     }
 
-    /// Counts an answer that a layer in front of this service gave on its
-    /// behalf — a token gate's 401 — under the route `path` would have
-    /// taken, so refused requests show in the metrics although they never
-    /// reach the service (or the store). Does nothing without metrics.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use std::time::Duration;
-    /// use backup_actuator_core::BackupPlan;
-    /// use backup_actuator_service::{BackupMetrics, BackupService};
-    /// use backup_actuator_store::MemoryStore;
-    /// use http::{Method, StatusCode};
-    ///
-    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
-    ///     .metrics(BackupMetrics::new())
-    ///     .build();
-    /// service.count_answer(&Method::DELETE, "/actuator/backups/7", StatusCode::UNAUTHORIZED, Duration::ZERO);
-    /// let text = service.metrics().unwrap().encode();
-    /// assert!(text.contains(r#"backup_actuator_http_requests_total{route="/backups/{id}",method="DELETE",status="401"} 1"#));
-    /// ```
+    /// A handle that counts answers a layer in front of this service gave
+    /// on its behalf (a token gate's 401), under the route the path would
+    /// have taken; the layer keeps it instead of the service.
     #[cfg(feature = "metrics")]
-    pub fn count_answer(
-        &self,
-        method: &http::Method,
-        path: &str,
-        status: StatusCode,
-        elapsed: Duration,
-    ) {
-        let route = self.route_of(path);
-        crate::trace::count_answer(&self.shared.observer, route, method, status, elapsed);
+    pub fn answer_counter(&self) -> crate::AnswerCounter {
+        crate::AnswerCounter {
+            base_path: self.state.base_path.clone(),
+            routes: self.state.routes,
+            metrics: self.state.metrics.clone(),
+        }
     }
 }
 

@@ -3,15 +3,13 @@
 //!
 //! The route comes in already matched; nothing here looks at the path.
 
-#[cfg(feature = "metrics")]
-use std::time::Duration;
 use std::time::Instant;
 
 use backup_actuator_core::BackupId;
 use http::{Method, StatusCode};
 use tracing::{field, Span};
 
-use crate::metrics::Observer;
+use crate::metrics::MetricsHook;
 use crate::route::{Action, Route};
 
 /// A request being answered: opened by [`RequestTrace::start`] when the
@@ -59,7 +57,7 @@ impl RequestTrace {
     /// Closes the trace with the answer's `status`: records it and the
     /// latency on the span, logs one `answered` event in it, and counts the
     /// answer in the metrics.
-    pub(crate) fn finish(self, status: StatusCode, observer: &Observer) {
+    pub(crate) fn finish(self, status: StatusCode, observer: &MetricsHook) {
         let elapsed = self.started.elapsed();
         self.span.record("status", status.as_u16());
         self.span.record("latency_ms", elapsed.as_millis() as u64);
@@ -75,18 +73,52 @@ pub(crate) fn record_backup_id(id: BackupId) {
 
 /// Counts an answer given on the service's behalf by a layer in front of
 /// it (a token gate's 401), under the route the request would have taken.
+/// Counts answers given on the service's behalf by a layer in front of
+/// it — a token gate's 401 — under the route the path would have taken, so
+/// refused requests show in the metrics although they never reach the
+/// service. Get one from
+/// [`BackupService::answer_counter`](crate::BackupService::answer_counter).
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use backup_actuator_core::BackupPlan;
+/// use backup_actuator_service::{BackupMetrics, BackupService};
+/// use backup_actuator_store::MemoryStore;
+/// use http::{Method, StatusCode};
+///
+/// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+///     .metrics(BackupMetrics::new())
+///     .build();
+/// let counter = service.answer_counter();
+/// counter.count(&Method::DELETE, "/actuator/backups/7", StatusCode::UNAUTHORIZED, Duration::ZERO);
+/// let text = service.metrics().unwrap().encode();
+/// assert!(text.contains(r#"backup_actuator_http_requests_total{route="/backups/{id}",method="DELETE",status="401"} 1"#));
+/// ```
 #[cfg(feature = "metrics")]
-pub(crate) fn count_answer(
-    observer: &Observer,
-    route: Option<Route>,
-    method: &Method,
-    status: StatusCode,
-    elapsed: Duration,
-) {
-    observer.request(route_label(route), method, status, elapsed);
+#[derive(Clone, Debug)]
+pub struct AnswerCounter {
+    pub(crate) base_path: String,
+    pub(crate) routes: crate::route::OptionalRoutes,
+    pub(crate) metrics: MetricsHook,
 }
 
-/// The `route` label of logs and metrics: a template, or `unknown`.
+#[cfg(feature = "metrics")]
+impl AnswerCounter {
+    /// Counts one answer to `method` `path` with `status`, after `elapsed`.
+    pub fn count(
+        &self,
+        method: &Method,
+        path: &str,
+        status: StatusCode,
+        elapsed: std::time::Duration,
+    ) {
+        let route = crate::route::match_route(&self.base_path, path, self.routes);
+        self.metrics
+            .request(route_label(route), method, status, elapsed);
+    }
+}
+
 fn route_label(route: Option<Route>) -> &'static str {
     route.map_or("unknown", Route::template)
 }

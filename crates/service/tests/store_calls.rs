@@ -147,14 +147,33 @@ async fn post_that_finds_a_fresh_claim_is_409_and_a_stale_one_is_removed() {
 }
 
 #[tokio::test]
-async fn claims_are_not_parts_get_list_and_delete_ignore_them() {
+async fn a_claim_is_evidence_get_and_list_show_its_backup_and_delete_removes_it() {
+    // SPEC §4/§6: a claim is not a part (never a detail), but GET never
+    // answers 404 while anything of the id stands, and DELETE removes it.
     let (service, store) = recording();
     put_snapshot(store.inner(), CLAIM).await;
-    assert_eq!(get(&service, "/actuator/backups/5").await.status, 404);
+    let one = get(&service, "/actuator/backups/5").await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    // The memory store's clock says 2022: the claim is far older than the
+    // claim expiry, so no trigger can still run (a young claim reads
+    // IN_PROGRESS: the engine's own tests).
+    assert_eq!(
+        one.body,
+        r#"{"backupId":5,"failureReason":"Missing parts: [1, 2]. The trigger that claimed this backup (camunda_optimize_5_claim) is over, and they are not in the repository","state":"INCOMPLETE","details":[]}"#
+    );
     let list = get(&service, "/actuator/backups").await;
-    assert_eq!(list.body, "[]");
+    assert_eq!(list.body, format!("[{}]", one.body));
+    store.take_calls();
     assert_eq!(delete(&service, "/actuator/backups/5").await.status, 204);
-    assert_eq!(store.inner().snapshot_names(REPO), [CLAIM]);
+    assert_eq!(
+        store.take_calls(),
+        [
+            Call::Find("camunda_optimize_5_*".into()),
+            Call::Delete(vec![CLAIM.into()]),
+        ]
+    );
+    assert!(store.inner().snapshot_names(REPO).is_empty());
+    assert_eq!(get(&service, "/actuator/backups/5").await.status, 404);
 }
 
 #[tokio::test]

@@ -1,0 +1,481 @@
+//! [`BackupMetrics`]: every metric of SPEC §11 and its registry.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backup_actuator_core::{BackupInfo, BackupState};
+use backup_actuator_engine::PartLoss;
+use backup_actuator_store::StoreError;
+use http::{Method, StatusCode};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use super::method_label;
+
+/// The `Content-Type` of `GET {base}/prometheus`: the OpenMetrics text
+/// format, which Prometheus reads natively (and asks for first).
+///
+/// ```
+/// assert!(backup_actuator_service::OPENMETRICS_CONTENT_TYPE.starts_with("application/openmetrics-text"));
+/// ```
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The `Content-Type` of `GET {base}/prometheus` for clients that do not
+/// ask for OpenMetrics: the classic Prometheus text format 0.0.4.
+///
+/// ```
+/// assert_eq!(backup_actuator_service::PROMETHEUS_TEXT_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+/// ```
+pub const PROMETHEUS_TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Request and cluster-call latency buckets, in seconds: from a memory
+/// answer (well under a millisecond) to a cluster at its timeout.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
+
+/// The states a backup can be in, by their documented names (the label
+/// values of `backup_actuator_backups`, whatever the dialect).
+const STATES: [BackupState; 5] = [
+    BackupState::Complete,
+    BackupState::Failed,
+    BackupState::Incompatible,
+    BackupState::InProgress,
+    BackupState::Incomplete,
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: &'static str,
+    method: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    operation: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+/// How one scheduled run ended (SPEC §10), the `outcome` label of
+/// `backup_actuator_scheduled_runs_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScheduledRun {
+    /// This process triggered the slot's backup (202).
+    Triggered,
+    /// Another replica had already triggered it (409 for the slot's id).
+    TakenByPeer,
+    /// The cluster failed the trigger; the next slot runs as usual.
+    Failed,
+}
+
+impl ScheduledRun {
+    /// The label value: `triggered`, `taken_by_peer` or `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduledRun::Triggered => "triggered",
+            ScheduledRun::TakenByPeer => "taken_by_peer",
+            ScheduledRun::Failed => "failed",
+        }
+    }
+}
+
+/// Every metric of SPEC §11, and the registry they are served from.
+///
+/// Give it to [`BackupServiceBuilder::metrics`](crate::BackupServiceBuilder::metrics)
+/// and the service serves `GET {base}/prometheus` and feeds requests,
+/// store calls and the backups it reads into it. Clones share the same
+/// metrics, so a scheduler or a layer in front of the service can hold
+/// one too and record what only it sees.
+///
+/// | metric | type | labels |
+/// |---|---|---|
+/// | `backup_actuator_http_requests_total` | counter | `route`, `method`, `status` |
+/// | `backup_actuator_http_request_duration_seconds` | histogram | `route` |
+/// | `backup_actuator_cluster_call_duration_seconds` | histogram | `operation`, `outcome` |
+/// | `backup_actuator_backups` | gauge | `state` |
+/// | `backup_actuator_newest_complete_backup_start_time_seconds` | gauge | |
+/// | `backup_actuator_scheduled_runs_total` | counter | `outcome` |
+/// | `backup_actuator_retention_deleted_backups_total` | counter | |
+/// | `backup_actuator_backups_failed_total` | counter | `reason` (`failed`, `partial`, `vanished`) |
+///
+/// `route` is a template (`/backups/{id}`, `unknown` for other paths) and
+/// `method` one of the standard methods or `other`, so clients cannot
+/// make new series at will.
+///
+/// ```
+/// use backup_actuator_service::{BackupMetrics, ScheduledRun};
+///
+/// let metrics = BackupMetrics::new();
+/// metrics.record_scheduled_run(ScheduledRun::TakenByPeer);
+/// metrics.record_retention_delete();
+/// let text = metrics.encode();
+/// assert!(text.contains(r#"backup_actuator_scheduled_runs_total{outcome="taken_by_peer"} 1"#));
+/// assert!(text.contains("backup_actuator_retention_deleted_backups_total 1"));
+/// assert!(text.ends_with("# EOF\n"));
+/// ```
+#[derive(Clone)]
+pub struct BackupMetrics {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    request_duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    cluster_calls: Family<CallLabels, Histogram, fn() -> Histogram>,
+    backups: Family<StateLabels, Gauge>,
+    newest_complete: Gauge<f64, AtomicU64>,
+    scheduled_runs: Family<OutcomeLabels, Counter>,
+    retention_deleted: Counter,
+    backups_failed: Family<ReasonLabels, Counter>,
+}
+
+impl std::fmt::Debug for BackupMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BackupMetrics")
+    }
+}
+
+impl Default for BackupMetrics {
+    fn default() -> Self {
+        BackupMetrics::new()
+    }
+}
+
+impl BackupMetrics {
+    /// Fresh metrics, every counter at zero.
+    pub fn new() -> BackupMetrics {
+        let mut registry = Registry::with_prefix("backup_actuator");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "Answered requests by route template, method and status, including those a token gate refused",
+            requests.clone(),
+        );
+        let request_duration =
+            Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram,
+            );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from receiving a request to its answer, by route template",
+            request_duration.clone(),
+        );
+        let cluster_calls =
+            Family::<CallLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram,
+            );
+        registry.register(
+            "cluster_call_duration_seconds",
+            "Store (cluster) calls by operation and outcome, and how long they took",
+            cluster_calls.clone(),
+        );
+        let backups = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "backups",
+            "Backups by state as of the last list or scheduled run",
+            backups.clone(),
+        );
+        let newest_complete = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "newest_complete_backup_start_time_seconds",
+            "Start time (Unix seconds) of the newest COMPLETE backup seen by a list, GET or scheduled run; 0 until one is seen",
+            newest_complete.clone(),
+        );
+        let scheduled_runs = Family::<OutcomeLabels, Counter>::default();
+        // Every outcome from the start, at 0, so a rate over them works
+        // before the first slot and an absent series means no metrics.
+        for outcome in [
+            ScheduledRun::Triggered,
+            ScheduledRun::TakenByPeer,
+            ScheduledRun::Failed,
+        ] {
+            let _ = scheduled_runs.get_or_create(&OutcomeLabels {
+                outcome: outcome.as_str(),
+            });
+        }
+        registry.register(
+            "scheduled_runs",
+            "Scheduled backup slots by outcome",
+            scheduled_runs.clone(),
+        );
+        let retention_deleted = Counter::default();
+        registry.register(
+            "retention_deleted_backups",
+            "Backups deleted by retention",
+            retention_deleted.clone(),
+        );
+        let backups_failed = Family::<ReasonLabels, Counter>::default();
+        // Every reason from the start, at 0, so an alert on an increase
+        // fires on the first lost part.
+        for loss in [PartLoss::Failed, PartLoss::Partial, PartLoss::Vanished] {
+            let _ = backups_failed.get_or_create(&ReasonLabels {
+                reason: loss.as_str(),
+            });
+        }
+        registry.register(
+            "backups_failed",
+            "Parts of accepted backups that ended FAILED or PARTIAL, or vanished from the repository, by reason",
+            backups_failed.clone(),
+        );
+        BackupMetrics {
+            inner: Arc::new(Inner {
+                registry,
+                requests,
+                request_duration,
+                cluster_calls,
+                backups,
+                newest_complete,
+                scheduled_runs,
+                retention_deleted,
+                backups_failed,
+            }),
+        }
+    }
+
+    /// The metrics in the OpenMetrics text format, ending `# EOF`.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail; an encoder error would be
+        // a bug in a label value, which are all static here.
+        if let Err(err) = prometheus_client::encoding::text::encode(&mut text, &self.inner.registry)
+        {
+            tracing::error!(error = %err, "could not encode the metrics");
+        }
+        text
+    }
+
+    /// The metrics in the classic Prometheus text format (0.0.4): the
+    /// OpenMetrics text with each counter's `# HELP`/`# TYPE` named as
+    /// its samples are (`…_total`), and without `# EOF`.
+    ///
+    /// ```
+    /// let text = backup_actuator_service::BackupMetrics::new().encode_prometheus_text();
+    /// assert!(text.contains("# TYPE backup_actuator_retention_deleted_backups_total counter\n"));
+    /// assert!(!text.contains("# EOF"));
+    /// ```
+    pub fn encode_prometheus_text(&self) -> String {
+        let open = self.encode();
+        let counters: Vec<&str> = open
+            .lines()
+            .filter_map(|line| line.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+            .collect();
+        let mut text = String::with_capacity(open.len());
+        for line in open.lines() {
+            if line == "# EOF" || line.starts_with("# UNIT ") {
+                continue;
+            }
+            let renamed = ["# HELP ", "# TYPE "].iter().find_map(|kind| {
+                let rest = line.strip_prefix(kind)?;
+                let (name, tail) = rest.split_once(' ')?;
+                counters
+                    .contains(&name)
+                    .then(|| format!("{kind}{name}_total {tail}"))
+            });
+            match renamed {
+                Some(line) => text.push_str(&line),
+                None => text.push_str(line),
+            }
+            text.push('\n');
+        }
+        text
+    }
+
+    /// Counts one answer: `route` is a template such as
+    /// `/backups/{id}`. The service calls this for every request it
+    /// answers; a layer in front of it (a token gate) calls
+    /// [`AnswerCounter`](crate::AnswerCounter)
+    /// for the requests it answers itself.
+    pub fn observe_request(
+        &self,
+        route: &'static str,
+        method: &Method,
+        status: StatusCode,
+        elapsed: Duration,
+    ) {
+        self.inner
+            .requests
+            .get_or_create(&RequestLabels {
+                route,
+                method: method_label(method),
+                status: status.as_u16(),
+            })
+            .inc();
+        self.inner
+            .request_duration
+            .get_or_create(&RouteLabels { route })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// A whole list of backups (the list route, or a scheduler's look at
+    /// the repository): sets the count of backups in each state and the
+    /// start time of the newest COMPLETE one (0 when there is none).
+    pub fn observe_backups<B: std::borrow::Borrow<BackupInfo>>(
+        &self,
+        list: impl IntoIterator<Item = B>,
+    ) {
+        let mut counts = [0i64; STATES.len()];
+        let mut newest: Option<f64> = None;
+        for backup in list {
+            let backup = backup.borrow();
+            if let Some(i) = STATES.iter().position(|s| *s == backup.state) {
+                counts[i] += 1;
+            }
+            if backup.state == BackupState::Complete {
+                if let Some(start) = start_seconds(backup) {
+                    newest = Some(newest.map_or(start, |n: f64| n.max(start)));
+                }
+            }
+        }
+        for (state, count) in STATES.iter().zip(counts) {
+            self.inner
+                .backups
+                .get_or_create(&StateLabels {
+                    state: state.as_str(),
+                })
+                .set(count);
+        }
+        self.inner.newest_complete.set(newest.unwrap_or(0.0));
+    }
+
+    /// A whole list, from its summaries (no second aggregation): sets the
+    /// count of backups in each state and the start time of the newest
+    /// COMPLETE one (0 when there is none).
+    pub fn observe_list(&self, list: &backup_actuator_core::BackupList) {
+        let mut counts = [0i64; STATES.len()];
+        let mut newest: Option<i64> = None;
+        for summary in list.summaries() {
+            if let Some(i) = STATES.iter().position(|s| *s == summary.state) {
+                counts[i] += 1;
+            }
+            if summary.state == BackupState::Complete {
+                newest = newest.max(summary.started_millis);
+            }
+        }
+        for (state, count) in STATES.iter().zip(counts) {
+            self.inner
+                .backups
+                .get_or_create(&StateLabels {
+                    state: state.as_str(),
+                })
+                .set(count);
+        }
+        self.inner
+            .newest_complete
+            .set(newest.map_or(0.0, |ms| ms as f64 / 1000.0));
+    }
+
+    /// One backup (GET one, or a scheduled backup that reached its
+    /// final state): raises the newest-COMPLETE start time if this one
+    /// is COMPLETE and newer. It never lowers it; only a whole list can.
+    pub fn observe_backup(&self, backup: &BackupInfo) {
+        if backup.state != BackupState::Complete {
+            return;
+        }
+        if let Some(start) = start_seconds(backup) {
+            if start > self.inner.newest_complete.get() {
+                self.inner.newest_complete.set(start);
+            }
+        }
+    }
+
+    /// Counts one scheduled slot by how it ended.
+    pub fn record_scheduled_run(&self, outcome: ScheduledRun) {
+        self.inner
+            .scheduled_runs
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.as_str(),
+            })
+            .inc();
+    }
+
+    /// Counts one backup deleted by retention.
+    pub fn record_retention_delete(&self) {
+        self.inner.retention_deleted.inc();
+    }
+
+    /// The start time of the newest COMPLETE backup seen, in Unix
+    /// seconds; 0 before any.
+    pub fn newest_complete_start_seconds(&self) -> f64 {
+        self.inner.newest_complete.get()
+    }
+
+    /// One store call, by operation and outcome.
+    pub(crate) fn observe_call(
+        &self,
+        operation: &'static str,
+        result: Result<(), &StoreError>,
+        elapsed: Duration,
+    ) {
+        let outcome = match result {
+            Ok(()) => "ok",
+            Err(StoreError::RepositoryMissing { .. }) => "repository_missing",
+            Err(StoreError::NameInUse { .. }) => "name_in_use",
+            Err(StoreError::SnapshotMissing { .. }) => "snapshot_missing",
+            Err(StoreError::Unreachable { .. }) => "unreachable",
+            Err(StoreError::Cluster { .. }) => "cluster_error",
+            Err(StoreError::Unreadable { .. }) => "unreadable",
+        };
+        self.inner
+            .cluster_calls
+            .get_or_create(&CallLabels { operation, outcome })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// One accepted part lost (SPEC §11 `backups_failed_total`).
+    pub(crate) fn record_part_lost(&self, loss: PartLoss) {
+        self.inner
+            .backups_failed
+            .get_or_create(&ReasonLabels {
+                reason: loss.as_str(),
+            })
+            .inc();
+    }
+}
+
+/// When a backup started: its earliest part's `startTime`, in Unix
+/// seconds (`None` if no part says).
+fn start_seconds(backup: &BackupInfo) -> Option<f64> {
+    backup
+        .details
+        .iter()
+        .filter_map(|d| d.start_time.as_deref())
+        .filter_map(|text| {
+            jiff::fmt::strtime::parse("%Y-%m-%dT%H:%M:%S%.f%z", text)
+                .and_then(|tm| tm.to_timestamp())
+                .ok()
+        })
+        .min()
+        .map(|ts| ts.as_millisecond() as f64 / 1000.0)
+}
