@@ -207,7 +207,17 @@ impl LiveRepo {
 }
 
 impl Drop for LiveRepo {
+    /// Aborts and deletes what a test left running (a failed test
+    /// included: a throttled snapshot would hold the indices of the next
+    /// one), then unregisters the repository.
     fn drop(&mut self) {
+        let _ = self
+            .engine
+            .call("DELETE", &format!("_snapshot/{}/*", self.name), None);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.running().is_empty() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(250));
+        }
         let _ = self
             .engine
             .call("DELETE", &format!("_snapshot/{}", self.name), None);
@@ -314,7 +324,21 @@ impl Indices {
     pub(crate) fn make_filler(&self) {
         let settings =
             json!({"settings": {"number_of_shards": self.shards, "number_of_replicas": 0}});
-        self.engine.must("DELETE", FILLER, None, &[200, 404]);
+        // A snapshot may still hold it (a repository of an earlier run
+        // that could not be cleaned): the engines refuse until it ends.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let answer = self.engine.must("DELETE", FILLER, None, &[200, 400, 404]);
+            if answer.status != 400 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{FILLER} stays held: {}",
+                answer.body
+            );
+            thread::sleep(Duration::from_millis(500));
+        }
         self.engine
             .must("PUT", FILLER, Some(&settings.to_string()), &[200]);
         let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
