@@ -40,7 +40,7 @@ use common::Server;
 use serde_json::{json, Value};
 
 /// The snapshot rate of a repository whose backup must still run when
-/// the fault arrives: the 3 MB filler then takes ~15 s.
+/// the fault arrives: the ~2 MB filler then takes ~10 s.
 const THROTTLE: &str = "200kb";
 
 /// How long the process that accepted a backup may take to settle it
@@ -339,7 +339,7 @@ fn kept(repo: &LiveRepo, id: u64) -> Value {
 }
 
 /// The repository's disk fills up during a backup (a 512 KiB tmpfs, a
-/// 3 MB part): the parts fail or vanish, a claim may stay. The backup
+/// ~2 MB part): the parts fail or vanish, a claim may stay. The backup
 /// settles FAILED or INCOMPLETE, never 404 beside a leftover; once the
 /// disk has room, DELETE clears the id and the same id runs to COMPLETE.
 #[test]
@@ -364,10 +364,10 @@ fn live_a_full_repository_disk_fails_the_backup_and_the_id_can_be_retried() {
 
         let backup = settle(&repo, &server, id, "disk_full");
         if let Some(backup) = &backup {
-            assert_ne!(backup["state"], "COMPLETE", "3 MB fit on 512 KiB? {backup}");
+            assert_ne!(backup["state"], "COMPLETE", "2 MB fit on 512 KiB? {backup}");
         }
         let part_2 = state_in_repository(&repo, id, &repo.part(id, 2));
-        assert_ne!(part_2.as_deref(), Some("SUCCESS"), "3 MB fit on 512 KiB?");
+        assert_ne!(part_2.as_deref(), Some("SUCCESS"), "2 MB fit on 512 KiB?");
         assert_one_story(&repo, &server, id, &backup);
 
         disk.resize("64m");
