@@ -174,38 +174,14 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-/// Every route and the CLI agree with the settled `backup` (`None`: the
-/// engine kept nothing of it): the list, POST's 409, `backup wait`'s exit
-/// code, the failure reason, the error log line and the failure counter
-/// of the accepting process, and what a fresh process reads.
-fn assert_one_story(repo: &LiveRepo, server: &Server, id: u64, backup: &Option<Value>) {
-    let again = read_checked(repo, server, id);
-    assert_eq!(&again, backup, "GET one changed after it settled");
-    assert_eq!(
-        &listed(server, id),
-        backup,
-        "the list disagrees with GET one"
-    );
-    let failed = match backup {
-        Some(backup) => {
-            let state = backup["state"].as_str().expect("a state");
-            let (status, body) = post(server, id);
-            assert_eq!(status, 409, "GET shows {id} but POST answered {body}");
-            let (code, out) = cli_wait(server, id);
-            assert_eq!(code, exit_code_of(state), "backup wait {id}: {out}");
-            let reason = backup["failureReason"].as_str();
-            match state {
-                "INCOMPLETE" => assert!(
-                    reason.is_some_and(|r| r.starts_with("Missing parts: [")),
-                    "{backup}"
-                ),
-                "FAILED" => assert!(reason.is_some_and(|r| !r.is_empty()), "{backup}"),
-                _ => assert_eq!(reason, None, "{backup}"),
-            }
-            state != "COMPLETE"
-        }
-        None => true,
-    };
+/// Every route and the CLI agree with the settled backup (`None`: the
+/// engine kept nothing of it): the error log line and the failure counter
+/// of the accepting process first (its follower may still sharpen the
+/// `failureReason` until then), then GET one, the list, POST's 409,
+/// `backup wait`'s exit code and the failure reason, and what a fresh
+/// process reads.
+fn assert_one_story(repo: &LiveRepo, server: &Server, id: u64, settled: &Option<Value>) {
+    let failed = settled.as_ref().is_none_or(|b| b["state"] != "COMPLETE");
     if failed {
         eventually(&format!("backups_failed_total counts backup {id}"), || {
             failed_total(server).values().sum::<f64>() >= 1.0
@@ -220,6 +196,34 @@ fn assert_one_story(repo: &LiveRepo, server: &Server, id: u64, backup: &Option<V
                 .any(|line| line.contains(" ERROR ") && line.contains(&needle))
         });
     }
+    let backup = read_checked(repo, server, id);
+    assert_eq!(
+        backup.as_ref().map(|b| &b["state"]),
+        settled.as_ref().map(|b| &b["state"]),
+        "GET one changed its state after it settled: {backup:?}"
+    );
+    assert_eq!(
+        listed(server, id),
+        backup,
+        "the list disagrees with GET one"
+    );
+    if let Some(backup) = &backup {
+        let state = backup["state"].as_str().expect("a state");
+        let (status, body) = post(server, id);
+        assert_eq!(status, 409, "GET shows {id} but POST answered {body}");
+        let (code, out) = cli_wait(server, id);
+        assert_eq!(code, exit_code_of(state), "backup wait {id}: {out}");
+        let reason = backup["failureReason"].as_str();
+        match state {
+            "INCOMPLETE" => assert!(
+                reason.is_some_and(|r| r.starts_with("Missing parts: [")),
+                "{backup}"
+            ),
+            "FAILED" => assert!(reason.is_some_and(|r| !r.is_empty()), "{backup}"),
+            _ => assert_eq!(reason, None, "{backup}"),
+        }
+    }
+    let backup = &backup;
 
     // A process that did not accept the backup tells the same story; a
     // claim still standing may read IN_PROGRESS there until it expires.
