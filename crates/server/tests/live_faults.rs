@@ -186,15 +186,21 @@ fn assert_one_story(repo: &LiveRepo, server: &Server, id: u64, settled: &Option<
         eventually(&format!("backups_failed_total counts backup {id}"), || {
             failed_total(server).values().sum::<f64>() >= 1.0
         });
-        let needle = id.to_string();
-        eventually(&format!("an error line names backup {id}"), || {
-            server
-                .stderr
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|line| line.contains(" ERROR ") && line.contains(&needle))
-        });
+        // At `error`, with the backup id and the part (SPEC §11, issue 18).
+        let id_field = format!("backup_id={id}");
+        let part = format!(
+            "{}_{id}_{}_part_",
+            repo.prefix,
+            common::live_engine::VERSION
+        );
+        eventually(
+            &format!("an error line names backup {id} and its part"),
+            || {
+                server.stderr.lock().unwrap().iter().any(|line| {
+                    line.contains(" ERROR ") && line.contains(&id_field) && line.contains(&part)
+                })
+            },
+        );
     }
     let backup = read_checked(repo, server, id);
     assert_eq!(
