@@ -1,12 +1,12 @@
 //! The list answer for a repository of any size (SPEC §4, §6).
 //!
-//! [`Backups`](crate::Backups) builds every [`BackupInfo`] before anything
-//! is written, and the answer is then written whole: at 100,000 backups
-//! that is the snapshots, the backups and a 37 MB document at once. A
-//! [`BackupList`] keeps only the snapshots, sorted into backups, and
-//! aggregates and writes each backup when its turn comes, a chunk at a
-//! time; its exact length is known before the first byte is sent, so the
-//! answer on the wire is the same document with the same `Content-Length`.
+//! A [`BackupList`] keeps only the snapshot records, each beside its parsed
+//! name (parsed once), sorted into backups. One pass aggregates each backup
+//! to measure the answer's exact length and notes its state and start
+//! ([`BackupSummary`], what metrics read); the answer is then written a
+//! chunk at a time, aggregating each backup again when its turn comes. So
+//! the memory is the records and one chunk, never the whole document, and
+//! the bytes and `Content-Length` are those of the answer written at once.
 
 use std::io;
 

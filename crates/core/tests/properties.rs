@@ -9,6 +9,31 @@ fn any_id() -> impl Strategy<Value = BackupId> {
     (0..=i64::MAX as u64).prop_map(|n| BackupId::new(n).unwrap())
 }
 
+/// SPEC §3's rule, written apart from the plan: every number ASCII digits
+/// with no leading zero (`0` alone allowed), three in the version, the id
+/// at most 9223372036854775807 (compared as text), `1 <= n <= N`.
+fn spec_3_parse(
+    id: &str,
+    version: &str,
+    part_no: &str,
+    part_count: &str,
+) -> Option<(u64, u32, u32)> {
+    let written = |d: &str| {
+        !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) && (d == "0" || !d.starts_with('0'))
+    };
+    const MAX: &str = "9223372036854775807";
+    let id_in_range = id.len() < MAX.len() || (id.len() == MAX.len() && id <= MAX);
+    let numbers: Vec<&str> = version.split('.').collect();
+    if !(written(id) && id_in_range && numbers.len() == 3 && numbers.iter().all(|n| written(n))) {
+        return None;
+    }
+    if !(written(part_no) && written(part_count)) {
+        return None;
+    }
+    let (n, of): (u32, u32) = (part_no.parse().ok()?, part_count.parse().ok()?);
+    (1 <= n && n <= of).then(|| (id.parse().unwrap(), n, of))
+}
+
 fn any_state() -> impl Strategy<Value = SnapshotState> {
     prop_oneof![
         Just(SnapshotState::Success),
@@ -74,6 +99,31 @@ proptest! {
         if let Some(parsed) = plan.parse_snapshot_name(&s) {
             // Whatever parses names its own id, so a lookup finds it.
             prop_assert!(s.starts_with(plan.lookup_pattern(parsed.backup_id).trim_end_matches('*')));
+        }
+    }
+
+    /// SPEC §3 "parsing a name back", on names built from the plan's shape
+    /// whose every number may carry a leading zero or leave the range: a
+    /// name parses exactly when each number is written as the plan writes
+    /// it, the id is in range and `1 <= n <= N`; and then to those numbers.
+    #[test]
+    fn a_name_of_the_plans_shape_parses_exactly_when_spec_3_says(
+        id in prop_oneof!["[1-9][0-9]{0,18}", "0", "0[0-9]{1,3}", "[1-9][0-9]{18,20}"],
+        version in prop_oneof!["[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}", "[0-9]{1,2}(\\.[0-9]{1,2}){1,3}"],
+        part_no in "[0-9]{1,2}",
+        part_count in "[0-9]{1,2}",
+    ) {
+        let plan = BackupPlan::optimize("8.6.0").unwrap();
+        let name = format!("camunda_optimize_{id}_{version}_part_{part_no}_of_{part_count}");
+        let parsed = plan.parse_snapshot_name(&name);
+        match spec_3_parse(&id, &version, &part_no, &part_count) {
+            Some((id, n, of)) => {
+                let parsed = parsed.unwrap_or_else(|| panic!("{name} parses"));
+                prop_assert_eq!(parsed.backup_id.get(), id);
+                prop_assert_eq!(parsed.version, version.as_str());
+                prop_assert_eq!((parsed.part_no, parsed.part_count), (n, of));
+            }
+            None => prop_assert!(parsed.is_none(), "{} does not parse", name),
         }
     }
 

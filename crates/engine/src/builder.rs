@@ -150,7 +150,9 @@ impl EngineBuilder {
 
     /// How long the engine follows an accepted backup's parts to their
     /// end, logging and reporting each part lost (default
-    /// [`DEFAULT_FOLLOW_LIMIT`]).
+    /// [`DEFAULT_FOLLOW_LIMIT`]). Zero turns the follow-up off: no store
+    /// call after a trigger returns (tests that count store calls), and no
+    /// report of a part lost later.
     pub fn follow_limit(mut self, limit: Duration) -> Self {
         self.follow_limit = limit;
         self
@@ -194,6 +196,7 @@ impl EngineBuilder {
                 tasks: TaskTracker::new(),
                 work: Mutex::default(),
                 next_work: AtomicU64::new(0),
+                stop_following: CancellationToken::new(),
                 stopping: CancellationToken::new(),
             }),
         })

@@ -82,8 +82,10 @@ pub(crate) struct EngineState {
     /// What each piece of background work is, by name, for the shutdown log.
     pub(crate) work: Mutex<BTreeMap<u64, String>>,
     pub(crate) next_work: AtomicU64,
-    /// Cancelled at shutdown: follow-ups only observe, and a watch after an
-    /// unknown outcome leaves its claim for DELETE, so both stop at once.
+    /// Cancelled at shutdown: follow-ups only observe, so they stop at once.
+    pub(crate) stop_following: CancellationToken,
+    /// Cancelled when shutdown's time is up: a watch after an unknown
+    /// outcome then leaves its claim standing, for DELETE.
     pub(crate) stopping: CancellationToken,
 }
 
@@ -169,10 +171,11 @@ impl BackupEngine {
             .push(observer);
     }
 
-    /// Waits for the background work — claim releases, rollbacks, triggers
-    /// whose client went away — for at most `within`; stops following
-    /// accepted backups and watching after unknown outcomes at once (a
-    /// watched claim stays, so its id reads as taken until DELETE). Returns what is
+    /// Waits for the background work — claim releases, rollbacks, watches
+    /// after an unknown outcome, triggers whose client went away — for at
+    /// most `within`, and stops following accepted backups at once. A watch
+    /// still running then stops and leaves its claim standing (its id reads
+    /// as taken until a DELETE). Returns what is
     /// still unfinished then, by name (also logged at `error`), so the next
     /// process, or a DELETE, can clean it up. Later triggers still run.
     ///

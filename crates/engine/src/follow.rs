@@ -19,10 +19,10 @@ impl EngineState {
     /// or vanished, for at most the follow limit; stopped by a delete of
     /// the id and at shutdown.
     pub(crate) async fn follow(self: &Arc<Self>, id: BackupId, parts: Vec<String>) {
-        if tokio::runtime::Handle::try_current().is_err() {
+        if self.follow_limit.is_zero() || tokio::runtime::Handle::try_current().is_err() {
             return;
         }
-        let token = self.stopping.child_token();
+        let token = self.stop_following.child_token();
         self.ledger().follow(id, token.clone());
         let state = Arc::clone(self);
         let follow = async move {

@@ -377,10 +377,10 @@ impl EngineState {
             }
             tokio::select! {
                 () = self.stopping.cancelled() => {
-                    // Shutting down: the claim stays, so the id keeps
-                    // reading as taken; DELETE removes it and whatever
-                    // appeared.
-                    tracing::error!(backup_id = %id, snapshots = ?names, "shutting down while watching for a snapshot whose create had an unknown outcome; the claim stays: DELETE of this backup removes both");
+                    // Shutdown's time is up: the claim stays, so the id
+                    // keeps reading as taken; DELETE removes it and
+                    // whatever appeared.
+                    tracing::error!(backup_id = %id, snapshots = ?names, "shut down while watching for a snapshot whose create had an unknown outcome; the claim stays: DELETE of this backup removes both");
                     return;
                 }
                 () = tokio::time::sleep(WATCH_INTERVAL) => {}

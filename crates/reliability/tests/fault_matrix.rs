@@ -2,8 +2,11 @@
 //! within the request timeout + 1 s, without a panic, and the service
 //! answers normally right after.
 //!
-//! The run writes its results to docs/reliability.md (between the
-//! `fault-matrix` markers), so the table there is what this test saw.
+//! The table in docs/reliability.md (between the `fault-matrix` markers)
+//! is what this test saw: `scripts/reliability-table` runs it with
+//! `FAULT_MATRIX_TABLE` set to a file for the table and puts that table in
+//! the document. Every run compares its status cells with the document's,
+//! so a change of behaviour fails here until the table is generated again.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -214,22 +217,6 @@ fn service(store: Arc<dyn SnapshotStore>) -> BackupService {
         .build()
 }
 
-/// Waits until the background work a cell may leave (the unknown-outcome
-/// watch and its claim release) has sent its last request, so the next
-/// cell's one-shot fault meets the request that cell makes.
-async fn settle(cluster: &EmulatedCluster) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let before = cluster.requests().len();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        // A successful POST leaves its claim with the backup, so only
-        // silence tells that the background work is done.
-        if cluster.requests().len() == before || Instant::now() >= deadline {
-            return;
-        }
-    }
-}
-
 fn request(op: Op, id: u64) -> Request<Full<Bytes>> {
     let (method, path, body) = match op {
         Op::GetOne => (
@@ -269,19 +256,35 @@ fn seed_backup(cluster: &EmulatedCluster, id: u64) {
     }
 }
 
+/// One row of the table: a flavor and a fault, the answer of each route.
+#[derive(Debug, PartialEq)]
 struct Row {
-    flavor: Flavor,
-    case: &'static str,
+    flavor: String,
+    case: String,
+    /// "status errorCode" of GET one, GET list, POST and DELETE.
     cells: Vec<String>,
+    /// The slowest of the four answers: shown in the table, never compared
+    /// (the machine's noise); `in_time` checks it against the rule.
+    slowest: Duration,
 }
 
-async fn run_flavor(flavor: Flavor, rows: &mut Vec<Row>, failures: &mut Vec<String>) {
+/// A fresh emulated cluster with the repository, and a service over it
+/// whose store has already read the version, so a fault meets only the
+/// snapshot request it is aimed at.
+///
+/// Every cell gets its own: the background work a POST cell may leave (the
+/// unknown-outcome watch, the claim release) then goes to that cell's
+/// cluster and can neither take the next cell's one-shot fault nor be
+/// mistaken for its requests, however slowly the machine runs it.
+async fn fresh_cluster(flavor: Flavor) -> (EmulatedCluster, BackupService) {
     let cluster = EmulatedCluster::start(flavor).await.unwrap();
     cluster.add_repository(REPO);
     let healthy = service(store_for(flavor, &cluster.url()));
-    // Reads the version once, so faults below hit only snapshot requests.
     assert_eq!(call(&healthy, request(Op::List, 0)).await.0.status(), 200);
+    (cluster, healthy)
+}
 
+async fn run_flavor(flavor: Flavor, rows: &mut Vec<Row>, failures: &mut Vec<String>) {
     let dead_url = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
@@ -299,6 +302,7 @@ async fn run_flavor(flavor: Flavor, rows: &mut Vec<Row>, failures: &mut Vec<Stri
         let mut slowest = Duration::ZERO;
         for op in Op::ALL {
             id += 1;
+            let (cluster, healthy) = fresh_cluster(flavor).await;
             seed_backup(&cluster, id); // GET one and DELETE find it; POST uses a fresh id
             let post_id = id + 500_000;
             let target = if op == Op::Post { post_id } else { id };
@@ -317,7 +321,6 @@ async fn run_flavor(flavor: Flavor, rows: &mut Vec<Row>, failures: &mut Vec<Stri
             let started = Instant::now();
             let (response, body) = call(svc, request(op, target)).await;
             let took = started.elapsed();
-            settle(&cluster).await;
             cluster.clear_faults();
             let status = response.status().as_u16();
             let code = serde_json::from_slice::<serde_json::Value>(&body)
@@ -352,21 +355,22 @@ async fn run_flavor(flavor: Flavor, rows: &mut Vec<Row>, failures: &mut Vec<Stri
             };
             cells.push(format!("{}{shown}", if ok { "" } else { "**FAIL** " }));
             slowest = slowest.max(took);
+            cluster.shutdown().await;
         }
-        // Rounded up to 0.1 s, so the generated table only changes when
-        // behaviour does, not with the machine's noise.
-        let tenths = slowest.as_millis().div_ceil(100).max(1);
-        cells.push(format!("≤ {}.{} s", tenths / 10, tenths % 10));
         rows.push(Row {
-            flavor,
-            case: case.name,
+            flavor: flavor.to_string(),
+            case: case.name.to_owned(),
             cells,
+            slowest,
         });
     }
-    cluster.shutdown().await;
 }
 
-fn write_report(rows: &[Row]) {
+const TABLE_START: &str = "<!-- fault-matrix:start -->\n";
+const TABLE_END: &str = "<!-- fault-matrix:end -->";
+
+/// The table as docs/reliability.md shows it, between the markers.
+fn table(rows: &[Row]) -> String {
     let mut table = String::new();
     table.push_str(&format!(
         "Request timeout {} ms; every answer must come within timeout + 1 s. Each cell: status and errorCode; last column: the slowest of the four answers, rounded up to 0.1 s.\n\n",
@@ -374,24 +378,44 @@ fn write_report(rows: &[Row]) {
     ));
     table.push_str("| flavor | cluster fault | GET one | GET list | POST | DELETE | slowest |\n|---|---|---|---|---|---|---|\n");
     for row in rows {
+        // Rounded up to 0.1 s, so the generated table only changes when
+        // behaviour does, not with the machine's noise.
+        let tenths = row.slowest.as_millis().div_ceil(100).max(1);
         table.push_str(&format!(
-            "| {} | {} | {} |\n",
+            "| {} | {} | {} | ≤ {}.{} s |\n",
             row.flavor,
             row.case,
-            row.cells.join(" | ")
+            row.cells.join(" | "),
+            tenths / 10,
+            tenths % 10
         ));
     }
+    table
+}
+
+/// The rows of the table in docs/reliability.md; their `slowest` is zero.
+fn documented_rows() -> Vec<Row> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/reliability.md");
-    let Ok(doc) = std::fs::read_to_string(path) else {
-        return;
-    };
-    let (start, end) = ("<!-- fault-matrix:start -->\n", "<!-- fault-matrix:end -->");
-    if let (Some(a), Some(b)) = (doc.find(start), doc.find(end)) {
-        let updated = format!("{}{start}{table}{}", &doc[..a], &doc[b..]);
-        if updated != doc {
-            let _ = std::fs::write(path, updated);
-        }
-    }
+    let doc = std::fs::read_to_string(path).expect("docs/reliability.md is readable");
+    let start = doc
+        .find(TABLE_START)
+        .expect("the fault-matrix start marker")
+        + TABLE_START.len();
+    let end = doc.find(TABLE_END).expect("the fault-matrix end marker");
+    doc[start..end]
+        .lines()
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| flavor |"))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert_eq!(cells.len(), 7, "a row of seven cells: {line}");
+            Row {
+                flavor: cells[0].to_owned(),
+                case: cells[1].to_owned(),
+                cells: cells[2..6].iter().map(|c| c.to_string()).collect(),
+                slowest: Duration::ZERO,
+            }
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -401,11 +425,39 @@ async fn every_cluster_fault_maps_to_the_documented_status_in_time() {
     for flavor in [Flavor::Elasticsearch8_15, Flavor::OpenSearch2] {
         run_flavor(flavor, &mut rows, &mut failures).await;
     }
-    write_report(&rows);
+    // scripts/reliability-table: the table goes to the document.
+    let generating = std::env::var_os("FAULT_MATRIX_TABLE");
+    if let Some(path) = &generating {
+        std::fs::write(path, table(&rows)).unwrap();
+    }
     assert!(
         failures.is_empty(),
         "{} cells failed:\n{}",
         failures.len(),
         failures.join("\n")
     );
+    if generating.is_none() {
+        let seen: Vec<Row> = rows
+            .into_iter()
+            .map(|row| Row {
+                slowest: Duration::ZERO,
+                ..row
+            })
+            .collect();
+        let documented = documented_rows();
+        let differing: Vec<String> = seen
+            .iter()
+            .zip(&documented)
+            .filter(|(seen, documented)| seen != documented)
+            .map(|(seen, documented)| format!("seen {seen:?}\n  documented {documented:?}"))
+            .collect();
+        assert!(
+            differing.is_empty() && seen.len() == documented.len(),
+            "the answers differ from docs/reliability.md ({} rows seen, {} documented); \
+             if the change is meant, run scripts/reliability-table:\n{}",
+            seen.len(),
+            documented.len(),
+            differing.join("\n")
+        );
+    }
 }

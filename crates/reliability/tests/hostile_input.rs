@@ -98,24 +98,59 @@ fn headers() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
 }
 
 /// Only what the plan builds from a validated id ever reaches the store.
+/// Written from SPEC §2, §3 and §6 as literal shapes, not with the plan's
+/// own parser: the names of Optimize 8.6.0's two parts and the claim.
 fn is_allowed_call(call: &StoreCall) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let plan = BackupPlan::optimize("8.6.0").unwrap();
     match call {
         StoreCall::Find(pattern) => {
             pattern == "camunda_optimize_*"
                 || pattern
                     .strip_prefix("camunda_optimize_")
                     .and_then(|p| p.strip_suffix("_*"))
-                    .is_some_and(digits)
+                    .is_some_and(is_written_id)
         }
-        // A part, or the version-free claim of an id (SPEC §6).
-        StoreCall::Create(name) => {
-            plan.parse_snapshot_name(name).is_some() || plan.claim_id(name).is_some()
-        }
-        StoreCall::Delete(names) => names
-            .iter()
-            .all(|n| plan.parse_snapshot_name(n).is_some() || plan.claim_id(n).is_some()),
+        StoreCall::Create(name) => is_part_or_claim(name),
+        StoreCall::Delete(names) => !names.is_empty() && names.iter().all(|n| is_part_or_claim(n)),
+    }
+}
+
+/// An id as the plan writes it (SPEC §3): ASCII digits, no leading zero
+/// (`0` alone allowed), at most 9223372036854775807.
+fn is_written_id(digits: &str) -> bool {
+    const MAX: &str = "9223372036854775807";
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && (digits.len() < MAX.len() || (digits.len() == MAX.len() && digits <= MAX))
+}
+
+/// `camunda_optimize_{id}_8.6.0_part_{1,2}_of_2` or `camunda_optimize_{id}_claim`.
+fn is_part_or_claim(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("camunda_optimize_") else {
+        return false;
+    };
+    let digits_end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let (id, suffix) = rest.split_at(digits_end);
+    is_written_id(id) && ["_8.6.0_part_1_of_2", "_8.6.0_part_2_of_2", "_claim"].contains(&suffix)
+}
+
+#[test]
+fn the_oracle_takes_only_the_names_spec_3_writes() {
+    assert!(is_part_or_claim("camunda_optimize_0_8.6.0_part_1_of_2"));
+    assert!(is_part_or_claim(
+        "camunda_optimize_9223372036854775807_claim"
+    ));
+    for name in [
+        "camunda_optimize_07_8.6.0_part_1_of_2",
+        "camunda_optimize_9223372036854775808_claim",
+        "camunda_optimize_1_8.6.0_part_3_of_2",
+        "camunda_optimize_1,*_claim",
+        "camunda_optimize__claim",
+        "camunda_optimize_1_before_upgrade",
+    ] {
+        assert!(!is_part_or_claim(name), "{name}");
     }
 }
 

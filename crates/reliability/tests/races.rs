@@ -28,6 +28,18 @@ fn versioned_instance(
     version: &str,
     request_timeout: Duration,
 ) -> BackupService {
+    watching_instance(flavor, url, version, request_timeout, request_timeout * 2)
+}
+
+/// An instance whose store calls are bounded by `request_timeout` and that
+/// watches for `watch` after an unknown outcome.
+fn watching_instance(
+    flavor: Flavor,
+    url: &str,
+    version: &str,
+    request_timeout: Duration,
+    watch: Duration,
+) -> BackupService {
     let product = if flavor.is_opensearch() {
         Product::OpenSearch
     } else {
@@ -41,19 +53,42 @@ fn versioned_instance(
     );
     BackupService::builder(store, BackupPlan::optimize(version).unwrap())
         .repository(REPO)
-        .unknown_outcome_watch(request_timeout * 2)
+        .unknown_outcome_watch(watch)
         .build()
 }
 
-/// Waits (at most 10 s) until the repository holds exactly `names`.
-async fn wait_for_names(cluster: &EmulatedCluster, names: &[&str]) -> Vec<String> {
-    for _ in 0..200 {
-        if cluster.snapshot_names(REPO) == names {
-            break;
+/// How long the background work a POST leaves (the claim's release, the
+/// watch after an unknown outcome) may take to land on a loaded machine.
+/// It is a bound that fails, not a wait: the checks below return as soon
+/// as the state is reached.
+const SETTLE_BOUND: Duration = Duration::from_secs(30);
+
+/// The names in the repository once they are exactly `expected` (a POST's
+/// claim release may still be in flight when its answer arrives); fails
+/// if they are not within [`SETTLE_BOUND`].
+async fn settled_names(cluster: &EmulatedCluster, expected: &[&str], what: &str) {
+    settled(cluster, what, |names| names == expected).await;
+}
+
+/// Waits until the repository's names satisfy `done`; fails with `what`
+/// and the names if they do not within [`SETTLE_BOUND`].
+async fn settled(
+    cluster: &EmulatedCluster,
+    what: &str,
+    done: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + SETTLE_BOUND;
+    loop {
+        let names = cluster.snapshot_names(REPO);
+        if done(&names) {
+            return names;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not settled within {SETTLE_BOUND:?}; the repository holds {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    cluster.snapshot_names(REPO)
 }
 
 fn req(method: Method, path: &str, body: &str) -> Request<Full<Bytes>> {
@@ -101,14 +136,15 @@ async fn three_instances_fifty_posts_of_one_id(flavor: Flavor) {
         }
     }
     assert_eq!(accepted, 1, "{flavor}: exactly one POST wins");
-    assert_eq!(
-        cluster.snapshot_names(REPO),
-        [
+    settled_names(
+        &cluster,
+        &[
             "camunda_optimize_42_8.6.0_part_1_of_2",
-            "camunda_optimize_42_8.6.0_part_2_of_2"
+            "camunda_optimize_42_8.6.0_part_2_of_2",
         ],
-        "{flavor}: exactly the parts of one backup"
-    );
+        &format!("{flavor}: exactly the parts of one backup"),
+    )
+    .await;
     cluster.shutdown().await;
 }
 
@@ -152,11 +188,7 @@ async fn post_whose_second_part_is_refused_leaves_no_snapshot_behind() {
                 .contains("concurrent_snapshot_execution_exception"),
             "{json}"
         );
-        assert!(
-            cluster.snapshot_names(REPO).is_empty(),
-            "{flavor}: {:?}",
-            cluster.snapshot_names(REPO)
-        );
+        settled_names(&cluster, &[], &format!("{flavor}: nothing left behind")).await;
         let (response, _) = call(&service, req(Method::GET, "/actuator/backups/7", "")).await;
         assert_eq!(response.status(), 404);
         cluster.shutdown().await;
@@ -248,11 +280,12 @@ async fn post_whose_create_answer_is_lost_leaves_no_snapshot_behind() {
         );
         // Part 1 at once; part 2 (unknown outcome) and the claim by the
         // watch in the background.
-        let left = wait_for_names(&cluster, &[]).await;
-        assert!(
-            left.is_empty(),
-            "{flavor}: both parts are rolled back: {left:?}"
-        );
+        settled_names(
+            &cluster,
+            &[],
+            &format!("{flavor}: both parts are rolled back"),
+        )
+        .await;
         cluster.shutdown().await;
     }
 }
@@ -296,15 +329,32 @@ async fn spec_6_mixed_versions_fifty_concurrent_posts_give_exactly_one_202_in_ea
                 }
             }
             assert_eq!(accepted, 1, "{flavor} round {round}");
-            // One version's two parts, no claim left, and the backup reads
+            // One version's two parts, no claim left (once its release,
+            // which may outlive the 202, has landed), and the backup reads
             // as one whole backup.
-            let names: Vec<String> = cluster
-                .snapshot_names(REPO)
-                .into_iter()
-                .filter(|n| n.starts_with(&format!("camunda_optimize_{id}_")))
+            let this_backup = format!("camunda_optimize_{id}_");
+            let names = settled(
+                &cluster,
+                &format!("{flavor} round {round}: the claim is released"),
+                |names| {
+                    names
+                        .iter()
+                        .filter(|n| n.starts_with(&this_backup))
+                        .all(|n| n.contains("_part_"))
+                },
+            )
+            .await;
+            let names: Vec<&String> = names
+                .iter()
+                .filter(|n| n.starts_with(&this_backup))
                 .collect();
             assert_eq!(names.len(), 2, "{flavor} round {round}: {names:?}");
-            assert!(names.iter().all(|n| n.contains("_part_")), "{names:?}");
+            let version = |name: &str| name.split('_').nth(3).map(str::to_owned);
+            assert_eq!(
+                version(names[0]),
+                version(names[1]),
+                "{flavor} round {round}: the parts of one version: {names:?}"
+            );
             let (response, body) = call(
                 &instances[0],
                 req(Method::GET, &format!("/actuator/backups/{id}"), ""),
@@ -322,15 +372,23 @@ async fn spec_6_mixed_versions_fifty_concurrent_posts_give_exactly_one_202_in_ea
 /// answer times out and that the cluster carries out later: the watch
 /// after the unknown outcome deletes the part when it appears, and the
 /// 502 says so.
+///
+/// The part lands 1 s after the client gave up and the watch lasts 10 s,
+/// so it lands well inside the watch however the threads are scheduled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spec_6_a_part_created_after_the_post_timed_out_is_removed_by_the_watch() {
     for flavor in [Flavor::Elasticsearch8_15, Flavor::OpenSearch2] {
         let cluster = EmulatedCluster::start(flavor).await.unwrap();
         cluster.add_repository(REPO);
-        let service =
-            versioned_instance(flavor, &cluster.url(), "8.6.0", Duration::from_millis(500));
+        let service = watching_instance(
+            flavor,
+            &cluster.url(),
+            "8.6.0",
+            Duration::from_millis(500),
+            Duration::from_secs(10),
+        );
         // Part 1 is created 1.5 s after its request, long after the
-        // client's 500 ms timeout.
+        // client's 500 ms timeout and long before the watch ends.
         cluster.inject_fault(
             backup_actuator_testkit::Fault::handle_late(Duration::from_millis(1500))
                 .method(Method::PUT)
@@ -350,26 +408,22 @@ async fn spec_6_a_part_created_after_the_post_timed_out_is_removed_by_the_watch(
             body.contains("The part may still appear in the cluster; it will be removed"),
             "{body}"
         );
-        // The part appears…
-        let mut appeared = false;
-        for _ in 0..100 {
-            if cluster
-                .snapshot_names(REPO)
-                .iter()
-                .any(|n| n == "camunda_optimize_7_8.6.0_part_1_of_2")
-            {
-                appeared = true;
-                break;
-            }
+        // The part lands…
+        let late = format!("/_snapshot/{REPO}/camunda_optimize_7_8.6.0_part_1_of_2");
+        let deadline = tokio::time::Instant::now() + SETTLE_BOUND;
+        while !cluster
+            .requests()
+            .iter()
+            .any(|r| r.method == Method::DELETE && r.path.starts_with(&late))
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{flavor}: the watch deletes the late part within {SETTLE_BOUND:?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        // …(unless the watch was quicker than this look) and goes, and so
-        // does the claim.
-        let left = wait_for_names(&cluster, &[]).await;
-        assert!(
-            left.is_empty(),
-            "{flavor}: orphan left behind: {left:?} (appeared: {appeared})"
-        );
+        // …and goes, and so does the claim.
+        settled_names(&cluster, &[], &format!("{flavor}: no orphan left behind")).await;
         // A retry now succeeds.
         let (response, _) = call(
             &service,

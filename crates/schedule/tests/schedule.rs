@@ -137,6 +137,33 @@ async fn backups(store: &dyn SnapshotStore) -> Vec<(u64, BackupState, bool)> {
         .collect()
 }
 
+/// The repository's names once `done` holds for them: a trigger's claim
+/// release may still be in flight when its report arrives (SPEC §6: the
+/// POST waits for it at most 1 s). Fails if they do not settle within 30 s,
+/// a bound for a loaded machine, not a wait: it returns as soon as they do.
+async fn settled_snapshot_names(
+    cluster: &EmulatedCluster,
+    done: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let names = cluster.snapshot_names(REPO);
+        if done(&names) {
+            return names;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the repository did not settle within 30 s: {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// No claim among `names`: only parts.
+fn only_parts(names: &[String]) -> bool {
+    names.iter().all(|name| name.contains("_part_"))
+}
+
 async fn make_manual_backup(store: &dyn SnapshotStore, id: u64) {
     for part in plan().snapshot_parts(BackupId::new(id).unwrap()) {
         store.create_snapshot(REPO, &part).await.unwrap();
@@ -319,7 +346,7 @@ async fn three_schedulers_on_one_cluster_create_one_backup_per_slot_and_two_are_
         assert_eq!((created, taken), (1, 2), "{reports:?}");
         assert_eq!(logs.count("taken by a peer"), 2 * slot as usize);
         let id = 20260101000000 + slot * 100;
-        let names = cluster.snapshot_names(REPO);
+        let names = settled_snapshot_names(&cluster, only_parts).await;
         assert_eq!(
             names,
             [
@@ -377,7 +404,11 @@ async fn a_cluster_outage_during_a_slot_is_logged_and_counted_and_the_next_slot_
         "{report:?}"
     );
     assert_eq!(report.slot.id().get(), 20260101000200);
-    assert_eq!(cluster.snapshot_names(REPO).len(), 2);
+    assert_eq!(
+        settled_snapshot_names(&cluster, only_parts).await.len(),
+        2,
+        "the backup's two parts"
+    );
     let counts = schedule.counts();
     assert_eq!((counts.failed, counts.created), (1, 1));
     drop(stop);
@@ -504,7 +535,11 @@ async fn shutdown_waits_for_a_running_trigger_to_finish() {
         matches!(report.trigger, TriggerOutcome::Created { .. }),
         "{report:?}"
     );
-    assert_eq!(cluster.snapshot_names(REPO).len(), 2, "both parts exist");
+    assert_eq!(
+        settled_snapshot_names(&cluster, only_parts).await.len(),
+        2,
+        "both parts exist"
+    );
 }
 
 #[test]

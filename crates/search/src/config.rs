@@ -4,7 +4,9 @@ use std::fmt;
 use std::time::Duration;
 
 use backup_actuator_core::Product;
-use base64::prelude::{Engine as _, BASE64_STANDARD};
+use base64::prelude::{
+    Engine as _, BASE64_STANDARD, BASE64_STANDARD_NO_PAD, BASE64_URL_SAFE, BASE64_URL_SAFE_NO_PAD,
+};
 use opensearch::auth::{ClientCertificate, Credentials};
 use opensearch::cert::{Certificate, CertificateValidation};
 use opensearch::http::headers::{HeaderValue, AUTHORIZATION, USER_AGENT};
@@ -150,7 +152,17 @@ impl Settings {
             match auth {
                 HeaderAuth::Basic { user, password } => {
                     secrets.push(password.0.clone());
-                    secrets.push(BASE64_STANDARD.encode(format!("{user}:{}", password.0)));
+                    // The header's own spelling, and the others a proxy
+                    // may echo it in: URL-safe, and either unpadded.
+                    let credentials = format!("{user}:{}", password.0);
+                    for engine in [
+                        &BASE64_STANDARD,
+                        &BASE64_URL_SAFE,
+                        &BASE64_STANDARD_NO_PAD,
+                        &BASE64_URL_SAFE_NO_PAD,
+                    ] {
+                        secrets.push(engine.encode(&credentials));
+                    }
                 }
                 HeaderAuth::ApiKey(secret) | HeaderAuth::Bearer(secret) => {
                     secrets.push(secret.0.trim().to_owned());

@@ -63,9 +63,22 @@
 //! | its indices | `GET _snapshot/{repo}/{part},{part}` (the `indices` of each part) |
 //! | which exist | `HEAD /{index}` for each |
 //! | `delete_existing` | `DELETE /{index}` for each index that exists, else [`RestoreError::IndicesExist`] |
-//! | each part, in order | `POST _snapshot/{repo}/{part}/_restore` with `{"indices", "include_global_state": false}` |
+//! | each part, in order | `POST _snapshot/{repo}/{part}/_restore` with `{"indices", "include_global_state": false}`, plus `rename_pattern` / `rename_replacement` under a [`RestoreSelection`] that renames |
 //! | wait for it | `GET _cluster/health/{indices}?level=indices` until none is red |
 //! | final check | `HEAD /{index}` and the health of every restored index: at least yellow |
+//!
+//! Verify (SPEC §13), [`ClusterStore::verify_backup`] on the cluster that
+//! runs the drill, with a [`RestorePlan`] read from any cluster that has the
+//! repository; [`ClusterStore::newest_complete_backup`] finds `latest`:
+//!
+//! | Step | Request |
+//! |---|---|
+//! | scratch names free | `HEAD /verify-{id}-{index}` for each, else [`VerifyError::ScratchExists`] |
+//! | room check | `GET _snapshot/{repo}/{part},{part}/_status` (`stats.total.size_in_bytes`), `GET _nodes/stats/fs` (`available_in_bytes` of the data nodes); the largest part must fit, else [`VerifyError::NoRoom`] |
+//! | each part, in order | `POST _snapshot/{repo}/{part}/_restore` with `{"indices", "include_global_state": false, "include_aliases": false, "rename_pattern": "^(.+)$", "rename_replacement": "verify-{id}-$1", "index_settings": {"index.number_of_replicas": 0}}` |
+//! | wait for it | `GET _cat/shards/{scratch,…}?format=json` until every primary is `STARTED`; `unassigned.reason` `ALLOCATION_FAILED` is [`VerifyError::NotRestorable`] with `unassigned.details` |
+//! | read back | `GET {scratch,…}/_recovery` (bytes restored into the primaries), `GET {scratch}/_count`, `GET {scratch}/_search?size=1` |
+//! | clean up | `DELETE /{scratch}` for each, after each part and again at the end, whatever happened |
 //!
 //! Limits: a client certificate must be PEM (key and certificate in one
 //! file); PKCS#12 is not supported with rustls. Certificate checks cannot be
@@ -83,13 +96,19 @@ mod error;
 mod model;
 mod restore;
 mod store;
+mod verify;
 
 pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
 pub use dialect::{ClusterInfo, SNAPSHOT_FILTER_PATH};
 pub use restore::{
-    RestoreError, RestoreEvent, RestoreOptions, RestorePart, RestorePlan, RestoredIndex,
+    RestoreError, RestoreEvent, RestoreOptions, RestorePart, RestorePlan, RestoreSelection,
+    RestoredIndex,
 };
 pub use store::{ClusterStore, ClusterStoreBuilder};
+pub use verify::{
+    scratch_index_name, UnrestorableShard, VerifiedIndex, VerifyError, VerifyEvent, VerifyOptions,
+    VerifyReport,
+};
 
 use backup_actuator_core::SnapshotRecord;
 

@@ -34,6 +34,7 @@ pub struct RestorePlan {
     backup_id: BackupId,
     repository: String,
     parts: Vec<RestorePart>,
+    selection: RestoreSelection,
 }
 
 /// One part of a [`RestorePlan`].
@@ -61,7 +62,37 @@ impl RestorePlan {
             backup_id,
             repository: repository.into(),
             parts,
+            selection: RestoreSelection::new(),
         }
+    }
+
+    /// The plan under `selection`: each part's [`RestorePart::indices`]
+    /// are then the selected ones, and its [`RestorePart::existing`] are
+    /// names the indices are restored *under* (see [`Self::target`]).
+    /// [`ClusterStore::restore_plan_for`](crate::ClusterStore::restore_plan_for)
+    /// makes such a plan from the cluster.
+    pub fn with_selection(mut self, selection: RestoreSelection) -> RestorePlan {
+        self.selection = selection;
+        self
+    }
+
+    /// The selection the plan was made under.
+    pub fn selection(&self) -> &RestoreSelection {
+        &self.selection
+    }
+
+    /// The name `index` is restored under: itself, or its rename.
+    pub fn target(&self, index: &str) -> String {
+        match &self.selection.rename {
+            Some(rename) => rename.apply(index),
+            None => index.to_owned(),
+        }
+    }
+
+    /// Every name the restore creates, in part order (the indices, renamed
+    /// if the selection renames).
+    pub fn targets(&self) -> Vec<String> {
+        self.indices().into_iter().map(|i| self.target(i)).collect()
     }
 
     /// The backup restored.
@@ -87,7 +118,8 @@ impl RestorePlan {
             .collect()
     }
 
-    /// The indices that exist now: a restore refuses them unless told to delete them.
+    /// The names to be restored under that exist now: a restore refuses
+    /// them unless told to delete them.
     pub fn existing_indices(&self) -> Vec<&str> {
         self.parts
             .iter()
@@ -107,6 +139,16 @@ impl fmt::Display for RestorePlan {
             self.indices().len(),
             self.existing_indices().len()
         )?;
+        if let Some(only) = &self.selection.indices {
+            writeln!(f, "  only the indices [{}]", only.join(", "))?;
+        }
+        if let Some(rename) = &self.selection.rename {
+            writeln!(
+                f,
+                "  renamed: rename_pattern [{}], rename_replacement [{}]",
+                rename.pattern, rename.replacement
+            )?;
+        }
         for part in &self.parts {
             writeln!(
                 f,
@@ -117,15 +159,177 @@ impl fmt::Display for RestorePlan {
                 part.indices.len()
             )?;
             for index in &part.indices {
-                if part.existing.contains(index) {
-                    writeln!(f, "    {index} (exists)")?;
+                let target = self.target(index);
+                let shown = if target == *index {
+                    target.clone()
                 } else {
-                    writeln!(f, "    {index}")?;
+                    format!("{index} -> {target}")
+                };
+                if part.existing.contains(&target) {
+                    writeln!(f, "    {shown} (exists)")?;
+                } else {
+                    writeln!(f, "    {shown}")?;
                 }
             }
         }
         Ok(())
     }
+}
+
+/// Which indices of a backup a restore takes, and under which names (SPEC
+/// §12's `--indices` and `--rename-pattern` / `--rename-replacement`).
+/// The default takes every index under its own name.
+///
+/// The rename is the engines' own: `rename_pattern` is a regular
+/// expression, every match in an index name is replaced by
+/// `rename_replacement`, in which `$1` is the first group. It is sent to
+/// the engine as it is, and evaluated here too so the plan can show and
+/// check the new names; a pattern this side cannot read (look-around,
+/// back-references) is refused.
+///
+/// ```
+/// use backup_actuator_search::RestoreSelection;
+///
+/// let selection = RestoreSelection::new()
+///     .indices(["optimize-report"])
+///     .rename("optimize-(.+)", "restored-optimize-$1")
+///     .unwrap();
+/// assert_eq!(selection.renamed("optimize-report"), "restored-optimize-report");
+/// assert!(RestoreSelection::new().rename("(?<=x)y", "z").is_err());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RestoreSelection {
+    indices: Option<Vec<String>>,
+    rename: Option<Rename>,
+}
+
+/// A compiled rename.
+#[derive(Clone, Debug)]
+struct Rename {
+    pattern: String,
+    replacement: String,
+    regex: regex::Regex,
+    /// `replacement` in the regex crate's syntax.
+    expansion: String,
+}
+
+impl PartialEq for Rename {
+    fn eq(&self, other: &Rename) -> bool {
+        (&self.pattern, &self.replacement) == (&other.pattern, &other.replacement)
+    }
+}
+
+impl Eq for Rename {}
+
+impl Rename {
+    fn apply(&self, index: &str) -> String {
+        self.regex
+            .replace_all(index, self.expansion.as_str())
+            .into_owned()
+    }
+}
+
+impl RestoreSelection {
+    /// Every index, under its own name.
+    pub fn new() -> RestoreSelection {
+        RestoreSelection::default()
+    }
+
+    /// Only these indices of the backup's parts; naming one that no part
+    /// holds is refused when the plan is made.
+    pub fn indices<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.indices = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Restore under new names: every match of `pattern` in an index name
+    /// replaced by `replacement` (`$1` for the first group), as the engines
+    /// do with `rename_pattern` / `rename_replacement`.
+    pub fn rename(mut self, pattern: &str, replacement: &str) -> Result<Self, RestoreError> {
+        let bad = |why: String| RestoreError::BadRename {
+            pattern: pattern.to_owned(),
+            why,
+        };
+        let regex = regex::Regex::new(pattern).map_err(|e| bad(e.to_string()))?;
+        let expansion = java_replacement(replacement, regex.captures_len() - 1).map_err(bad)?;
+        self.rename = Some(Rename {
+            pattern: pattern.to_owned(),
+            replacement: replacement.to_owned(),
+            regex,
+            expansion,
+        });
+        Ok(self)
+    }
+
+    /// The indices asked for, if restricted.
+    pub fn only_indices(&self) -> Option<&[String]> {
+        self.indices.as_deref()
+    }
+
+    /// `rename_pattern` and `rename_replacement`, if renaming.
+    pub fn rename_rule(&self) -> Option<(&str, &str)> {
+        self.rename
+            .as_ref()
+            .map(|r| (r.pattern.as_str(), r.replacement.as_str()))
+    }
+
+    /// The name `index` is restored under.
+    pub fn renamed(&self, index: &str) -> String {
+        match &self.rename {
+            Some(rename) => rename.apply(index),
+            None => index.to_owned(),
+        }
+    }
+}
+
+/// A Java `Matcher.replaceAll` replacement (what the engines evaluate) in
+/// the regex crate's syntax: `$n` takes as many digits as name an existing
+/// group, `${name}` a named group, `\x` is `x` itself.
+fn java_replacement(replacement: &str, groups: usize) -> Result<String, String> {
+    let mut out = String::with_capacity(replacement.len() + 8);
+    let mut chars = replacement.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('$') => out.push_str("$$"),
+                Some(other) => out.push(other),
+                None => return Err("the replacement ends with a lone backslash".to_owned()),
+            },
+            '$' => match chars.next() {
+                Some('{') => {
+                    let name: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                    out.push_str(&format!("${{{name}}}"));
+                }
+                Some(d) if d.is_ascii_digit() => {
+                    let mut number = d.to_digit(10).unwrap_or(0) as usize;
+                    while let Some(next) = chars.peek().and_then(|c| c.to_digit(10)) {
+                        let longer = number * 10 + next as usize;
+                        if longer > groups {
+                            break;
+                        }
+                        number = longer;
+                        chars.next();
+                    }
+                    if number > groups {
+                        return Err(format!(
+                            "the replacement names group {number}, but the pattern has {groups}"
+                        ));
+                    }
+                    out.push_str(&format!("${{{number}}}"));
+                }
+                _ => return Err(
+                    "a `$` in the replacement must name a group (`$1`); write `\\$` for a dollar"
+                        .to_owned(),
+                ),
+            },
+            other => out.push(other),
+        }
+    }
+    Ok(out)
 }
 
 /// How `restore_backup` goes about it.
@@ -269,7 +473,38 @@ pub enum RestoreError {
         /// `name (status)` of each.
         names: Vec<String>,
     },
+    /// `--indices` named indices that no part of the backup holds.
+    #[error("backup {backup_id} holds no index [{}]; it holds [{}]", unknown.join(", "), available.join(", "))]
+    UnknownIndices {
+        /// The backup.
+        backup_id: BackupId,
+        /// The names no part holds.
+        unknown: Vec<String>,
+        /// Every index of the backup.
+        available: Vec<String>,
+    },
+    /// A rename that cannot be used.
+    #[error("invalid rename_pattern [{pattern}]: {why}")]
+    BadRename {
+        /// The pattern.
+        pattern: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The rename maps two indices onto one name.
+    #[error("the rename restores both [{first}] and [{second}] as [{target}]")]
+    RenameCollision {
+        /// One index.
+        first: String,
+        /// The other.
+        second: String,
+        /// The name both get.
+        target: String,
+    },
     /// The cluster failed or could not be reached.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+#[cfg(test)]
+mod tests;

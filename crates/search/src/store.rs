@@ -1,7 +1,8 @@
 //! The one public store, [`ClusterStore`], and its builder.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use backup_actuator_core::{BackupId, BackupPlan, Product, SnapshotPart, SnapshotRecord};
@@ -10,7 +11,10 @@ use backup_actuator_store::{SnapshotStore, StoreError};
 use crate::client::Client;
 use crate::config::{ConfigError, HeaderAuth, Pem, Secret, Settings};
 use crate::dialect::ClusterInfo;
-use crate::restore::{RestoreError, RestoreEvent, RestoreOptions, RestorePlan, RestoredIndex};
+use crate::restore::{
+    RestoreError, RestoreEvent, RestoreOptions, RestorePlan, RestoreSelection, RestoredIndex,
+};
+use crate::verify::{VerifyError, VerifyEvent, VerifyOptions, VerifyReport};
 
 /// A [`SnapshotStore`] on an Elasticsearch (7.10 and later, 8.x, 9.x) or
 /// OpenSearch (1.x, 2.x, 3.x, Amazon OpenSearch Service) cluster over
@@ -106,7 +110,44 @@ impl ClusterStore {
         plan: &BackupPlan,
         id: BackupId,
     ) -> Result<RestorePlan, RestoreError> {
-        self.client.restore_plan(repository, plan, id).await
+        self.client
+            .restore_plan(repository, plan, id, &RestoreSelection::new())
+            .await
+    }
+
+    /// [`Self::restore_plan`] for some of the backup's indices and/or under
+    /// new names (SPEC §12's `--indices`, `--rename-pattern`): fails if the
+    /// selection names an index the backup does not hold or renames two
+    /// indices onto one name; `existing` then lists the new names that
+    /// exist, and [`Self::restore_backup`] sends the rename to the engine.
+    ///
+    /// ```no_run
+    /// use backup_actuator_core::{BackupId, BackupPlan, Product};
+    /// use backup_actuator_search::{ClusterStore, RestoreSelection};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = ClusterStore::builder(Product::OpenSearch, "http://localhost:9200").build()?;
+    /// let plan = BackupPlan::optimize("8.6.0")?;
+    /// let selection = RestoreSelection::new()
+    ///     .indices(["optimize-report"])
+    ///     .rename("(.+)", "restored-$1")?;
+    /// let restore = store
+    ///     .restore_plan_for("backups", &plan, BackupId::new(7).unwrap(), &selection)
+    ///     .await?;
+    /// assert_eq!(restore.targets(), ["restored-optimize-report"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn restore_plan_for(
+        &self,
+        repository: &str,
+        plan: &BackupPlan,
+        id: BackupId,
+        selection: &RestoreSelection,
+    ) -> Result<RestorePlan, RestoreError> {
+        self.client
+            .restore_plan(repository, plan, id, selection)
+            .await
     }
 
     /// Restores `plan` (from [`Self::restore_plan`]): refuses indices that
@@ -123,6 +164,117 @@ impl ClusterStore {
         progress: &mut (dyn FnMut(RestoreEvent<'_>) + Send),
     ) -> Result<Vec<RestoredIndex>, RestoreError> {
         self.client.restore_backup(plan, options, progress).await
+    }
+}
+
+/// Verify (SPEC §13): the newest COMPLETE backup and the restore drill.
+impl ClusterStore {
+    /// The newest COMPLETE backup of `plan` in `repository` (by the
+    /// earliest start of its parts, then by id), or `None` when there is
+    /// none: what `restore latest` and `verify latest` take.
+    ///
+    /// ```no_run
+    /// use backup_actuator_core::{BackupPlan, Product};
+    /// use backup_actuator_search::ClusterStore;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = ClusterStore::builder(Product::OpenSearch, "http://localhost:9200").build()?;
+    /// let plan = BackupPlan::optimize("8.6.0")?;
+    /// match store.newest_complete_backup("backups", &plan).await? {
+    ///     Some(id) => println!("newest COMPLETE backup: {id}"),
+    ///     None => println!("no COMPLETE backup"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn newest_complete_backup(
+        &self,
+        repository: &str,
+        plan: &BackupPlan,
+    ) -> Result<Option<BackupId>, StoreError> {
+        self.client.newest_complete_backup(repository, plan).await
+    }
+
+    /// A restore drill of `plan` (from [`Self::restore_plan`], on this or
+    /// another cluster that has the repository registered) on this
+    /// cluster, never touching the live indices: refuses if a scratch name
+    /// ([`scratch_index_name`](crate::scratch_index_name)) is taken, or if
+    /// the largest part does not fit in the data nodes' free disk; then,
+    /// part after part, restores the part under scratch names (no aliases,
+    /// no global state, no replicas), waits until every primary has
+    /// recovered, reads each index back (`_count` and a search), and
+    /// deletes its scratch indices.
+    ///
+    /// The scratch indices are deleted whatever happens: on success, on
+    /// failure, and when `interrupt` completes first (then the result is
+    /// [`VerifyError::Interrupted`]). A shard that fails to restore ends the
+    /// drill at once with [`VerifyError::NotRestorable`], naming the index,
+    /// the shard and the engine's reason.
+    ///
+    /// ```no_run
+    /// use backup_actuator_core::{BackupId, BackupPlan, Product};
+    /// use backup_actuator_search::{ClusterStore, VerifyOptions};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let production = ClusterStore::builder(Product::OpenSearch, "http://prod:9200").build()?;
+    /// let drill = ClusterStore::builder(Product::OpenSearch, "http://drill:9200").build()?;
+    /// let plan = BackupPlan::optimize("8.6.0")?;
+    /// let backup = production.restore_plan("backups", &plan, BackupId::new(7).unwrap()).await?;
+    /// // A command line passes Ctrl-C here; this drill is never interrupted.
+    /// let never = std::future::pending::<()>();
+    /// match drill.verify_backup(&backup, &VerifyOptions::new(), &mut |_| {}, never).await {
+    ///     Ok(report) => print!("{report}"),
+    ///     Err(err) if err.is_not_restorable() => eprintln!("{err}"),
+    ///     Err(err) => return Err(err.into()),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn verify_backup(
+        &self,
+        plan: &RestorePlan,
+        options: &VerifyOptions,
+        progress: &mut (dyn FnMut(VerifyEvent<'_>) + Send),
+        interrupt: impl Future<Output = ()> + Send,
+    ) -> Result<VerifyReport, VerifyError> {
+        let started = Instant::now();
+        let repository = options.repository_name().unwrap_or(plan.repository());
+        let mut interrupt = std::pin::pin!(interrupt);
+        // Nothing is created before the drill proper: no clean-up needed.
+        let room = tokio::select! {
+            room = self.client.verify_preflight(plan, repository, options) => room?,
+            () = &mut interrupt => return Err(VerifyError::Interrupted),
+        };
+        if let Some(room) = &room {
+            progress(VerifyEvent::RoomChecked {
+                needed: room.needed,
+                free: room.free,
+            });
+        }
+        let mut indices = Vec::new();
+        let mut created = Vec::new();
+        let outcome = tokio::select! {
+            outcome = self.client.verify_parts(plan, repository, options, progress, &mut indices, &mut created) => outcome,
+            () = &mut interrupt => Err(VerifyError::Interrupted),
+        };
+        // What this drill may have made, whatever it got to (deleting one
+        // that does not exist is a no-op), and never another drill's.
+        if let Err((names, cause)) = self.client.delete_scratch(&created).await {
+            return Err(VerifyError::ScratchLeft {
+                outcome: outcome.err().map(Box::new),
+                names,
+                cause,
+            });
+        }
+        outcome?;
+        Ok(VerifyReport {
+            backup_id: plan.backup_id(),
+            repository: repository.to_owned(),
+            needed_bytes: room.as_ref().map(|r| r.needed),
+            free_bytes: room.as_ref().map(|r| r.free),
+            indices,
+            took: started.elapsed(),
+        })
     }
 }
 
@@ -311,20 +463,45 @@ mod tests {
         assert_eq!(store.describe(), "Elasticsearch at http://es.example:9200");
     }
 
-    #[test]
-    fn every_other_setting_is_taken_for_both_products() {
-        for product in [Product::Elasticsearch, Product::OpenSearch] {
-            let store = ClusterStore::builder(product, "https://u:p@h.example:9200/prefix")
+    /// Every setting is taken for both products, and of the three
+    /// credentials given (URL userinfo, Basic, then a bearer token) the
+    /// last explicit one is the one sent: an explicit credential replaces
+    /// the one before it and wins over the URL's userinfo.
+    #[tokio::test]
+    async fn every_other_setting_is_taken_for_both_products() {
+        use backup_actuator_testkit::{EmulatedCluster, Flavor};
+
+        for (product, flavor) in [
+            (Product::Elasticsearch, Flavor::Elasticsearch8_15),
+            (Product::OpenSearch, Flavor::OpenSearch2),
+        ] {
+            let cluster = EmulatedCluster::start(flavor).await.unwrap();
+            let address = cluster.url().replace("http://", "");
+            let store = ClusterStore::builder(product, format!("http://u:p@{address}/prefix"))
                 .basic_auth("user", "password")
                 .bearer_token("token")
-                .request_timeout(Duration::from_secs(1))
+                .request_timeout(Duration::from_secs(30))
                 .page_size(0)
                 .build()
                 .unwrap();
             assert_eq!(
                 store.describe(),
-                format!("{product} at https://h.example:9200/prefix")
+                format!("{product} at http://{address}/prefix")
             );
+            // The emulator has no `/prefix`: the answer is an error, but the
+            // request shows what was sent.
+            let _ = store.find_snapshots("backups", "x_*").await;
+            let sent = cluster.requests();
+            assert!(!sent.is_empty(), "{product}: nothing was sent");
+            for request in &sent {
+                assert!(request.path.starts_with("/prefix/"), "{}", request.path);
+                assert_eq!(
+                    request.headers.get("authorization").unwrap(),
+                    "Bearer token",
+                    "{product}"
+                );
+            }
+            cluster.shutdown().await;
         }
     }
 }

@@ -1381,12 +1381,21 @@ async fn aws_sigv4_signs_every_request_for_service_es() {
     }
 }
 
+/// Set in the copy of this binary that
+/// `aws_sigv4_needs_credentials_and_excludes_header_auth` starts without AWS
+/// credentials in its environment.
+#[cfg(feature = "aws-auth")]
+const IN_A_CLEAN_ENVIRONMENT: &str = "BACKUP_ACTUATOR_TEST_AWS_ENV_CLEARED";
+
 #[cfg(feature = "aws-auth")]
 #[test]
 fn aws_sigv4_needs_credentials_and_excludes_header_auth() {
     use backup_actuator_search::ConfigError;
 
-    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+    // Without credentials in the environment. Changing this process's
+    // environment would race the other tests' threads reading it, so the
+    // case runs in a copy of this test binary started without them.
+    if std::env::var_os(IN_A_CLEAN_ENVIRONMENT).is_some() {
         let result = ClusterStore::builder(Product::OpenSearch, "https://search.example:443")
             .aws_sigv4("eu-west-1")
             .build();
@@ -1394,7 +1403,28 @@ fn aws_sigv4_needs_credentials_and_excludes_header_auth() {
             matches!(result, Err(ConfigError::Credentials { .. })),
             "{result:?}"
         );
+        return;
     }
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child
+        .args([
+            "--exact",
+            "aws_sigv4_needs_credentials_and_excludes_header_auth",
+        ])
+        .env(IN_A_CLEAN_ENVIRONMENT, "1");
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ] {
+        child.env_remove(name);
+    }
+    let output = child.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    // The copy ran this one test, not zero (a filter that matched nothing).
+    assert!(stdout.contains("1 passed"), "{stdout}");
+
     let credentials = aws_credential_types::provider::SharedCredentialsProvider::new(
         aws_credential_types::Credentials::new("AKID", "secret", None, None, "test"),
     );

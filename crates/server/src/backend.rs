@@ -358,11 +358,54 @@ mod tests {
         assert!(err.starts_with("--backend opensearch needs --url"), "{err}");
     }
 
-    #[test]
-    fn every_scheme_alone_is_accepted() {
-        assert!(build(&with(&ES, &["--username", "elastic"]), Some("pw")).is_ok());
-        assert!(build(&with(&ES, &["--api-key", "a2V5"]), None).is_ok());
-        assert!(build(&with(&OS, &["--bearer-token", "tok"]), None).is_ok());
+    /// Every scheme alone is accepted and is what the store sends: the
+    /// `Authorization` header of its first request to an emulated cluster.
+    #[tokio::test]
+    async fn every_scheme_alone_is_accepted() {
+        use backup_actuator_testkit::{EmulatedCluster, Flavor};
+
+        // (backend, flavor, the scheme's flags, the password, what is sent)
+        type Case<'a> = (&'a str, Flavor, &'a [&'a str], Option<&'a str>, &'a str);
+        let cases: [Case<'_>; 3] = [
+            (
+                "elasticsearch",
+                Flavor::Elasticsearch8_15,
+                &["--username", "elastic"],
+                Some("pw"),
+                // base64 of `elastic:pw`
+                "Basic ZWxhc3RpYzpwdw==",
+            ),
+            (
+                "elasticsearch",
+                Flavor::Elasticsearch8_15,
+                &["--api-key", "a2V5"],
+                None,
+                "ApiKey a2V5",
+            ),
+            (
+                "opensearch",
+                Flavor::OpenSearch2,
+                &["--bearer-token", "tok"],
+                None,
+                "Bearer tok",
+            ),
+        ];
+        for (backend, flavor, scheme, password, sent) in cases {
+            let cluster = EmulatedCluster::start(flavor).await.unwrap();
+            let url = cluster.url();
+            let list = with(&["--backend", backend, "--url", &url], scheme);
+            let store = build_store(&args(&list), password.map(|p| Secret::from(p.to_owned())))
+                .unwrap_or_else(|err| panic!("{scheme:?}: {err}"));
+            let _ = store.find_snapshots("backups", "x_*").await;
+            let requests = cluster.requests();
+            let first = requests.first().expect("a request was sent");
+            assert_eq!(
+                first.headers.get("authorization").unwrap(),
+                sent,
+                "{scheme:?}"
+            );
+            cluster.shutdown().await;
+        }
     }
 
     #[test]

@@ -45,6 +45,17 @@ pub(crate) enum Command {
     /// exist now) and changes nothing.
     #[command(after_help = RESTORE_EXIT_CODES)]
     Restore(RestoreArgs),
+    /// Prove that a backup restores: a restore drill under scratch names
+    /// that never touches the live indices.
+    ///
+    /// Restores every part under `verify-<id>-<index>` (no aliases, no
+    /// global state, no replicas), waits until every shard has recovered,
+    /// reads each index back (`_count` and a search), reports each index and
+    /// deletes the scratch indices, on success, failure and Ctrl-C alike.
+    /// With --into, the drill runs on another cluster that has the
+    /// repository registered.
+    #[command(after_help = VERIFY_EXIT_CODES)]
+    Verify(VerifyArgs),
 }
 
 /// The exit codes of `backup …` (SPEC §9), shown by `backup --help`.
@@ -67,6 +78,17 @@ Exit codes:
   0   restored and checked (or, without --yes, the plan was printed)
   1   refused (the backup is not COMPLETE, indices exist), or the cluster failed
   2   usage: a bad option or backup ID";
+
+/// The exit codes of `verify` (SPEC §13).
+pub(crate) const VERIFY_EXIT_CODES: &str = "\
+Exit codes:
+  0   the backup restores: every shard recovered, every index answered
+  1   the drill could not run or finish (no room, scratch names taken, the
+      cluster failed, timeout, interrupted), or the backup was not found
+  2   usage: a bad option or backup ID
+  20  the backup is not restorable: not COMPLETE, or a shard did not recover
+      or an index did not answer (the message names index, shard and the
+      engine's reason)";
 
 /// `backup-actuator backup …`: the client of the backup API.
 #[derive(Clone, Debug, Args)]
@@ -162,9 +184,24 @@ pub(crate) enum BackupCommand {
 /// `backup-actuator restore ID`.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct RestoreArgs {
-    /// The backup ID to restore.
-    #[arg(value_parser = parse_backup_id)]
-    pub id: BackupId,
+    /// The backup ID to restore, or `latest` for the newest COMPLETE backup.
+    #[arg(value_parser = parse_backup_ref, value_name = "ID|latest")]
+    pub id: BackupRef,
+
+    /// Restore only these indices of the backup's parts (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "INDEX,…")]
+    pub indices: Option<Vec<String>>,
+
+    /// Restore under new names, next to the live indices: every match of
+    /// this regular expression in an index name is replaced by
+    /// --rename-replacement (the engine's `rename_pattern`).
+    #[arg(long, value_name = "REGEX", requires = "rename_replacement")]
+    pub rename_pattern: Option<String>,
+
+    /// The replacement for --rename-pattern; `$1` is its first group
+    /// (`restored-$1`).
+    #[arg(long, value_name = "TEXT", requires = "rename_pattern")]
+    pub rename_replacement: Option<String>,
 
     /// Restore; without it the plan is printed and nothing changes.
     #[arg(long)]
@@ -188,6 +225,74 @@ pub(crate) struct RestoreArgs {
     pub part_timeout: Duration,
 
     /// How often the restored indices' health is read.
+    #[arg(long, hide = true, env = "BACKUP_ACTUATOR_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub poll_interval: Duration,
+}
+
+/// `verify ID|latest`, `restore ID|latest`: which backup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BackupRef {
+    /// This backup.
+    Id(BackupId),
+    /// The newest COMPLETE backup.
+    Latest,
+}
+
+fn parse_backup_ref(text: &str) -> Result<BackupRef, String> {
+    if text == "latest" {
+        return Ok(BackupRef::Latest);
+    }
+    BackupId::from_path_segment(text)
+        .map(BackupRef::Id)
+        .map_err(|_| {
+            format!(
+                "invalid backup ID [{text}]: must be `latest` or an integer between 0 and 9223372036854775807"
+            )
+        })
+}
+
+/// `backup-actuator verify ID|latest`.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The backup ID to verify, or `latest` for the newest COMPLETE backup.
+    #[arg(value_parser = parse_backup_ref, value_name = "ID|latest")]
+    pub backup: BackupRef,
+
+    /// The cluster the backup is read from, as for `serve`.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Run the drill on this cluster instead (same product and credentials
+    /// as --url), which has the repository registered, typically read-only:
+    /// production disk is never used. The backup is still read from --url.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_VERIFY_INTO",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub into: Option<String>,
+
+    /// The repository's name on the --into cluster, if not the same as
+    /// --repository.
+    #[arg(long, value_name = "NAME", requires = "into", value_parser = parse_repository)]
+    pub into_repository: Option<String>,
+
+    /// `table` for people, `json` for scripts (the report, or why the
+    /// backup is not restorable).
+    #[arg(long, env = "BACKUP_ACTUATOR_OUTPUT", value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+
+    /// How long one part may take to restore (`1h`, `30m`).
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub part_timeout: Duration,
+
+    /// Skip the comparison of the backup's size with the free disk (for
+    /// clusters that do not report disk space).
+    #[arg(long)]
+    pub skip_room_check: bool,
+
+    /// How often the restored shards are read.
     #[arg(long, hide = true, env = "BACKUP_ACTUATOR_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
 }
@@ -359,8 +464,20 @@ pub(crate) struct ServeArgs {
     )]
     pub retention_dry_run: bool,
 
-    /// For tests only: let `--schedule` take a leading seconds field
-    /// (`*/2 * * * * *`), so an end-to-end test need not wait a minute per
+    /// Run a restore drill (as `verify latest`) of the newest COMPLETE
+    /// backup at every slot of this 5-field cron expression, evaluated in
+    /// `--time-zone`. Replicas with the same schedule run one drill per
+    /// slot. Needs a cluster backend and `--repository`.
+    #[arg(
+        long,
+        env = "BACKUP_ACTUATOR_VERIFY_SCHEDULE",
+        value_name = "CRON",
+        help_heading = "Restore drills"
+    )]
+    pub verify_schedule: Option<String>,
+
+    /// For tests only: let `--schedule` and `--verify-schedule` take a
+    /// leading seconds field (`*/2 * * * * *`), so an end-to-end test need not wait a minute per
     /// slot. Hidden: a backup every few seconds is no way to treat a cluster.
     #[arg(long, env = "BACKUP_ACTUATOR_SCHEDULE_SECONDS", hide = true)]
     pub schedule_seconds: bool,

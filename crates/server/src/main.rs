@@ -7,16 +7,20 @@
 //!
 //! See `backup-actuator serve --help` for every flag; each is also an
 //! environment variable `BACKUP_ACTUATOR_<FLAG>`. `backup-actuator backup …`
-//! is the client of the API, `backup-actuator restore ID` restores a backup.
+//! is the client of the API, `backup-actuator restore ID` restores a backup,
+//! `backup-actuator verify ID|latest` proves that one restores.
 
 mod auth;
 mod backend;
 mod cli;
 mod client;
 mod files;
+mod oneshot;
 mod restore;
 mod schedule;
 mod serve;
+mod verify;
+mod verify_schedule;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -51,27 +55,8 @@ enum StartError {
     Runtime(std::io::Error),
     #[error("{0}")]
     Schedule(#[from] schedule::ScheduleFlagError),
-}
-
-/// The runtime of a one-shot command (the client, restore): one thread is
-/// plenty for requests sent one after another. `None` once the reason was
-/// printed.
-fn command_runtime() -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => Some(runtime),
-        Err(err) => {
-            eprintln!("backup-actuator: cannot start the runtime: {err}");
-            None
-        }
-    }
-}
-
-/// True when a person watches both outputs, so progress may draw bars.
-fn on_a_terminal() -> bool {
-    std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
+    #[error("{0}")]
+    VerifySchedule(#[from] verify_schedule::VerifyScheduleError),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +74,10 @@ fn main() -> ExitCode {
         Command::Restore(args) => {
             init_logging("warn");
             return ExitCode::from(restore::run(args));
+        }
+        Command::Verify(args) => {
+            init_logging("warn");
+            return ExitCode::from(verify::run(args));
         }
     };
     match result {
@@ -120,6 +109,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         .as_deref()
         .map(AccessToken::from_file)
         .transpose()?;
+    let drills = verify_schedule::VerifySchedule::from_args(&args, &plan)?;
     let mut builder = BackupService::builder(store, plan)
         .base_path(&args.base_path)
         .compatibility(args.compat.into())
@@ -128,11 +118,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         // A part whose create timed out may appear up to a request timeout
         // later; look for it well past that (and at least 10 s).
         .unknown_outcome_watch(unknown_outcome_watch(args.cluster.request_timeout))
-        // Longer than any POST: at most parts + 4 cluster calls, each within
-        // the request timeout, plus the watch.
-        .claim_expiry(backup_actuator_service::DEFAULT_CLAIM_EXPIRY.max(
-            args.cluster.request_timeout * 10 + unknown_outcome_watch(args.cluster.request_timeout),
-        ))
+        .claim_expiry(claim_expiry(args.cluster.request_timeout))
         .health(args.health_timeout);
     if let Some(repository) = &args.cluster.repository {
         builder = builder.repository(repository);
@@ -166,7 +152,9 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
-        let shutdown = until_stopped(stopped.clone());
+        // Scheduled restore drills run beside the listener, which stops
+        // only once a drill under way has deleted its scratch indices.
+        let shutdown = verify_schedule::run_beside(drills, || until_stopped(stopped.clone()));
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|source| StartError::Bind {
@@ -244,4 +232,41 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
 /// Twice the request timeout, at least 10 s.
 fn unknown_outcome_watch(request_timeout: std::time::Duration) -> std::time::Duration {
     (request_timeout * 2).max(std::time::Duration::from_secs(10))
+}
+
+/// SPEC §6: at least 10 × the request timeout plus the watch time, and at
+/// least the library's 10 min. Longer than any POST: at most parts + 4
+/// cluster calls, each within the request timeout, plus the watch.
+fn claim_expiry(request_timeout: std::time::Duration) -> std::time::Duration {
+    backup_actuator_service::DEFAULT_CLAIM_EXPIRY
+        .max(request_timeout * 10 + unknown_outcome_watch(request_timeout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// SPEC §6, with the figures worked out by hand.
+    #[test]
+    fn the_claim_expiry_is_ten_request_timeouts_plus_the_watch_and_at_least_ten_minutes() {
+        let secs = Duration::from_secs;
+        // 10 × 1 s + 10 s (the watch's floor) = 20 s: the 10 min floor.
+        assert_eq!(claim_expiry(secs(1)), secs(600));
+        // 10 × 30 s + 60 s = 360 s: still the floor.
+        assert_eq!(claim_expiry(secs(30)), secs(600));
+        // 10 × 60 s + 120 s = 720 s.
+        assert_eq!(claim_expiry(secs(60)), secs(720));
+        // 10 × 100 s + 200 s = 1,200 s.
+        assert_eq!(claim_expiry(secs(100)), secs(1200));
+    }
+
+    /// SPEC §6: the server watches twice the request timeout, at least 10 s.
+    #[test]
+    fn the_watch_is_twice_the_request_timeout_and_at_least_ten_seconds() {
+        let secs = Duration::from_secs;
+        assert_eq!(unknown_outcome_watch(Duration::from_millis(800)), secs(10));
+        assert_eq!(unknown_outcome_watch(secs(5)), secs(10));
+        assert_eq!(unknown_outcome_watch(secs(30)), secs(60));
+    }
 }

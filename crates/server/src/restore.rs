@@ -5,7 +5,8 @@ use std::io::Write;
 
 use backup_actuator_core::{BackupPlan, PlanError};
 use backup_actuator_search::{
-    ClusterStore, RestoreError, RestoreEvent, RestoreOptions, RestorePlan, RestoredIndex,
+    ClusterStore, RestoreError, RestoreEvent, RestoreOptions, RestorePlan, RestoreSelection,
+    RestoredIndex,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -27,14 +28,29 @@ pub(crate) enum RestoreCommandError {
     /// The restore refused or failed.
     #[error("{0}")]
     Restore(#[from] RestoreError),
+    /// `latest` found no COMPLETE backup, or the lookup failed.
+    #[error("{0}")]
+    Latest(#[from] crate::verify::LatestError),
+}
+
+/// `--indices` and `--rename-pattern` / `--rename-replacement`.
+fn selection(args: &RestoreArgs) -> Result<RestoreSelection, RestoreError> {
+    let mut selection = RestoreSelection::new();
+    if let Some(indices) = &args.indices {
+        selection = selection.indices(indices.iter().cloned());
+    }
+    if let (Some(pattern), Some(replacement)) = (&args.rename_pattern, &args.rename_replacement) {
+        selection = selection.rename(pattern, replacement)?;
+    }
+    Ok(selection)
 }
 
 /// Runs `restore`; the exit code. Errors are printed to stderr.
 pub(crate) fn run(args: RestoreArgs) -> u8 {
-    let Some(runtime) = crate::command_runtime() else {
+    let Some(runtime) = crate::oneshot::command_runtime() else {
         return 1;
     };
-    let bars = crate::on_a_terminal();
+    let bars = crate::oneshot::on_a_terminal();
     // Not locked: the progress callback must be Send, a lock guard is not.
     let mut stdout = std::io::stdout();
     let result = runtime.block_on(async {
@@ -69,7 +85,10 @@ pub(crate) async fn execute(
         .version(env!("CARGO_PKG_VERSION"))
         .optimize_parts()
         .build()?;
-    let restore = store.restore_plan(repository, &plan, args.id).await?;
+    let id = crate::verify::resolve(store, repository, &plan, args.id).await?;
+    let restore = store
+        .restore_plan_for(repository, &plan, id, &selection(args)?)
+        .await?;
     let json = args.output == Output::Json;
     if !args.yes {
         if json {
@@ -118,13 +137,18 @@ fn plan_json(plan: &RestorePlan) -> String {
                 "snapshot": part.snapshot,
                 "partNo": part.part_no,
                 "indices": part.indices,
+                "restoredAs": part.indices.iter().map(|i| plan.target(i)).collect::<Vec<_>>(),
                 "existing": part.existing,
             })
         })
         .collect();
+    let selection = plan.selection();
     let body = serde_json::json!({
         "backupId": plan.backup_id(),
         "repository": plan.repository(),
+        "onlyIndices": selection.only_indices(),
+        "renamePattern": selection.rename_rule().map(|(pattern, _)| pattern),
+        "renameReplacement": selection.rename_rule().map(|(_, replacement)| replacement),
         "parts": parts,
     });
     serde_json::to_string_pretty(&body).unwrap_or_default()

@@ -112,16 +112,21 @@ fn get(server: &Server, path: &str) -> Answer {
     server.send("GET", &format!("/actuator{path}"), &[], "")
 }
 
-/// Polls GET one until the backup leaves IN_PROGRESS.
+/// Polls GET one until the backup leaves IN_PROGRESS (30 s at most: a
+/// bound for a loaded machine, not a wait).
 fn settled(server: &Server, id: u64) -> Answer {
-    for _ in 0..200 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
         let answer = get(server, &format!("/backups/{id}"));
         if answer.status != 200 || answer.json()["state"] != "IN_PROGRESS" {
             return answer;
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "backup {id} stayed IN_PROGRESS for 30 s"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("backup {id} stayed IN_PROGRESS");
 }
 
 #[test]

@@ -216,6 +216,26 @@ impl BackupServiceBuilder {
         self.engine(|engine| engine.unknown_outcome_watch(watch))
     }
 
+    /// How long, after a 202, the engine follows the backup's parts to
+    /// their end, logging at `error` and counting each part that fails or
+    /// vanishes (default 24 h; zero turns it off). See
+    /// [`EngineBuilder::follow_limit`].
+    ///
+    /// ```
+    /// # use std::{sync::Arc, time::Duration};
+    /// # use backup_actuator_core::BackupPlan;
+    /// # use backup_actuator_store::MemoryStore;
+    /// use backup_actuator_service::BackupService;
+    ///
+    /// let service = BackupService::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .follow_limit(Duration::from_secs(6 * 3600))
+    ///     .build();
+    /// # let _ = service;
+    /// ```
+    pub fn follow_limit(self, limit: Duration) -> Self {
+        self.engine(|engine| engine.follow_limit(limit))
+    }
+
     /// Serves `GET {base}/health` (SPEC §11): 200 `{"status":"UP"}` when
     /// the store answers one cheap call
     /// ([`SnapshotStore::check_health`]) for the repository within

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use backup_actuator_core::Product;
-use backup_actuator_store::{Operation, PartOutcome, StoreError};
+use backup_actuator_store::{Operation, PartOutcome, SnapshotStore, StoreError};
 use common::*;
 
 const PART_1: &str = "camunda_optimize_5_8.6.0_part_1_of_2";
@@ -144,6 +144,98 @@ async fn post_that_finds_a_fresh_claim_is_409_and_a_stale_one_is_removed() {
         ]
     );
     assert_eq!(store.inner().snapshot_names(REPO), [PART_1, PART_2]);
+}
+
+/// SPEC §6: the expiry runs "from the first sighting" of a claim with that
+/// start time. A claim deleted and created again (another POST) is a new
+/// claim: its clock starts again, so it is not taken for the old, stale
+/// one. With a zero expiry, any second sighting of the same claim is stale,
+/// so only a restarted clock explains a 409 here.
+#[tokio::test]
+async fn the_stale_claim_clock_starts_again_when_the_claim_is_created_again() {
+    let (memory, clock) = memory();
+    let store = RecordingStore::new(memory);
+    let service = builder(store.clone()).claim_expiry(Duration::ZERO).build();
+    put_snapshot(store.inner(), CLAIM).await;
+    // First sighting: the clock starts, the claim is fresh.
+    assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 409);
+
+    // Another POST's claim: the old one released, a new one made later.
+    store
+        .inner()
+        .delete_snapshots(REPO, &[CLAIM.to_owned()])
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(1));
+    put_snapshot(store.inner(), CLAIM).await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    store.take_calls();
+    post(&service, r#"{"backupId": 5}"#).await.assert_error(
+        409,
+        "conflict",
+        &format!("A backup with ID [5] already exists. Found snapshots: [{CLAIM}]"),
+    );
+    assert_eq!(
+        store.take_calls(),
+        [Call::Find("camunda_optimize_5_*".into())],
+        "the new claim is not deleted"
+    );
+
+    // Seen again unchanged, it is past the (zero) expiry: removed.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(post(&service, r#"{"backupId": 5}"#).await.status, 202);
+    assert_eq!(store.take_calls()[1], Call::Delete(vec![CLAIM.into()]));
+}
+
+/// SPEC §6: only "a claim with no part beside it" expires. Beside parts,
+/// however long it has stood, POST is 409 naming the parts and the claim
+/// is left to DELETE, which removes it with them.
+#[tokio::test]
+async fn a_stale_claim_beside_parts_is_not_removed_by_post() {
+    let (memory, _) = memory();
+    let store = RecordingStore::new(memory);
+    let service = builder(store.clone()).claim_expiry(Duration::ZERO).build();
+    for name in [CLAIM, PART_1, PART_2] {
+        put_snapshot(store.inner(), name).await;
+    }
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        post(&service, r#"{"backupId": 5}"#).await.assert_error(
+            409,
+            "conflict",
+            &format!("A backup with ID [5] already exists. Found snapshots: [{PART_1}, {PART_2}]"),
+        );
+    }
+    assert!(
+        !store
+            .take_calls()
+            .iter()
+            .any(|call| matches!(call, Call::Delete(_) | Call::Create(_))),
+        "POST neither deletes nor creates"
+    );
+    assert_eq!(store.inner().snapshot_names(REPO), [PART_1, PART_2, CLAIM]);
+}
+
+/// SPEC §6 DELETE: "exactly the names that parse as parts of this backup,
+/// plus its claim if one stands beside them", in one request.
+#[tokio::test]
+async fn delete_removes_the_claim_beside_the_parts_in_the_same_request() {
+    let (service, store) = recording();
+    for name in [CLAIM, PART_1, PART_2, FOREIGN] {
+        put_snapshot(store.inner(), name).await;
+    }
+    store.take_calls();
+    assert_eq!(delete(&service, "/actuator/backups/5").await.status, 204);
+    let calls = store.take_calls();
+    assert_eq!(calls[0], Call::Find("camunda_optimize_5_*".into()));
+    let Call::Delete(names) = &calls[1] else {
+        panic!("{calls:?}");
+    };
+    let mut names = names.clone();
+    names.sort();
+    assert_eq!(names, [PART_1, PART_2, CLAIM]);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(store.inner().snapshot_names(REPO), [FOREIGN]);
 }
 
 #[tokio::test]
@@ -436,6 +528,45 @@ mod injection {
     use super::*;
     use proptest::prelude::*;
 
+    /// SPEC §2, written again without the production parser: a non-empty
+    /// run of ASCII digits whose value, leading zeros aside, is at most
+    /// 9223372036854775807 (compared as text).
+    fn spec_digits(digits: &str) -> Option<u64> {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let significant = digits.trim_start_matches('0');
+        let significant = if significant.is_empty() {
+            "0"
+        } else {
+            significant
+        };
+        const MAX: &str = "9223372036854775807";
+        let in_range =
+            significant.len() < MAX.len() || (significant.len() == MAX.len() && significant <= MAX);
+        in_range.then(|| significant.parse().unwrap())
+    }
+
+    /// SPEC §2 for a `backupId` value as written in the JSON body: a JSON
+    /// integer (no leading zero; `-0` is 0, any other negative is refused)
+    /// or a JSON string of digits.
+    fn spec_body_id(value: &str) -> Option<u64> {
+        if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            return spec_digits(inner);
+        }
+        let is_json_integer = |d: &str| {
+            !d.is_empty()
+                && d.bytes().all(|b| b.is_ascii_digit())
+                && (d == "0" || !d.starts_with('0'))
+        };
+        match value.strip_prefix('-') {
+            Some("0") => Some(0),
+            Some(_) => None,
+            None if is_json_integer(value) => spec_digits(value),
+            None => None,
+        }
+    }
+
     fn runtime() -> tokio::runtime::Runtime {
         // POST waits for its claim's release with a timeout.
         tokio::runtime::Builder::new_current_thread()
@@ -444,10 +575,38 @@ mod injection {
             .unwrap()
     }
 
+    /// The oracle itself, on SPEC §2's edge values.
+    #[test]
+    fn the_oracle_reads_spec_2s_edge_values() {
+        assert_eq!(spec_digits("007"), Some(7));
+        assert_eq!(spec_digits("0"), Some(0));
+        assert_eq!(
+            spec_digits("9223372036854775807"),
+            Some(9_223_372_036_854_775_807)
+        );
+        assert_eq!(
+            spec_digits("09223372036854775807"),
+            Some(9_223_372_036_854_775_807)
+        );
+        assert_eq!(spec_digits("9223372036854775808"), None);
+        assert_eq!(spec_digits("1,*"), None);
+        assert_eq!(spec_digits(""), None);
+        assert_eq!(spec_body_id("-0"), Some(0));
+        assert_eq!(spec_body_id("-1"), None);
+        assert_eq!(spec_body_id("007"), None, "not JSON");
+        assert_eq!(spec_body_id("\"007\""), Some(7));
+        assert_eq!(spec_body_id("\"-1\""), None);
+        assert_eq!(spec_body_id("1.0"), None);
+    }
+
     proptest! {
         #[test]
         fn any_path_segment_reaches_the_store_only_as_a_valid_id(
-            segment in "[A-Za-z0-9._~!$&'()*+,;=:@%-]{1,24}",
+            segment in prop_oneof![
+                "[0-9]{1,20}",
+                "[0-9]{0,4}[A-Za-z._~!$&'()*+,;=:@%-][0-9]{0,4}",
+                "[A-Za-z0-9._~!$&'()*+,;=:@%-]{1,24}",
+            ],
             delete_it in any::<bool>(),
         ) {
             let uri = format!("/actuator/backups/{segment}");
@@ -456,12 +615,12 @@ mod injection {
             let method = if delete_it { "DELETE" } else { "GET" };
             let answer = runtime().block_on(send(&service, method, &uri, ""));
             let calls = store.take_calls();
-            match backup_actuator_core::BackupId::from_path_segment(&segment) {
-                Ok(id) => {
+            match spec_digits(&segment) {
+                Some(id) => {
                     prop_assert!(answer.status == 404 || answer.status == 204, "{:?}", answer);
                     prop_assert_eq!(calls, vec![Call::Find(format!("camunda_optimize_{id}_*"))]);
                 }
-                Err(_) => {
+                None => {
                     prop_assert_eq!(answer.status.as_u16(), 400);
                     prop_assert!(calls.is_empty());
                 }
@@ -482,14 +641,16 @@ mod injection {
             let (service, store) = recording();
             let answer = runtime().block_on(post(&service, &format!(r#"{{"backupId": {value}}}"#)));
             let calls = store.take_calls();
-            if answer.status == 202 {
-                // `-0` is the integer 0 (SPEC §2); leading zeros are fine.
-                let id = value.trim_matches('"').trim_start_matches('-').parse::<u64>().unwrap();
-                prop_assert_eq!(&calls[0], &Call::Find(format!("camunda_optimize_{id}_*")));
-                prop_assert_eq!(calls.len(), 6);
-            } else {
-                prop_assert_eq!(answer.status.as_u16(), 400);
-                prop_assert!(calls.is_empty());
+            match spec_body_id(&value) {
+                Some(id) => {
+                    prop_assert_eq!(answer.status.as_u16(), 202, "{:?}", answer);
+                    prop_assert_eq!(&calls[0], &Call::Find(format!("camunda_optimize_{id}_*")));
+                    prop_assert_eq!(calls.len(), 6);
+                }
+                None => {
+                    prop_assert_eq!(answer.status.as_u16(), 400, "{:?}", answer);
+                    prop_assert!(calls.is_empty());
+                }
             }
         }
     }

@@ -45,6 +45,23 @@ pub enum Operation {
         /// The repository name.
         repository: String,
     },
+    /// Reading the size of snapshots from the repository (verify's room check).
+    ReadSnapshotStatus {
+        /// The snapshot names.
+        names: Vec<String>,
+    },
+    /// Reading the free disk space of the cluster's data nodes (verify's room check).
+    ReadDiskSpace,
+    /// Reading the shards of restored indices (verify).
+    ReadShards {
+        /// The index expression asked about.
+        indices: String,
+    },
+    /// Counting, searching or measuring one restored index (verify).
+    CheckIndex {
+        /// The index.
+        name: String,
+    },
 }
 
 impl fmt::Display for Operation {
@@ -64,6 +81,14 @@ impl fmt::Display for Operation {
             Operation::ReadRepository { repository } => {
                 write!(f, "reading repository [{repository}]")
             }
+            Operation::ReadSnapshotStatus { names } => {
+                write!(f, "reading the status of snapshots [{}]", names.join(", "))
+            }
+            Operation::ReadDiskSpace => {
+                f.write_str("reading the free disk space of the data nodes")
+            }
+            Operation::ReadShards { indices } => write!(f, "reading the shards of [{indices}]"),
+            Operation::CheckIndex { name } => write!(f, "checking index [{name}]"),
         }
     }
 }

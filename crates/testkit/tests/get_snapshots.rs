@@ -1,8 +1,6 @@
 //! §4 get snapshots.
 mod common;
 
-use std::time::{Duration, Instant};
-
 use backup_actuator_testkit::{
     EmulatedShardFailure, EmulatedSnapshotState, Flavor, SeededSnapshot,
 };
@@ -685,12 +683,12 @@ async fn human_adds_duration_before_duration_in_millis() {
 }
 
 #[tokio::test]
-async fn twenty_thousand_seeded_snapshots_are_fast() {
+async fn twenty_thousand_seeded_snapshots_are_found_and_paged() {
+    // How fast seeding is: `cargo bench -p backup-actuator-loadgen --bench emulator_seed`.
     let c = with_repo(Flavor::Elasticsearch8_15).await;
     let indices: Vec<String> = (0..30)
         .map(|i| format!("optimize-index-number-{i}_v3"))
         .collect();
-    let t = Instant::now();
     c.insert_snapshots(
         "repo",
         (0..20_000u32).map(|i| {
@@ -701,11 +699,6 @@ async fn twenty_thousand_seeded_snapshots_are_fast() {
             )
             .with_indices(indices.iter().cloned())
         }),
-    );
-    assert!(
-        t.elapsed() < Duration::from_secs(5),
-        "seeding took {:?}",
-        t.elapsed()
     );
     let r = get(&c, "/_snapshot/repo/camunda_optimize_19999_*").await;
     assert_eq!(r.json()["total"], 1);

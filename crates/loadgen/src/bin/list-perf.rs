@@ -28,7 +28,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use backup_actuator_loadgen::{client, median, memory_kib, send, HttpClient, ServerProcess};
+use backup_actuator_loadgen::{
+    client, cpu_time, median, memory_kib, send, HttpClient, ServerProcess,
+};
 use backup_actuator_testkit::{EmulatedCluster, EmulatedSnapshotState, Flavor, SeededSnapshot};
 use clap::Parser;
 use http::Method;
@@ -153,6 +155,7 @@ struct Row {
     verbose_bytes: usize,
     verbose: Duration,
     list: Duration,
+    list_cpu: Duration,
     list_bytes: u64,
     list_requests: usize,
     peak_kib: u64,
@@ -164,12 +167,13 @@ struct Row {
 impl Row {
     fn markdown(&self) -> String {
         format!(
-            "| {} | {} | {:.1} MB | {:.0} ms | {:.0} ms | **{:.2}** | {:.2} MB | **{:.3}** | **{:.1} MiB** | {} | {:.2} ms / {} / {} B |",
+            "| {} | {} | {:.1} MB | {:.0} ms | {:.0} ms | {:.0} ms | **{:.2}** | {:.2} MB | **{:.3}** | **{:.1} MiB** | {} | {:.2} ms / {} / {} B |",
             self.label,
             self.backups,
             self.verbose_bytes as f64 / 1e6,
             self.verbose.as_secs_f64() * 1e3,
             self.list.as_secs_f64() * 1e3,
+            self.list_cpu.as_secs_f64() * 1e3,
             self.list.as_secs_f64() / self.verbose.as_secs_f64(),
             self.list_bytes as f64 / 1e6,
             self.list_bytes as f64 / self.verbose_bytes as f64,
@@ -183,7 +187,7 @@ impl Row {
 
     fn csv(&self) -> String {
         format!(
-            "{},{},{},{:.6},{:.6},{},{},{},{:.6},{},{}\n",
+            "{},{},{},{:.6},{:.6},{},{},{},{:.6},{},{},{:.3}\n",
             self.label,
             self.backups,
             self.verbose_bytes,
@@ -195,6 +199,7 @@ impl Row {
             self.one.as_secs_f64(),
             self.one_requests,
             self.one_bytes,
+            self.list_cpu.as_secs_f64(),
         )
     }
 }
@@ -216,7 +221,9 @@ async fn measure(
     let list_url = format!("{}/actuator/backups", server.url());
     // The version probe is made by the first request; it is not counted.
     let (_, _, mut offset) = logged_requests(log, 0);
+    let cpu_before = server.pid().and_then(cpu_time);
     let (list, _) = timed(&http, &list_url, runs, warm_up).await;
+    let cpu_after = server.pid().and_then(cpu_time);
     let peak_kib = server
         .pid()
         .and_then(memory_kib)
@@ -225,6 +232,12 @@ async fn measure(
     let (all_requests, all_bytes, end) = logged_requests(log, offset);
     let lists = (runs + usize::from(warm_up)).max(1);
     let (list_requests, list_bytes) = (all_requests / lists, all_bytes / lists as u64);
+    // The server's CPU time per list (parse, aggregate, write), over every
+    // list of the timed loop, the warm-up included.
+    let list_cpu = match (cpu_before, cpu_after) {
+        (Some(before), Some(after)) => after.saturating_sub(before) / lists as u32,
+        _ => Duration::ZERO,
+    };
     offset = end;
 
     let one_url = format!("{}/actuator/backups/{one_id}", server.url());
@@ -237,6 +250,7 @@ async fn measure(
         verbose_bytes,
         verbose,
         list,
+        list_cpu,
         list_bytes,
         list_requests,
         peak_kib,
@@ -264,8 +278,8 @@ fn server_args(backend: &str, url: &str, repository: &str) -> Vec<String> {
 const LOG_FILTER: &str = "warn,backup_actuator_search=debug";
 
 fn header() {
-    println!("| flavor | backups | verbose answer | verbose download | list | list ÷ verbose time | downloaded | bytes ÷ verbose bytes | server peak RSS | list requests | GET one: time / requests / bytes |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| flavor | backups | verbose answer | verbose download | list | server CPU per list | list ÷ verbose time | downloaded | bytes ÷ verbose bytes | server peak RSS | list requests | GET one: time / requests / bytes |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
 }
 
 fn record(row: &Row, csv: Option<&PathBuf>) {
@@ -279,7 +293,7 @@ fn record(row: &Row, csv: Option<&PathBuf>) {
             .open(path)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if fresh {
-            let _ = file.write_all(b"label,backups,verbose_bytes,verbose_s,list_s,list_bytes,list_requests,peak_kib,one_s,one_requests,one_bytes\n");
+            let _ = file.write_all(b"label,backups,verbose_bytes,verbose_s,list_s,list_bytes,list_requests,peak_kib,one_s,one_requests,one_bytes,list_cpu_s\n");
         }
         let _ = file.write_all(row.csv().as_bytes());
     }

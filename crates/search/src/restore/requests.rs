@@ -10,7 +10,10 @@ use backup_actuator_store::{Operation, StoreError};
 use opensearch::http::Method;
 use serde::Deserialize;
 
-use super::{RestoreError, RestoreEvent, RestoreOptions, RestorePart, RestorePlan, RestoredIndex};
+use super::{
+    RestoreError, RestoreEvent, RestoreOptions, RestorePart, RestorePlan, RestoreSelection,
+    RestoredIndex,
+};
 use crate::client::{encode, is_success, refused, Client, SEGMENT};
 use crate::error::{unreadable, ErrorAnswer};
 
@@ -39,12 +42,13 @@ struct IndexHealth {
 }
 
 impl Client {
-    /// The plan for restoring backup `id` (see [`RestorePlan`]).
+    /// The plan for restoring backup `id` under `selection` (see [`RestorePlan`]).
     pub(crate) async fn restore_plan(
         &self,
         repository: &str,
         plan: &BackupPlan,
         id: BackupId,
+        selection: &RestoreSelection,
     ) -> Result<RestorePlan, RestoreError> {
         let records = self
             .find_snapshots(repository, &plan.lookup_pattern(id))
@@ -65,13 +69,50 @@ impl Client {
             .map(|d| d.snapshot_name.clone())
             .collect();
         let mut indices = self.snapshot_indices(repository, &names).await?;
+        if let Some(only) = selection.only_indices() {
+            let available: Vec<String> = names
+                .iter()
+                .flat_map(|name| indices.get(name).into_iter().flatten().cloned())
+                .collect();
+            let unknown: Vec<String> = only
+                .iter()
+                .filter(|index| !available.contains(index))
+                .cloned()
+                .collect();
+            if !unknown.is_empty() {
+                return Err(RestoreError::UnknownIndices {
+                    backup_id: id,
+                    unknown,
+                    available,
+                });
+            }
+            for part_indices in indices.values_mut() {
+                part_indices.retain(|index| only.contains(index));
+            }
+        }
+        let mut targets: HashMap<String, String> = HashMap::new();
+        for index in names
+            .iter()
+            .flat_map(|name| indices.get(name).into_iter().flatten())
+        {
+            let target = selection.renamed(index);
+            if let Some(first) = targets.insert(target.clone(), index.clone()) {
+                return Err(RestoreError::RenameCollision {
+                    first,
+                    second: index.clone(),
+                    target,
+                });
+            }
+        }
         let mut parts = Vec::with_capacity(names.len());
         for name in names {
             let part_no = plan
                 .parse_snapshot_name(&name)
                 .map_or(0, |parsed| parsed.part_no);
             let part_indices = indices.remove(&name).unwrap_or_default();
-            let existing = self.existing(&part_indices).await?;
+            let part_targets: Vec<String> =
+                part_indices.iter().map(|i| selection.renamed(i)).collect();
+            let existing = self.existing(&part_targets).await?;
             parts.push(RestorePart {
                 snapshot: name,
                 part_no,
@@ -79,7 +120,7 @@ impl Client {
                 existing,
             });
         }
-        Ok(RestorePlan::new(id, repository, parts))
+        Ok(RestorePlan::new(id, repository, parts).with_selection(selection.clone()))
     }
 
     /// Carries `plan` out (see the module docs).
@@ -90,7 +131,7 @@ impl Client {
         progress: &mut (dyn FnMut(RestoreEvent<'_>) + Send),
     ) -> Result<Vec<RestoredIndex>, RestoreError> {
         // The plan may be old: look again right before changing anything.
-        let all: Vec<String> = plan.indices().into_iter().map(str::to_owned).collect();
+        let all = plan.targets();
         let existing = self.existing(&all).await?;
         if !existing.is_empty() {
             if !options.delete_existing {
@@ -105,13 +146,14 @@ impl Client {
             if part.indices.is_empty() {
                 continue;
             }
-            self.restore_snapshot(plan.repository(), part).await?;
+            self.restore_snapshot(plan.repository(), part, plan.selection())
+                .await?;
             progress(RestoreEvent::PartStarted { part });
             let started = Instant::now();
+            let targets: Vec<String> = part.indices.iter().map(|i| plan.target(i)).collect();
             loop {
-                let health = self.health(&part.indices).await?;
-                let ready = part
-                    .indices
+                let health = self.health(&targets).await?;
+                let ready = targets
                     .iter()
                     .filter(|i| health.get(*i).is_some_and(|s| s != "red"))
                     .count();
@@ -195,7 +237,7 @@ impl Client {
     }
 
     /// Those of `indices` that exist (`HEAD /{index}`), in the given order.
-    async fn existing(&self, indices: &[String]) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn existing(&self, indices: &[String]) -> Result<Vec<String>, StoreError> {
         let product = self.cluster_info().await?.product;
         let mut found = Vec::new();
         for index in indices {
@@ -221,7 +263,7 @@ impl Client {
         Ok(found)
     }
 
-    async fn delete_index(&self, index: &str) -> Result<(), StoreError> {
+    pub(crate) async fn delete_index(&self, index: &str) -> Result<(), StoreError> {
         let info = self.cluster_info().await?;
         let operation = || Operation::DeleteIndex {
             name: index.to_owned(),
@@ -250,6 +292,7 @@ impl Client {
         &self,
         repository: &str,
         part: &RestorePart,
+        selection: &RestoreSelection,
     ) -> Result<(), StoreError> {
         let info = self.cluster_info().await?;
         let operation = || Operation::RestoreSnapshot {
@@ -260,10 +303,14 @@ impl Client {
             encode(repository, SEGMENT),
             encode(&part.snapshot, SEGMENT)
         );
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "indices": part.indices.join(","),
             "include_global_state": false,
         });
+        if let Some((pattern, replacement)) = selection.rename_rule() {
+            body["rename_pattern"] = pattern.into();
+            body["rename_replacement"] = replacement.into();
+        }
         let body = serde_json::to_vec(&body).expect("a JSON value always serializes");
         let answer = self
             .send(Method::Post, &path, &[], Some(body), operation)

@@ -199,7 +199,7 @@ fn restore_takes_the_cluster_options_of_serve() {
     let Command::Restore(args) = cli.command else {
         panic!("not restore")
     };
-    assert_eq!(args.id.get(), 7);
+    assert_eq!(args.id, BackupRef::Id(BackupId::new(7).unwrap()));
     assert!(args.yes && args.delete_existing);
     assert_eq!(args.cluster.backend, Backend::Opensearch);
     assert_eq!(args.cluster.url.as_deref(), Some("https://os:9200"));
@@ -210,4 +210,114 @@ fn restore_takes_the_cluster_options_of_serve() {
     assert!(
         Cli::try_parse_from(["backup-actuator", "restore", "7", "--repository", "b*"]).is_err()
     );
+}
+
+#[test]
+fn restore_and_verify_take_latest_or_an_id_and_nothing_else() {
+    for command in ["restore", "verify"] {
+        let parse = |id: &str| Cli::try_parse_from(["backup-actuator", command, id]);
+        let backup = |cli: Cli| match cli.command {
+            Command::Restore(args) => args.id,
+            Command::Verify(args) => args.backup,
+            _ => panic!("not {command}"),
+        };
+        assert_eq!(backup(parse("latest").unwrap()), BackupRef::Latest);
+        assert_eq!(
+            backup(parse("007").unwrap()),
+            BackupRef::Id(BackupId::new(7).unwrap())
+        );
+        // clap takes `-1` for an option; a usage error all the same.
+        assert_eq!(parse("-1").unwrap_err().exit_code(), 2);
+        for bad in ["Latest", "newest", "1,2", "*", "1.5"] {
+            let err = parse(bad).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{command} {bad}");
+            assert!(
+                err.to_string()
+                    .contains(&format!("invalid backup ID [{bad}]")),
+                "{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn restore_takes_indices_and_a_rename_given_together() {
+    let cli = Cli::try_parse_from([
+        "backup-actuator",
+        "restore",
+        "latest",
+        "--indices",
+        "optimize-a,optimize-b",
+        "--rename-pattern",
+        "(.+)",
+        "--rename-replacement",
+        "restored-$1",
+    ])
+    .unwrap();
+    let Command::Restore(args) = cli.command else {
+        panic!("not restore")
+    };
+    assert_eq!(
+        args.indices.as_deref(),
+        Some(&["optimize-a".to_owned(), "optimize-b".to_owned()][..])
+    );
+    assert_eq!(args.rename_pattern.as_deref(), Some("(.+)"));
+    assert_eq!(args.rename_replacement.as_deref(), Some("restored-$1"));
+    for half in [
+        ["--rename-pattern", "(.+)"],
+        ["--rename-replacement", "restored-$1"],
+    ] {
+        let err =
+            Cli::try_parse_from(["backup-actuator", "restore", "7", half[0], half[1]]).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{err}");
+    }
+}
+
+#[test]
+fn verify_runs_into_another_cluster_and_names_its_repository_only_with_into() {
+    let cli = Cli::try_parse_from([
+        "backup-actuator",
+        "verify",
+        "latest",
+        "--backend",
+        "opensearch",
+        "--url",
+        "https://prod:9200",
+        "--repository",
+        "backups",
+        "--into",
+        "https://drill:9200",
+        "--into-repository",
+        "backups-ro",
+        "--output",
+        "json",
+    ])
+    .unwrap();
+    let Command::Verify(args) = cli.command else {
+        panic!("not verify")
+    };
+    assert_eq!(args.into.as_deref(), Some("https://drill:9200"));
+    assert_eq!(args.into_repository.as_deref(), Some("backups-ro"));
+    assert_eq!(args.output, Output::Json);
+    assert!(!args.skip_room_check);
+    let err = Cli::try_parse_from([
+        "backup-actuator",
+        "verify",
+        "1",
+        "--into-repository",
+        "backups-ro",
+    ])
+    .unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    // The repository name rule applies there too.
+    assert!(Cli::try_parse_from([
+        "backup-actuator",
+        "verify",
+        "1",
+        "--into",
+        "http://x:9200",
+        "--into-repository",
+        "a,b",
+    ])
+    .is_err());
 }

@@ -36,10 +36,10 @@ pub(crate) enum Progress {
 
 /// Runs one client command; the exit code. Errors are printed to stderr.
 pub(crate) fn run(args: BackupArgs) -> u8 {
-    let Some(runtime) = crate::command_runtime() else {
+    let Some(runtime) = crate::oneshot::command_runtime() else {
         return EXIT_FAILURE;
     };
-    let progress = if crate::on_a_terminal() {
+    let progress = if crate::oneshot::on_a_terminal() {
         Progress::Bars
     } else {
         Progress::Lines

@@ -26,6 +26,8 @@ pub(crate) struct Server {
     pub log: mpsc::Receiver<String>,
     /// Every stderr line so far, the startup lines included.
     pub stderr: Arc<Mutex<Vec<String>>>,
+    /// The thread that reads stderr; it ends when the process closes it.
+    reader: Option<thread::JoinHandle<()>>,
 }
 
 /// One answer: status, the head as sent (status line and headers), body.
@@ -69,18 +71,23 @@ impl Server {
             .args(["--listen", listen])
             .args(args)
             .env_remove("RUST_LOG")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .env("NO_COLOR", "1");
         for (key, value) in env {
             command.env(key, value);
         }
+        Server::spawn(command)
+    }
+
+    /// Starts `command` (a `serve` configured any way, for example by the
+    /// environment alone) and waits for the line saying where it listens.
+    pub(crate) fn spawn(mut command: Command) -> Server {
+        command.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("start the binary");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = mpsc::channel();
         let all = Arc::new(Mutex::new(Vec::new()));
         let keep = Arc::clone(&all);
-        thread::spawn(move || {
+        let reader = thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 keep.lock().unwrap().push(line.clone());
                 // The receiver may be gone; the copy in `keep` still counts.
@@ -105,6 +112,7 @@ impl Server {
             addr,
             log: rx,
             stderr: all,
+            reader: Some(reader),
         }
     }
 
@@ -177,14 +185,20 @@ impl Server {
         }
     }
 
-    /// Stops the server and returns its whole stderr.
-    pub(crate) fn stop(self) -> String {
+    /// Stops the server and returns its whole stderr, every line of it:
+    /// the reader thread is joined (it ends when the process closes
+    /// stderr, that is, exits), and the log must end with a line the
+    /// server writes only once shutdown is complete, so a negative check
+    /// on the returned log ("no secret in it") is a check of all of it.
+    pub(crate) fn stop(mut self) -> String {
         let stderr = Arc::clone(&self.stderr);
+        let reader = self.reader.take().expect("stop is called once");
         assert_eq!(self.terminate(), 0);
-        // The reader thread may still be moving the last lines.
-        thread::sleep(Duration::from_millis(100));
+        reader.join().expect("the stderr reader does not panic");
         let lines = stderr.lock().unwrap();
-        lines.join("\n")
+        let log = lines.join("\n");
+        assert_shut_down(&lines, &log);
+        log
     }
 
     pub(crate) fn logged(&self, needle: &str) -> bool {
@@ -206,6 +220,31 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The line `serve` writes last, once shutdown is complete: the
+/// connections drained (or given up on), the schedule stopped when there is
+/// one, and the engine's background work ended or named.
+const SHUTDOWN_LINES: [&str; 1] = ["backup-actuator stopped"];
+
+/// Fails unless the last line of `lines` that is not TRACE or DEBUG is one
+/// of [`SHUTDOWN_LINES`]: at those levels the runtime's teardown (a client
+/// pool closing) may still write after the server's last word.
+fn assert_shut_down(lines: &[String], log: &str) {
+    let chatter = |line: &&String| {
+        let level = line.split_whitespace().nth(1);
+        matches!(level, Some("TRACE" | "DEBUG"))
+    };
+    let last = lines
+        .iter()
+        .rev()
+        .find(|line| !chatter(line))
+        .map(String::as_str)
+        .unwrap_or_default();
+    assert!(
+        SHUTDOWN_LINES.iter().any(|line| last.contains(line)),
+        "the log ends with the shutdown line, so it is complete; its last line above DEBUG is {last:?}:\n{log}"
+    );
 }
 
 pub(crate) fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
