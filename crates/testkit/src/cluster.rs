@@ -245,10 +245,38 @@ impl EmulatedCluster {
         true
     }
 
+    /// Loses the contents of `repo` under the engine, as when its directory
+    /// is removed while the engine runs: every snapshot, running or not, is
+    /// gone, and every snapshot request under the repository answers 500
+    /// `repository_exception` ("… The repository has been disabled …")
+    /// until it is removed (`DELETE _snapshot/{repo}`) and registered
+    /// again, empty. Returns `false` if there is no such repository.
+    ///
+    /// ```
+    /// # use backup_actuator_testkit::{EmulatedCluster, Flavor};
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await?;
+    /// cluster.add_repository("backups");
+    /// assert!(cluster.lose_repository_contents("backups"));
+    /// assert!(cluster.snapshot_names("backups").is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn lose_repository_contents(&self, repo: &str) -> bool {
+        let mut st = self.state();
+        let Some(r) = st.repo_mut(repo) else {
+            return false;
+        };
+        r.snapshots.clear();
+        r.corrupted = true;
+        true
+    }
+
     /// The snapshot names in `repo` (running ones included), in the default GET order:
     /// start time, then name. Empty if the repository does not exist.
     pub fn snapshot_names(&self, repo: &str) -> Vec<String> {
-        let st = self.state();
+        let mut st = self.state();
+        st.purge_vanished(self.clock().now_millis());
         let Some(r) = st.repo(repo) else {
             return Vec::new();
         };

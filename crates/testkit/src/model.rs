@@ -250,6 +250,15 @@ pub enum RuleOutcome {
     },
     /// The snapshot ends `INCOMPATIBLE`.
     Incompatible,
+    /// The create is accepted and the snapshot runs, then it is gone without
+    /// a trace when it would have finished: what a real engine does when it
+    /// cannot write the snapshot's metadata (the repository's disk is full)
+    /// or loses its running state (killed and restarted). Recorded on
+    /// Elasticsearch 7.10.2 and OpenSearch 2.19 / 3.x by the server's
+    /// `live_faults` suite (`tests/fixtures/faults/*/disk_full.json`). A
+    /// create with `wait_for_completion=true` still answers as if it had
+    /// finished (no engine's answer to that case was recorded).
+    Vanish,
     /// The create request is refused with this error envelope (§1.1); nothing is created.
     /// `{repository}` and `{snapshot}` in `reason` are replaced by the request's names.
     Refuse {
@@ -310,6 +319,19 @@ impl SnapshotRule {
     /// Matching snapshots end `INCOMPATIBLE`.
     pub fn incompatible(pattern: impl Into<String>) -> Self {
         Self::new(pattern, RuleOutcome::Incompatible)
+    }
+
+    /// Matching snapshots run, then vanish from the repository
+    /// ([`RuleOutcome::Vanish`]): a full repository disk, an engine restart.
+    ///
+    /// ```
+    /// use backup_actuator_testkit::{RuleOutcome, SnapshotRule};
+    ///
+    /// let rule = SnapshotRule::vanish("*_part_*");
+    /// assert_eq!(rule.outcome, RuleOutcome::Vanish);
+    /// ```
+    pub fn vanish(pattern: impl Into<String>) -> Self {
+        Self::new(pattern, RuleOutcome::Vanish)
     }
 
     /// Matching creates are refused with `status`, `error_type` and `reason`.

@@ -80,6 +80,9 @@ pub(crate) struct Repo {
     /// ES 7.12+ prints `uuid` only once the repository has been read or written (§2.1).
     pub uuid_known: bool,
     pub snapshots: HashMap<String, Snap>,
+    /// Its contents were lost under the engine (`lose_repository_contents`):
+    /// snapshot requests fail until it is removed and registered again.
+    pub corrupted: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +109,8 @@ pub(crate) struct Snap {
     /// Its `snap-{uuid}.dat` is gone from the repository (removed on disk):
     /// a verbose GET that selects it is 404 `snapshot_missing_exception`.
     pub blob_missing: bool,
+    /// Gone from the repository once it stops running (`RuleOutcome::Vanish`).
+    pub vanishes: bool,
 }
 
 impl Snap {
@@ -136,6 +141,15 @@ impl Snap {
 }
 
 impl State {
+    /// Drops the snapshots that vanish (`RuleOutcome::Vanish`) and have
+    /// stopped running by `now`: from then on no request sees them.
+    pub(crate) fn purge_vanished(&mut self, now: i64) {
+        for repo in &mut self.repos {
+            repo.snapshots
+                .retain(|_, s| !s.vanishes || s.is_running(now));
+        }
+    }
+
     /// A deterministic 22-character URL-safe base64 id (like Elasticsearch's UUIDs).
     pub(crate) fn next_uuid(&mut self) -> String {
         self.seq += 1;
@@ -172,6 +186,7 @@ impl State {
             uuid,
             uuid_known: verified,
             snapshots: HashMap::new(),
+            corrupted: false,
         });
     }
 
@@ -226,6 +241,7 @@ impl State {
             successful_shards: successful,
             unreadable: s.unreadable,
             blob_missing: false,
+            vanishes: false,
         };
         let r = self.repo_mut(repo).expect("repository just ensured");
         r.uuid_known = true;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each suite uses its own part of the helpers.
 
+pub(crate) mod live_engine;
+
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;

@@ -311,6 +311,7 @@ fn new_snapshot(
         request.feature_states.as_deref(),
         request.include_global_state,
     );
+    let vanishes = outcome == Some(RuleOutcome::Vanish);
     let (final_state, reason, failures) = final_state(outcome, &indices, &core.node_id);
     let total = (indices.len() as u32).max(failures.len() as u32);
     let failed = if final_state == EmulatedSnapshotState::Failed {
@@ -338,6 +339,7 @@ fn new_snapshot(
         successful_shards: total.saturating_sub(failed),
         unreadable: false,
         blob_missing: false,
+        vanishes,
     }
 }
 

@@ -84,6 +84,26 @@ pub(super) fn validation(errors: &[String]) -> EsErr {
     EsErr::new(400, "action_request_validation_exception", reason)
 }
 
+/// What every snapshot request answers once a repository's contents were
+/// lost under the engine (its directory removed): the engines disable it
+/// until it is removed and registered again (recorded by the server's
+/// `live_faults` suite, `tests/fixtures/faults/*/directory_removed.json`).
+pub(super) fn repo_corrupted(name: &str) -> EsErr {
+    EsErr::new(
+        500,
+        "repository_exception",
+        format!(
+            "[{name}] Could not read repository data because the contents of the repository do \
+             not match its expected state. This is likely the result of either concurrently \
+             modifying the contents of the repository by a process other than this cluster or \
+             an issue with the repository's underlying storage. The repository has been \
+             disabled to prevent corrupting its contents. To re-enable it and continue using \
+             it please remove the repository from the cluster and add it again to make the \
+             cluster recover the known state of the repository from its physical contents."
+        ),
+    )
+}
+
 pub(super) fn repo_missing(name: &str) -> EsErr {
     EsErr::new(
         404,

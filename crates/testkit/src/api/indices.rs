@@ -44,7 +44,7 @@ pub(crate) fn handle(
             };
             Ok((status, None))
         }
-        ([index], &Method::DELETE) => delete_index(state, index),
+        ([index], &Method::DELETE) => delete_index(state, index, now),
         (["_cluster", "health"], _) => Ok(health(state, None, query, now)),
         (["_cluster", "health", indices], _) => Ok(health(state, Some(indices), query, now)),
         (["_snapshot", repo, snapshot, "_restore"], _) => restore(state, repo, snapshot, body, now),
@@ -56,11 +56,39 @@ pub(crate) fn handle(
     }
 }
 
-fn delete_index(state: &mut State, expr: &str) -> Answer {
+/// Deletes known indices; one that a running snapshot holds is refused,
+/// as the engines refuse it (400 `snapshot_in_progress_exception`,
+/// recorded by the server's `live_faults` suite in
+/// `tests/fixtures/faults/*/delete_index_in_snapshot.json`). The engines
+/// name the index as `[name/uuid]`; the emulator has no index uuids and
+/// writes `[name]`.
+fn delete_index(state: &mut State, expr: &str, now: i64) -> Answer {
     for index in expr.split(',') {
         if !state.known_indices.contains(index) {
             return Err(index_not_found(index));
         }
+    }
+    let held: Vec<&str> = expr
+        .split(',')
+        .filter(|index| {
+            state.repos.iter().any(|r| {
+                r.snapshots
+                    .values()
+                    .any(|s| s.is_running(now) && s.indices.iter().any(|i| i == index))
+            })
+        })
+        .collect();
+    if !held.is_empty() {
+        let names: Vec<String> = held.iter().map(|i| format!("[{i}]")).collect();
+        return Err(EsErr::new(
+            400,
+            "snapshot_in_progress_exception",
+            format!(
+                "Cannot delete indices that are being snapshotted: [{}]. Try again after \
+                 snapshot finishes or cancel the currently running snapshot.",
+                names.join(", ")
+            ),
+        ));
     }
     for index in expr.split(',') {
         state.known_indices.remove(index);

@@ -39,6 +39,7 @@ pub(crate) fn handle(core: &Core, req: &Req<'_>) -> Rendered {
 /// parameters a handler read go out with its answer, an error included.
 fn dispatch(core: &Core, req: &Req<'_>, warnings: &mut Vec<String>) -> error::R<Reply> {
     let mut state = core.state.lock().unwrap_or_else(|p| p.into_inner());
+    state.purge_vanished(core.clock.now_millis());
     if let Some(reply) = auth::check_auth(core.flavor, &state, req) {
         return Ok(reply);
     }
@@ -48,6 +49,11 @@ fn dispatch(core: &Core, req: &Req<'_>, warnings: &mut Vec<String>) -> error::R<
     let segments = url::path_segments(req.raw_path);
     let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
     let decoded_path = url::percent_decode(req.raw_path, false);
+    if let ["_snapshot", repo, _, ..] = seg.as_slice() {
+        if state.repo(repo).is_some_and(|r| r.corrupted) {
+            return Err(error::repo_corrupted(repo));
+        }
+    }
     let mut p = Params::new(req.query, core.flavor);
     let result = route(core, &mut state, req, &seg, &mut p, &decoded_path)
         .unwrap_or_else(|| unrouted(core, &mut state, req, &seg));
@@ -82,7 +88,7 @@ fn route(
             repositories::put_repository(flavor, state, repo, req.body, p, path)
         }
         (["_snapshot", repo], &Method::DELETE) => {
-            repositories::delete_repository(state, repo, p, path)
+            repositories::delete_repository(state, repo, p, path, core.clock.now_millis())
         }
         (["_snapshot", repo, "_status"], &Method::GET) => {
             status::status(core, state, Some(repo), None, p, path)

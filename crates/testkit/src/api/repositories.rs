@@ -201,11 +201,16 @@ fn fs_location_problem(state: &State, name: &str, location: &str) -> Option<Stri
     }
 }
 
+/// `DELETE _snapshot/{repos}`. A repository a snapshot is running in is
+/// not unregistered: the engines answer 500 `illegal_state_exception`
+/// (recorded by the server's `live_faults` suite,
+/// `tests/fixtures/faults/*/unregister_in_use.json`).
 pub(super) fn delete_repository(
     state: &mut State,
     expr: &str,
     p: &mut Params<'_>,
     path: &str,
+    now: i64,
 ) -> R<Reply> {
     p.ack_timeouts()?;
     p.finish(path)?;
@@ -215,13 +220,25 @@ pub(super) fn delete_repository(
             return Err(repo_missing(part));
         }
     }
-    state.repos.retain(|r| {
-        !parts.iter().any(|part| {
+    let selected = |r: &crate::state::Repo| {
+        parts.iter().any(|part| {
             *part == "_all"
                 || (glob::is_pattern(part) && glob::matches(part, &r.name))
                 || *part == r.name
         })
-    });
+    };
+    let in_use = state
+        .repos
+        .iter()
+        .any(|r| selected(r) && r.snapshots.values().any(|s| s.is_running(now)));
+    if in_use {
+        return Err(EsErr::new(
+            500,
+            "illegal_state_exception",
+            "trying to modify or unregister repository that is currently used",
+        ));
+    }
+    state.repos.retain(|r| !selected(r));
     Ok(acknowledged())
 }
 

@@ -20,8 +20,11 @@ import java.util.function.Supplier;
 /**
  * Starts one single-node search engine in this JVM, for the live tests.
  *
- * <p>Usage: {@code RealCluster FAMILY HOME HTTP_PORT TRANSPORT_PORT REPO_DIR}, where FAMILY is
- * {@code opensearch} or {@code elasticsearch}. The engine's jars come from the Maven profile
+ * <p>Usage: {@code RealCluster FAMILY HOME HTTP_PORT TRANSPORT_PORT REPO_DIR [NODE_NAME SEED_PORTS
+ * MASTER_NODES]}, where FAMILY is {@code opensearch} or {@code elasticsearch}. Without the last
+ * three the node is a single-node cluster; with them it is node NODE_NAME of a cluster on
+ * loopback that finds its peers at the comma-separated transport SEED_PORTS and bootstraps from
+ * the comma-separated MASTER_NODES (every node master-eligible). The engine's jars come from the Maven profile
  * of the same name (scripts/real-cluster builds the class path). The node listens on
  * 127.0.0.1 only, keeps its data under HOME, allows {@code fs} repositories under REPO_DIR
  * ({@code path.repo}) and has no security plugin, so plain HTTP without credentials works.
@@ -42,13 +45,15 @@ public final class RealCluster {
     /**
      * Starts the node and blocks until the JVM is told to stop.
      *
-     * @param args FAMILY HOME HTTP_PORT TRANSPORT_PORT REPO_DIR (see the class comment)
+     * @param args FAMILY HOME HTTP_PORT TRANSPORT_PORT REPO_DIR [NODE_NAME SEED_PORTS MASTER_NODES]
+     *     (see the class comment)
      * @throws Exception when the launcher itself cannot run (bad arguments exit with 2)
      */
     public static void main(String[] args) throws Exception {
-        if (args.length != 5) {
+        if (args.length != 5 && args.length != 8) {
             System.err.println(
-                    "usage: RealCluster opensearch|elasticsearch HOME HTTP_PORT TRANSPORT_PORT REPO_DIR");
+                    "usage: RealCluster opensearch|elasticsearch HOME HTTP_PORT TRANSPORT_PORT REPO_DIR"
+                            + " [NODE_NAME SEED_PORTS MASTER_NODES]");
             System.exit(2);
         }
         String family = args[0];
@@ -60,8 +65,9 @@ public final class RealCluster {
         String httpPort = args[2];
         String transportPort = args[3];
         Path repo = Paths.get(args[4]).toAbsolutePath();
+        String[] peers = args.length == 8 ? new String[] {args[5], args[6], args[7]} : null;
         try {
-            Object node = start(family, home, httpPort, transportPort, repo);
+            Object node = start(family, home, httpPort, transportPort, repo, peers);
             System.out.println("real-cluster: " + family + " node started, http://127.0.0.1:" + httpPort);
             CountDownLatch closed = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -80,8 +86,12 @@ public final class RealCluster {
         }
     }
 
-    /** Builds the node's settings and environment, constructs the node and starts it. */
-    private static Object start(String family, Path home, String httpPort, String transportPort, Path repo)
+    /**
+     * Builds the node's settings and environment, constructs the node and starts it; {@code peers}
+     * is null for a single-node cluster, else NODE_NAME, SEED_PORTS and MASTER_NODES.
+     */
+    private static Object start(
+            String family, Path home, String httpPort, String transportPort, Path repo, String[] peers)
             throws Exception {
         String pkg = "org." + family;
         Path config = Files.createDirectories(home.resolve("config"));
@@ -96,7 +106,8 @@ public final class RealCluster {
         Method put = builder.getClass().getMethod("put", String.class, String.class);
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("cluster.name", "backup-actuator-real-cluster");
-        settings.put("node.name", "real-cluster");
+        String nodeName = peers == null ? "real-cluster" : peers[0];
+        settings.put("node.name", nodeName);
         settings.put("path.home", home.toString());
         settings.put("path.data", home.resolve("data").toString());
         settings.put("path.logs", home.resolve("logs").toString());
@@ -104,7 +115,20 @@ public final class RealCluster {
         settings.put("network.host", "127.0.0.1");
         settings.put("http.port", httpPort);
         settings.put("transport.port", transportPort);
-        settings.put("discovery.type", "single-node");
+        if (peers == null) {
+            settings.put("discovery.type", "single-node");
+        } else {
+            StringBuilder seeds = new StringBuilder();
+            for (String port : peers[1].split(",")) {
+                seeds.append(seeds.length() == 0 ? "" : ",").append("127.0.0.1:").append(port);
+            }
+            settings.put("discovery.seed_hosts", seeds.toString());
+            // OpenSearch 2 names it either way; OpenSearch 3 only this way.
+            String bootstrap = family.equals("opensearch")
+                    ? "cluster.initial_cluster_manager_nodes"
+                    : "cluster.initial_master_nodes";
+            settings.put(bootstrap, peers[2]);
+        }
         // A shared build machine's disk may be fuller than the engine's default watermarks;
         // the node must still allocate shards and accept writes.
         settings.put("cluster.routing.allocation.disk.threshold_enabled", "false");
@@ -116,8 +140,8 @@ public final class RealCluster {
         Class<?> preparer = Class.forName(pkg + ".node.InternalSettingsPreparer");
         Method prepare = preparer.getMethod(
                 "prepareEnvironment", settingsClass, Map.class, Path.class, Supplier.class);
-        Supplier<String> nodeName = () -> "real-cluster";
-        Object environment = prepare.invoke(null, built, Collections.emptyMap(), config, nodeName);
+        Supplier<String> defaultNodeName = () -> nodeName;
+        Object environment = prepare.invoke(null, built, Collections.emptyMap(), config, defaultNodeName);
 
         Class<?> environmentClass = Class.forName(pkg + ".env.Environment");
         Class<?> nodeClass = Class.forName(pkg + ".node.Node");
