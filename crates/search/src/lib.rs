@@ -81,8 +81,10 @@ mod config;
 mod dialect;
 mod error;
 mod model;
+mod redact;
 mod restore;
 mod store;
+mod transport;
 
 pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
 pub use dialect::{ClusterInfo, SNAPSHOT_FILTER_PATH};
