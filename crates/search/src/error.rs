@@ -5,7 +5,7 @@ use backup_actuator_core::Product;
 use backup_actuator_store::{excerpt, Operation, StoreError};
 
 use crate::model::{ErrorField, ErrorResponse};
-use crate::redact::{ClusterText, RedactedBody};
+use crate::redact::{RedactedBody, RedactedText};
 
 /// How much of a body goes into a message.
 pub(crate) const EXCERPT_CHARS: usize = 200;
@@ -19,7 +19,7 @@ pub(crate) struct ErrorAnswer {
     /// `error.reason` of an envelope.
     pub reason: Option<String>,
     /// `type: reason` for an envelope, otherwise a readable excerpt.
-    pub detail: ClusterText,
+    pub detail: RedactedText,
 }
 
 impl ErrorAnswer {
@@ -72,7 +72,7 @@ fn cap(text: &str) -> String {
 }
 
 /// The start of a body for a message, or `(empty body)`.
-fn excerpt_of(body: &RedactedBody) -> ClusterText {
+fn excerpt_of(body: &RedactedBody) -> RedactedText {
     body.derive(|bytes| {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             "(empty body)".to_owned()
@@ -89,7 +89,7 @@ pub(crate) fn unreadable(
     product: Product,
     operation: Operation,
     status: u16,
-    what: ClusterText,
+    what: RedactedText,
     body: &RedactedBody,
 ) -> StoreError {
     tracing::warn!(product = %product, status, "unreadable answer: {what}");
@@ -105,7 +105,7 @@ pub(crate) fn unreadable(
 pub(crate) fn unreachable(
     product: Product,
     operation: Operation,
-    cause: ClusterText,
+    cause: RedactedText,
 ) -> StoreError {
     StoreError::Unreachable {
         product,
@@ -122,7 +122,7 @@ pub(crate) fn redirected(
     product: Product,
     operation: Operation,
     status: u16,
-    location_host: Option<ClusterText>,
+    location_host: Option<RedactedText>,
 ) -> StoreError {
     let detail = match location_host {
         Some(host) => format!("a redirect to {host}, which is not followed"),

@@ -1,7 +1,7 @@
 //! The one redaction step between the cluster and everything that prints
 //! (SPEC §5 "never credentials"): answers, logs, metrics and the command
-//! line only ever see cluster text as a [`ClusterText`] or a
-//! [`RedactedBody`], and only the [`Redactor`] makes those.
+//! line only ever see cluster text as a [`RedactedText`] or a
+//! `RedactedBody`, and only the [`Redactor`] makes those.
 //!
 //! A cluster, or a proxy in front of it, may echo the request it got:
 //! its headers in an error reason, its URL in a redirect, the whole
@@ -66,9 +66,10 @@ const QUERY: &AsciiSet = &CONTROLS
     .add(b'>')
     .add(b'\'');
 
-/// One credential the store was configured with.
+/// One credential a [`Redactor`] hides. `Debug` shows none of it.
 #[derive(Clone)]
-pub(crate) enum Credential {
+#[non_exhaustive]
+pub enum Credential {
     /// Basic authentication: the password is secret, and so is the
     /// base64 of `user:password` that the header carries.
     Basic {
@@ -89,9 +90,39 @@ impl fmt::Debug for Credential {
 }
 
 /// Replaces every form of the configured credentials with `[redacted]`,
-/// and `user:password@` in URLs with nothing.
+/// and `user:password@` in URLs with nothing: the step every text from a
+/// cluster, a server, a transport error or a URL takes before it is
+/// printed. [`ClusterStore`](crate::ClusterStore) runs every answer
+/// through one; the command-line client uses one for the backup API's
+/// answers.
+///
+/// The forms it knows are those a transport or a server may write: as
+/// given, percent-encoded (either hex case, `+` for a space),
+/// JSON-escaped, base64 (standard and URL-safe, padded or not) of the
+/// secret and of `user:password`, the secret's base64 at each offset
+/// inside a longer encoded text, and any base64 fragment of 8 or more
+/// characters. ASCII case is ignored. Secrets under 4 bytes are not
+/// looked for: they would match ordinary words.
+///
+/// ```
+/// use backup_actuator_search::{Credential, Redactor};
+///
+/// let redactor = Redactor::new(&[
+///     Credential::basic("elastic", "S3cret-pass"),
+///     Credential::secret("tok3n-xyz"),
+/// ]);
+/// assert_eq!(
+///     redactor.text("Bearer tok3n-xyz from http://elastic:S3cret-pass@es:9200/").as_str(),
+///     "Bearer [redacted] from http://es:9200/"
+/// );
+/// // base64 of "elastic:S3cret-pass", as a Basic header carries it
+/// assert_eq!(
+///     redactor.text("Basic ZWxhc3RpYzpTM2NyZXQtcGFzcw==").as_str(),
+///     "Basic [redacted]"
+/// );
+/// ```
 #[derive(Clone)]
-pub(crate) struct Redactor {
+pub struct Redactor {
     /// `None` when nothing is configured: texts then only lose URL userinfo.
     matcher: Option<AhoCorasick>,
 }
@@ -103,9 +134,25 @@ impl fmt::Debug for Redactor {
     }
 }
 
+impl Credential {
+    /// A user and password sent as basic authentication (or in a URL).
+    pub fn basic(user: impl Into<String>, password: impl Into<String>) -> Credential {
+        Credential::Basic {
+            user: user.into(),
+            password: password.into(),
+        }
+    }
+
+    /// A secret sent as it is: an API key, a bearer token, a password as
+    /// written (percent-encoded) in a URL.
+    pub fn secret(secret: impl Into<String>) -> Credential {
+        Credential::Secret(secret.into())
+    }
+}
+
 impl Redactor {
     /// A redactor for these credentials.
-    pub(crate) fn new(credentials: &[Credential]) -> Redactor {
+    pub fn new(credentials: &[Credential]) -> Redactor {
         let mut patterns = Vec::new();
         for credential in credentials {
             match credential {
@@ -145,12 +192,12 @@ impl Redactor {
         }
     }
 
-    /// A text that may quote the cluster, the transport or a URL.
-    pub(crate) fn text(&self, text: &str) -> ClusterText {
+    /// A text that may quote the cluster, a server, a transport or a URL.
+    pub fn text(&self, text: &str) -> RedactedText {
         let text = strip_userinfo(text);
         match self.ranges(text.as_bytes()) {
-            None => ClusterText(text),
-            Some(ranges) => ClusterText(
+            None => RedactedText(text),
+            Some(ranges) => RedactedText(
                 String::from_utf8(replace(text.as_bytes(), &ranges))
                     .expect("matches of UTF-8 patterns in UTF-8 text end on char boundaries"),
             ),
@@ -158,7 +205,7 @@ impl Redactor {
     }
 
     /// An error and its sources, `: `-joined without repeats, redacted.
-    pub(crate) fn error(&self, error: &(dyn StdError + 'static)) -> ClusterText {
+    pub fn error(&self, error: &(dyn StdError + 'static)) -> RedactedText {
         self.text(&error_chain(error))
     }
 
@@ -258,25 +305,25 @@ fn add_forms(patterns: &mut Vec<String>, secret: &str) {
     patterns.extend(escaped);
 }
 
-/// Text that went through the [`Redactor`], or that holds nothing but
-/// words of this crate: the only text a store error made here carries.
+/// Text that went through a [`Redactor`]: only a redactor makes one, so
+/// a message field of this type cannot hold an unredacted credential.
+/// Every store error made in this crate carries only such text.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ClusterText(String);
+pub struct RedactedText(String);
 
-impl ClusterText {
+impl RedactedText {
     /// The text, for a message.
-    pub(crate) fn into_string(self) -> String {
+    pub fn into_string(self) -> String {
         self.0
     }
 
     /// The text.
-    #[cfg(test)]
-    pub(crate) fn as_str(&self) -> &str {
+    pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
-impl fmt::Display for ClusterText {
+impl fmt::Display for RedactedText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -290,8 +337,8 @@ pub(crate) struct RedactedBody(bytes::Bytes);
 impl RedactedBody {
     /// Text made from this body alone (parsed or cut out of it), which is
     /// as redacted as the body.
-    pub(crate) fn derive(&self, read: impl FnOnce(&[u8]) -> String) -> ClusterText {
-        ClusterText(read(&self.0))
+    pub(crate) fn derive(&self, read: impl FnOnce(&[u8]) -> String) -> RedactedText {
+        RedactedText(read(&self.0))
     }
 }
 
