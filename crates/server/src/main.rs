@@ -14,6 +14,7 @@ mod backend;
 mod cli;
 mod client;
 mod files;
+mod framing;
 mod restore;
 mod schedule;
 mod serve;

@@ -91,6 +91,7 @@ pub(crate) async fn serve<S>(
                         continue;
                     }
                 };
+                let stream = crate::framing::FramingAnswers::new(stream, MAX_HEAD_BYTES);
                 let connection = builder
                     .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()));
                 let connection = graceful.watch(connection);
