@@ -659,6 +659,9 @@ fn issue_20_a_cluster_redirect_is_an_error_naming_the_status_and_host_only_on_ev
     assert_eq!(echo.followed(), 0, "a redirect was followed");
 }
 
+/// A way of giving the client its credentials: name, arguments, environment.
+type ClientSource<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>);
+
 /// The client's own secrets: the password of its `--url`, its token.
 const CLIENT_PASSWORD: &str = "cli')(p@ss/w0rd";
 const CLIENT_TOKEN: &str = "client-token-S3cret-1234";
@@ -684,7 +687,7 @@ fn issue_20_the_client_prints_no_credential_it_was_given_whatever_the_server_ech
         &["delete", "5"],
         &["wait", "5", "--timeout", "1s"],
     ];
-    let sources: [(&str, Vec<&str>, Vec<(&str, &str)>); 3] = [
+    let sources: [ClientSource<'_>; 3] = [
         (
             "user:password in --url",
             vec!["--url", &userinfo_url],
