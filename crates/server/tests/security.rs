@@ -405,11 +405,10 @@ fn no_secret_reaches_a_log_line_a_response_or_help() {
     answers.push(answer);
     logs.push(server.stop());
 
-    // Unreachable clusters, with credentials configured: 502.
-    // The URL carries one password, the environment another; the
-    // explicit one is sent.
+    // Unreachable clusters, with the credentials in the URL: 502. (The
+    // URL's pair beside --username and a password stops the program:
+    // a credential given twice, below.)
     for backend in ["elasticsearch", "opensearch"] {
-        let env = ("BACKUP_ACTUATOR_PASSWORD", PASSWORD);
         let dead = unreachable_url().replace("http://", &format!("http://elastic:{URL_PASSWORD}@"));
         let server = Server::start_with_env(
             &[
@@ -417,8 +416,6 @@ fn no_secret_reaches_a_log_line_a_response_or_help() {
                 backend,
                 "--url",
                 &dead,
-                "--username",
-                "elastic",
                 "--repository",
                 "backups",
                 "--auth-token-file",
@@ -426,7 +423,7 @@ fn no_secret_reaches_a_log_line_a_response_or_help() {
                 "--request-timeout",
                 "2s",
             ],
-            &[trace[0], env],
+            &trace,
         );
         let answer = send(&server, "GET", "/actuator/backups", Some(AUTH_TOKEN), "");
         assert_eq!(answer.status, 502, "{answer:?}");
@@ -439,7 +436,24 @@ fn no_secret_reaches_a_log_line_a_response_or_help() {
         logs.push(server.stop());
     }
 
-    // Start-up failures print no secret either.
+    // Start-up failures print no secret either. A user and password in
+    // the URL beside --username and a password: given twice.
+    let dead = unreachable_url().replace("http://", &format!("http://elastic:{URL_PASSWORD}@"));
+    let ((code, stderr), _) = run_with_env(
+        &[
+            "serve",
+            "--backend",
+            "elasticsearch",
+            "--url",
+            &dead,
+            "--username",
+            "elastic",
+        ],
+        &[("BACKUP_ACTUATOR_PASSWORD", PASSWORD)],
+    );
+    assert_ne!(code, 0);
+    assert!(stderr.contains("given twice"), "{stderr}");
+    logs.push(stderr);
     let ((code, stderr), _) = run_with_env(
         &[
             "serve",
@@ -449,12 +463,10 @@ fn no_secret_reaches_a_log_line_a_response_or_help() {
             "elasticsearch",
             "--url",
             &with_userinfo,
-            "--username",
-            "elastic",
             "--api-key",
             API_KEY,
         ],
-        &[trace[0], ("BACKUP_ACTUATOR_PASSWORD", PASSWORD)],
+        &trace,
     );
     assert_ne!(code, 0);
     assert!(
