@@ -11,9 +11,11 @@
 //! space), JSON-escaped, base64 (standard and URL-safe, padded or not) of
 //! the secret and of `user:password`, the base64 of the secret at each of
 //! the three offsets it can have inside a longer encoded text, and any
-//! fragment of 8 or more characters of those base64 forms. Matching
-//! ignores ASCII case, and overlapping or adjacent matches become one
-//! `[redacted]`, so no piece of a credential is left between two.
+//! fragment of 8 or more characters of those base64 forms. Overlapping or
+//! adjacent matches become one `[redacted]`, so no piece of a credential
+//! is left between two. Matching is case-sensitive (percent-encoding's
+//! two hex cases are both listed): base64 fragments matched without case
+//! would hit ordinary names in large answers far more often.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -101,8 +103,8 @@ impl fmt::Debug for Credential {
 /// JSON-escaped, base64 (standard and URL-safe, padded or not) of the
 /// secret and of `user:password`, the secret's base64 at each offset
 /// inside a longer encoded text, and any base64 fragment of 8 or more
-/// characters. ASCII case is ignored. Secrets under 4 bytes are not
-/// looked for: they would match ordinary words.
+/// characters. Secrets under 4 bytes are not looked for: they would match
+/// ordinary words.
 ///
 /// ```
 /// use backup_actuator_search::{Credential, Redactor};
@@ -169,7 +171,6 @@ impl Redactor {
         let matcher = (!patterns.is_empty()).then(|| {
             AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
-                .ascii_case_insensitive(true)
                 .build(&patterns)
                 .expect("a few thousand short literal patterns always build")
         });
@@ -254,6 +255,7 @@ fn add_forms(patterns: &mut Vec<String>, secret: &str) {
     for set in [NON_ALPHANUMERIC, USERINFO, QUERY] {
         let encoded = utf8_percent_encode(secret, set).to_string();
         plain.push(encoded.replace("%20", "+"));
+        plain.push(lower_hex(&encoded));
         plain.push(encoded);
     }
     let mut base64 = Vec::new();
@@ -303,6 +305,24 @@ fn add_forms(patterns: &mut Vec<String>, secret: &str) {
         .collect();
     patterns.extend(plain);
     patterns.extend(escaped);
+}
+
+/// `%2F` written `%2f`: percent-encoding allows either case.
+fn lower_hex(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut hex_left = 0;
+    for c in encoded.chars() {
+        if hex_left > 0 {
+            out.push(c.to_ascii_lowercase());
+            hex_left -= 1;
+        } else {
+            out.push(c);
+            if c == '%' {
+                hex_left = 2;
+            }
+        }
+    }
+    out
 }
 
 /// Text that went through a [`Redactor`]: only a redactor makes one, so
@@ -426,7 +446,6 @@ mod tests {
         let redactor = redactor();
         for text in [
             "ApiKey S3cretKey",
-            "apikey s3cretkey",
             "password=p%40ss%20w%2Frd",
             "password=p%40ss+w%2Frd",
             "password=p%40ss%20w%2frd",
