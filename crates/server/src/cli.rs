@@ -325,6 +325,12 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "BACKUP_ACTUATOR_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Server security")]
     pub max_connections: u32,
 
+    /// The most connections one client address holds at once; a further
+    /// connection from it is closed when accepted, so that idle sockets
+    /// from one address cannot keep other clients waiting.
+    #[arg(long, env = "BACKUP_ACTUATOR_MAX_CONNECTIONS_PER_CLIENT", default_value_t = crate::per_client::DEFAULT_PER_CLIENT, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Server security")]
+    pub max_connections_per_client: u32,
+
     /// The application version written into snapshot names, cut to X.Y.Z
     /// (`8.6.0-SNAPSHOT` is `8.6.0`). Defaults to this program's version.
     #[arg(long, env = "BACKUP_ACTUATOR_APP_VERSION", default_value = env!("CARGO_PKG_VERSION"))]

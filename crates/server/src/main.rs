@@ -15,6 +15,7 @@ mod cli;
 mod client;
 mod files;
 mod framing;
+mod per_client;
 mod restore;
 mod schedule;
 mod serve;
@@ -208,6 +209,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         let options = ServeOptions {
             header_read_timeout: args.header_read_timeout,
             max_connections: args.max_connections as usize,
+            max_connections_per_client: args.max_connections_per_client as usize,
         };
         match token {
             Some(token) => {

@@ -23,6 +23,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_service::Service;
 
+use crate::per_client::PerClientLimit;
+
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -45,6 +47,9 @@ pub(crate) struct ServeOptions {
     /// accepting until one closes, so clients queue in the kernel's backlog
     /// instead of each costing a task and buffers.
     pub max_connections: usize,
+    /// The most connections one client address holds at once; over it a
+    /// new connection is closed when accepted, and its slot stays free.
+    pub max_connections_per_client: usize,
 }
 
 /// Serves `service` on `listener` until `shutdown` completes, then stops
@@ -70,6 +75,7 @@ pub(crate) async fn serve<S>(
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     let slots = Arc::new(Semaphore::new(options.max_connections));
+    let per_client = PerClientLimit::new(options.max_connections_per_client);
 
     loop {
         // A free slot first, then a connection; both give way to shutdown.
@@ -91,6 +97,10 @@ pub(crate) async fn serve<S>(
                         continue;
                     }
                 };
+                let Some(admitted) = per_client.admit(peer.ip()) else {
+                    tracing::debug!(%peer, "connection closed: its address holds {} connections", options.max_connections_per_client);
+                    continue;
+                };
                 let stream = crate::framing::FramingAnswers::new(stream, MAX_HEAD_BYTES);
                 let connection = builder
                     .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()));
@@ -99,6 +109,7 @@ pub(crate) async fn serve<S>(
                     if let Err(err) = connection.await {
                         tracing::debug!(%peer, error = %err, "connection ended with an error");
                     }
+                    drop(admitted);
                     drop(slot);
                 });
             }

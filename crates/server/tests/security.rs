@@ -560,3 +560,63 @@ fn at_max_connections_a_new_client_waits_until_one_closes() {
     let answer = parse_answer(&read_until_closed(&mut third));
     assert_eq!(answer.status, 200, "{answer:?}");
 }
+
+/// Issue 20's flood, scaled down: more idle sockets from one address
+/// (300) than the server serves at once (`--max-connections 200`; the
+/// probe used 1,100 against the default 1024), then a normal client from
+/// another address. Without a per-client cap it waits in the listen queue
+/// until the flood's first sockets reach the header-read timeout (here
+/// 10 s); with the cap (default 64) the flood holds at most 64 slots and
+/// the client is answered at once: well within half the timeout.
+#[test]
+fn an_idle_flood_from_one_address_does_not_hold_up_another_client() {
+    let header_read_timeout = Duration::from_secs(10);
+    let server = Server::start(&[
+        "--repository",
+        "backups",
+        "--header-read-timeout",
+        "10s",
+        "--max-connections",
+        "200",
+    ]);
+    let server_addr: std::net::SocketAddr = server.addr.parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let flood_started = Instant::now();
+    // One at a time, so that the server accepts each before the next.
+    let flood = runtime.block_on(async {
+        let mut flood = Vec::new();
+        for _ in 0..300 {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+            // A refused or reset connection is part of the flood too.
+            if let Ok(stream) = socket.connect(server_addr).await {
+                flood.push(stream);
+            }
+        }
+        flood
+    });
+    assert!(flood.len() > 200, "only {} flood sockets", flood.len());
+    std::thread::sleep(Duration::from_millis(200));
+    let flood_took = flood_started.elapsed();
+    let started = Instant::now();
+    let (status, body) = server.request("GET", "/actuator/backups", "");
+    let waited = started.elapsed();
+    assert_eq!(status, 200, "{body}");
+    eprintln!(
+        "a normal client was answered after {waited:?} behind 300 idle sockets (opened in {flood_took:?})"
+    );
+    assert!(
+        flood_took < header_read_timeout / 2,
+        "the flood took {flood_took:?} to open: too slow to show anything"
+    );
+    assert!(
+        waited < header_read_timeout / 2,
+        "answered after {waited:?}: held up by the flood"
+    );
+    drop(flood);
+    let log = server.stop();
+    assert!(!log.contains("panicked"), "{log}");
+}

@@ -28,6 +28,7 @@ use crate::serve::{serve, ServeOptions};
 const OPTIONS: ServeOptions = ServeOptions {
     header_read_timeout: Duration::from_secs(10),
     max_connections: 64,
+    max_connections_per_client: 64,
 };
 
 fn args(url: &str, list: &[&str]) -> BackupArgs {
