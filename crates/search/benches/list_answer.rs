@@ -10,6 +10,9 @@
 //!   typed borrowed parse, grouping and the state rules, and the JSON answer.
 //! - `parse_aggregate_serialize_index_names_false`: the same on the smaller
 //!   answer the store actually asks ES ≥ 8.3 for (`index_names=false`).
+//! - `redact_verbose`: the redaction every answer goes through before it
+//!   is read (issue 20), with basic auth and an API key configured, over
+//!   the verbose answer; compare with `parse_aggregate_serialize`.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
@@ -18,7 +21,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use backup_actuator_core::{BackupPlan, Backups, Compatibility, OutputZone};
-use backup_actuator_search::read_snapshot_list;
+use backup_actuator_search::{read_snapshot_list, Credential, Redactor};
 use backup_actuator_testkit::{EmulatedCluster, EmulatedSnapshotState, Flavor, SeededSnapshot};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -116,6 +119,12 @@ fn bench(c: &mut Criterion) {
     group.bench_function("parse_aggregate_serialize_index_names_false", |b| {
         b.iter(|| list_route(&plan, &zone, &lean))
     });
+    let redactor = Redactor::new(&[
+        Credential::basic("optimize", "a-long-enough-password"),
+        Credential::secret("VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="),
+    ]);
+    let text = std::str::from_utf8(&verbose).unwrap();
+    group.bench_function("redact_verbose", |b| b.iter(|| redactor.text(text)));
     group.finish();
 }
 

@@ -5,18 +5,19 @@ use std::fmt;
 
 use backup_actuator_core::{Product, SnapshotPart, SnapshotRecord};
 use backup_actuator_store::{Operation, StoreError};
-use opensearch::http::headers::HeaderMap;
-use opensearch::http::transport::Transport;
-use opensearch::http::{Method, Url};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::header::LOCATION;
+use reqwest::{Method, Url};
 use tokio::sync::OnceCell;
 
 use crate::config::{ConfigError, Settings};
 use crate::dialect::ClusterInfo;
-use crate::error::{unreachable, unreadable, ErrorAnswer};
+use crate::error::{redirected, unreachable, unreadable, ErrorAnswer};
 use crate::model::{
     AcknowledgedResponse, CreateBody, CreateResponse, GetSnapshotsResponse, SnapshotInfo,
 };
+use crate::redact::{RedactedBody, Redactor};
+use crate::transport::Transport;
 
 /// Path segment characters sent as they are: RFC 3986 unreserved.
 pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -49,8 +50,8 @@ pub(crate) struct Client {
     url: Url,
     page_size: u32,
     info: OnceCell<ClusterInfo>,
-    /// Redacted from error answers before they can reach a message.
-    secrets: Vec<String>,
+    /// Every answer and transport error passes it before anything reads it.
+    redactor: Redactor,
 }
 
 impl fmt::Debug for Client {
@@ -67,14 +68,14 @@ impl fmt::Debug for Client {
 /// A complete answer.
 pub(crate) struct Answer {
     pub(crate) status: u16,
-    pub(crate) body: bytes::Bytes,
+    pub(crate) body: RedactedBody,
 }
 
 impl Client {
     pub(crate) fn new(settings: Settings) -> Result<Client, ConfigError> {
         let nominal = settings.product;
         let page_size = settings.page_size.max(1);
-        let secrets = settings.secrets();
+        let redactor = Redactor::new(&settings.credentials());
         let (transport, url) = settings.build_transport()?;
         Ok(Client {
             nominal,
@@ -82,7 +83,7 @@ impl Client {
             url,
             page_size,
             info: OnceCell::new(),
-            secrets,
+            redactor,
         })
     }
 
@@ -99,49 +100,23 @@ impl Client {
         )
     }
 
-    /// A text with every configured credential replaced by `[redacted]`.
-    fn redact_text(&self, text: &str) -> String {
-        let mut text = text.to_owned();
-        for secret in &self.secrets {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), "[redacted]");
-            }
-        }
-        text
-    }
-
-    /// A complete 2xx answer that cannot be read, redacted: its start is
-    /// quoted in the message, and what was wrong (a parse error can quote
-    /// the body too) goes to the log.
-    fn unreadable(
+    /// A complete 2xx answer that cannot be read: its start is quoted in
+    /// the message, and what was wrong goes to the log.
+    pub(crate) fn unreadable(
         &self,
         product: Product,
         operation: Operation,
         status: u16,
         what: &str,
-        body: &[u8],
+        body: &RedactedBody,
     ) -> StoreError {
-        let body = self.redact(bytes::Bytes::copy_from_slice(body));
-        unreadable(product, operation, status, &self.redact_text(what), &body)
+        unreadable(product, operation, status, self.redactor.text(what), body)
     }
 
-    /// An error answer with every configured credential replaced by
-    /// `[redacted]`: its text ends up in API error messages and logs.
-    fn redact(&self, body: bytes::Bytes) -> bytes::Bytes {
-        let text = String::from_utf8_lossy(&body);
-        if !self.secrets.iter().any(|s| text.contains(s.as_str())) {
-            return body;
-        }
-        let mut text = text.into_owned();
-        for secret in &self.secrets {
-            text = text.replace(secret.as_str(), "[redacted]");
-        }
-        bytes::Bytes::from(text)
-    }
-
-    /// One request, its answer read to the end. Anything that stops a
-    /// complete answer from arriving (including a body cut off mid-way) is
-    /// [`StoreError::Unreachable`].
+    /// One request, its answer read to the end and redacted. Anything
+    /// that stops a complete answer from arriving (including a body cut
+    /// off mid-way) is [`StoreError::Unreachable`]; a redirect is refused
+    /// (see [`redirected`]).
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -150,33 +125,38 @@ impl Client {
         body: Option<Vec<u8>>,
         operation: impl FnOnce() -> Operation,
     ) -> Result<Answer, StoreError> {
-        let query = (!query.is_empty()).then_some(query);
-        let result = self
-            .transport
-            .send(method, path, HeaderMap::new(), query, body, None)
-            .await;
+        let result = self.transport.send(method.clone(), path, query, body).await;
         let response = match result {
             Ok(response) => response,
             Err(error) => {
-                let error = unreachable(self.product(), operation(), &error);
-                tracing::debug!(?method, path, "request failed: {error}");
+                let error = unreachable(self.product(), operation(), self.redactor.error(&*error));
+                tracing::debug!(%method, path, "request failed: {error}");
                 return Err(error);
             }
         };
-        let status = response.status_code().as_u16();
+        let status = response.status().as_u16();
+        if (300..400).contains(&status) {
+            let host = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|location| response.url().join(location).ok())
+                .and_then(|target| target.host_str().map(|host| self.redactor.text(host)));
+            let error = redirected(self.product(), operation(), status, host);
+            tracing::debug!(%method, path, status, "redirect refused: {error}");
+            return Err(error);
+        }
         match response.bytes().await {
             Ok(body) => {
-                tracing::debug!(?method, path, status, bytes = body.len(), "answered");
-                let body = if is_success(status) {
-                    body
-                } else {
-                    self.redact(body)
-                };
-                Ok(Answer { status, body })
+                tracing::debug!(%method, path, status, bytes = body.len(), "answered");
+                Ok(Answer {
+                    status,
+                    body: self.redactor.body(body),
+                })
             }
             Err(error) => {
-                let error = unreachable(self.product(), operation(), &error);
-                tracing::debug!(?method, path, status, "answer broke off: {error}");
+                let error = unreachable(self.product(), operation(), self.redactor.error(&error));
+                tracing::debug!(%method, path, status, "answer broke off: {error}");
                 Err(error)
             }
         }
@@ -190,7 +170,7 @@ impl Client {
 
     async fn read_cluster_info(&self) -> Result<ClusterInfo, StoreError> {
         let operation = || Operation::ReadClusterInfo;
-        let answer = self.send(Method::Get, "", &[], None, operation).await?;
+        let answer = self.send(Method::GET, "", &[], None, operation).await?;
         if !is_success(answer.status) {
             return Err(ErrorAnswer::read(answer.status, &answer.body)
                 .into_store_error(self.nominal, operation()));
@@ -281,7 +261,7 @@ impl Client {
         let operation = || Operation::ReadSnapshots {
             pattern: pattern.to_owned(),
         };
-        let answer = self.send(Method::Get, path, query, None, operation).await?;
+        let answer = self.send(Method::GET, path, query, None, operation).await?;
         if !is_success(answer.status) {
             let error = ErrorAnswer::read(answer.status, &answer.body);
             if info.is_no_match(&error) {
@@ -328,7 +308,7 @@ impl Client {
             repository: repository.to_owned(),
         };
         let path = format!("_snapshot/{}", encode(repository, SEGMENT));
-        let answer = self.send(Method::Get, &path, &[], None, operation).await?;
+        let answer = self.send(Method::GET, &path, &[], None, operation).await?;
         if !is_success(answer.status) {
             let error = ErrorAnswer::read(answer.status, &answer.body);
             return Err(refused(info, error, repository, operation()));
@@ -338,7 +318,7 @@ impl Client {
             Ok(false) => Err(StoreError::RepositoryMissing {
                 repository: repository.to_owned(),
             }),
-            Err(e) => Err(unreadable(
+            Err(e) => Err(self.unreadable(
                 info.product,
                 operation(),
                 answer.status,
@@ -370,7 +350,7 @@ impl Client {
         .expect("the create body always serializes");
         let answer = self
             .send(
-                Method::Put,
+                Method::PUT,
                 &path,
                 info.create_query(),
                 Some(body),
@@ -415,7 +395,7 @@ impl Client {
             list.join(",")
         );
         let answer = self
-            .send(Method::Delete, &path, info.delete_query(), None, operation)
+            .send(Method::DELETE, &path, info.delete_query(), None, operation)
             .await?;
         if is_success(answer.status) {
             return match serde_json::from_slice::<AcknowledgedResponse>(&answer.body) {

@@ -4,15 +4,13 @@ use std::fmt;
 use std::time::Duration;
 
 use backup_actuator_core::Product;
-use base64::prelude::{
-    Engine as _, BASE64_STANDARD, BASE64_STANDARD_NO_PAD, BASE64_URL_SAFE, BASE64_URL_SAFE_NO_PAD,
-};
-use opensearch::auth::{ClientCertificate, Credentials};
-use opensearch::cert::{Certificate, CertificateValidation};
-use opensearch::http::headers::{HeaderValue, AUTHORIZATION, USER_AGENT};
-use opensearch::http::transport::{SingleNodeConnectionPool, Transport, TransportBuilder};
-use opensearch::http::Url;
+use base64::prelude::{Engine as _, BASE64_STANDARD};
 use percent_encoding::percent_decode_str;
+use reqwest::header::HeaderValue;
+use reqwest::Url;
+
+use crate::redact::Credential;
+use crate::transport::{Transport, TransportSettings};
 
 /// The default number of snapshots asked for per page on Elasticsearch ≥ 7.14.
 ///
@@ -134,59 +132,42 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    /// Every form in which a credential could come back in an answer (a
-    /// proxy or cluster that echoes the request's headers): the secrets
-    /// themselves and the encoded `Authorization` value.
-    pub(crate) fn secrets(&self) -> Vec<String> {
-        let mut secrets = Vec::new();
-        // Credentials in the URL's userinfo are taken out of it only when
-        // the transport is built; they are secrets all the same.
-        let url_auth = parse_url(&self.url.0).ok().and_then(|(_, auth)| auth);
+    /// Every credential a cluster or proxy could echo back: those of the
+    /// settings, the URL's userinfo (decoded, and its password as written
+    /// in the URL), and AWS keys read from the environment. The
+    /// [`Redactor`](crate::redact::Redactor) knows their encodings.
+    pub(crate) fn credentials(&self) -> Vec<Credential> {
+        let mut credentials = Vec::new();
         if let Ok(url) = Url::parse(self.url.0.trim()) {
             if let Some(raw) = url.password() {
-                // As written in the URL (percent-encoded), as a proxy may echo it.
-                secrets.push(raw.to_owned());
+                credentials.push(Credential::Secret(raw.to_owned()));
             }
         }
+        let url_auth = parse_url(&self.url.0).ok().and_then(|(_, auth)| auth);
         for auth in self.auth.iter().chain(url_auth.as_ref()) {
-            match auth {
-                HeaderAuth::Basic { user, password } => {
-                    secrets.push(password.0.clone());
-                    // The header's own spelling, and the others a proxy
-                    // may echo it in: URL-safe, and either unpadded.
-                    let credentials = format!("{user}:{}", password.0);
-                    for engine in [
-                        &BASE64_STANDARD,
-                        &BASE64_URL_SAFE,
-                        &BASE64_STANDARD_NO_PAD,
-                        &BASE64_URL_SAFE_NO_PAD,
-                    ] {
-                        secrets.push(engine.encode(&credentials));
-                    }
-                }
+            credentials.push(match auth {
+                HeaderAuth::Basic { user, password } => Credential::Basic {
+                    user: user.clone(),
+                    password: password.0.clone(),
+                },
                 HeaderAuth::ApiKey(secret) | HeaderAuth::Bearer(secret) => {
-                    secrets.push(secret.0.trim().to_owned());
+                    Credential::Secret(secret.0.trim().to_owned())
+                }
+            });
+        }
+        #[cfg(feature = "aws-auth")]
+        if self
+            .aws_sigv4
+            .as_ref()
+            .is_some_and(|aws| aws.credentials.is_none())
+        {
+            for name in ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+                if let Ok(value) = std::env::var(name) {
+                    credentials.push(Credential::Secret(value));
                 }
             }
         }
-        // A JSON answer that echoes a secret escapes it; the escaped form
-        // is what the raw body holds.
-        let escaped: Vec<String> = secrets
-            .iter()
-            .filter_map(|s| {
-                let json = serde_json::to_string(s).ok()?;
-                let inner = &json[1..json.len() - 1];
-                (inner != s).then(|| inner.to_owned())
-            })
-            .collect();
-        secrets.extend(escaped);
-        // Too short to redact without mangling ordinary text.
-        secrets.retain(|s| s.len() >= 4);
-        // Longest first, so that a secret inside another is not replaced
-        // first, leaving the rest of the longer one.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        secrets.dedup();
-        secrets
+        credentials
     }
 
     pub(crate) fn new(product: Product, url: String) -> Settings {
@@ -223,48 +204,40 @@ impl Settings {
     pub(crate) fn build_transport(self) -> Result<(Transport, Url), ConfigError> {
         let (url, url_auth) = parse_url(&self.url.0)?;
         let auth = self.auth.or(url_auth);
-
-        let mut builder = TransportBuilder::new(SingleNodeConnectionPool::new(url.clone())).header(
-            USER_AGENT,
-            HeaderValue::from_static(concat!("backup-actuator/", env!("CARGO_PKG_VERSION"))),
-        );
-        if let Some(timeout) = self.request_timeout {
-            builder = builder.timeout(timeout);
-        }
-        if let Some(pem) = &self.ca_certificate_pem {
-            let chain = Certificate::from_pem(&pem.0).map_err(|e| ConfigError::Certificate {
-                what: "CA certificate",
-                reason: e.to_string(),
-            })?;
-            builder = builder.cert_validation(CertificateValidation::Full(chain));
-        }
-        // The transport has one credentials slot, which a client certificate
-        // or SigV4 needs; header schemes are therefore sent as a default
-        // header, so that they combine with a client certificate.
-        if let Some(auth) = &auth {
-            builder = builder.header(AUTHORIZATION, authorization_header(auth)?);
-        }
-        if let Some(pem) = self.client_certificate_pem {
-            validate_client_pem(&pem.0)?;
-            builder = builder.auth(Credentials::Certificate(ClientCertificate::Pem(pem.0)));
-        }
-        #[cfg(feature = "aws-auth")]
-        if let Some(aws) = self.aws_sigv4 {
-            if auth.is_some() {
-                return Err(ConfigError::Credentials {
-                    reason: "AWS SigV4 signing cannot be combined with basic auth, an API key or a bearer token".into(),
-                });
+        let authorization = auth.as_ref().map(authorization_header).transpose()?;
+        let client_certificate_pem = match self.client_certificate_pem {
+            Some(pem) => {
+                validate_client_pem(&pem.0)?;
+                Some(pem.0)
             }
-            builder = builder.auth(aws_credentials(aws)?).service_name("es");
-        }
-        let transport = builder.build().map_err(|e| match e {
-            opensearch::http::transport::BuildError::Cert(e) => ConfigError::Certificate {
-                what: "client certificate",
-                reason: crate::error::error_chain(&e),
-            },
-            other => ConfigError::Transport {
-                reason: crate::error::error_chain(&other),
-            },
+            None => None,
+        };
+        #[cfg(feature = "aws-auth")]
+        let sigv4 = match self.aws_sigv4 {
+            Some(aws) => {
+                if auth.is_some() {
+                    return Err(ConfigError::Credentials {
+                        reason: "AWS SigV4 signing cannot be combined with basic auth, an API key or a bearer token".into(),
+                    });
+                }
+                if client_certificate_pem.is_some() {
+                    return Err(ConfigError::Credentials {
+                        reason: "AWS SigV4 signing cannot be combined with a client certificate"
+                            .into(),
+                    });
+                }
+                Some(aws_signer(aws)?)
+            }
+            None => None,
+        };
+        let transport = Transport::build(TransportSettings {
+            url: url.clone(),
+            authorization,
+            ca_certificate_pem: self.ca_certificate_pem.map(|pem| pem.0),
+            client_certificate_pem,
+            request_timeout: self.request_timeout,
+            #[cfg(feature = "aws-auth")]
+            sigv4,
         })?;
         Ok((transport, url))
     }
@@ -340,7 +313,7 @@ fn validate_client_pem(pem: &[u8]) -> Result<(), ConfigError> {
 }
 
 #[cfg(feature = "aws-auth")]
-fn aws_credentials(aws: AwsSigV4) -> Result<Credentials, ConfigError> {
+fn aws_signer(aws: AwsSigV4) -> Result<crate::transport::sigv4::Signer, ConfigError> {
     use aws_credential_types::provider::SharedCredentialsProvider;
 
     let provider = match aws.credentials {
@@ -363,10 +336,13 @@ fn aws_credentials(aws: AwsSigV4) -> Result<Credentials, ConfigError> {
             ))
         }
     };
-    Ok(Credentials::AwsSigV4(
-        provider,
-        aws_types::region::Region::new(aws.region),
-    ))
+    // Amazon OpenSearch Service signs for service `es` whichever engine
+    // the domain runs.
+    Ok(crate::transport::sigv4::Signer {
+        credentials: provider,
+        region: aws.region,
+        service: "es",
+    })
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
 //! From transport failures and error answers to [`StoreError`], by JSON
 //! `type` and HTTP status, never by free text alone.
 
-use std::error::Error as StdError;
-
 use backup_actuator_core::Product;
 use backup_actuator_store::{excerpt, Operation, StoreError};
 
 use crate::model::{ErrorField, ErrorResponse};
+use crate::redact::{RedactedBody, RedactedText};
 
 /// How much of a body goes into a message.
 pub(crate) const EXCERPT_CHARS: usize = 200;
@@ -20,11 +19,13 @@ pub(crate) struct ErrorAnswer {
     /// `error.reason` of an envelope.
     pub reason: Option<String>,
     /// `type: reason` for an envelope, otherwise a readable excerpt.
-    pub detail: String,
+    pub detail: RedactedText,
 }
 
 impl ErrorAnswer {
-    pub(crate) fn read(status: u16, body: &[u8]) -> ErrorAnswer {
+    /// Reads an answer that went through the redactor, so that its
+    /// detail can go into a message.
+    pub(crate) fn read(status: u16, body: &RedactedBody) -> ErrorAnswer {
         let parsed = serde_json::from_slice::<ErrorResponse>(body).ok();
         let (kind, reason, detail) = match parsed {
             Some(ErrorResponse {
@@ -36,16 +37,13 @@ impl ErrorAnswer {
                     Some(reason) => format!("{kind}: {reason}"),
                     None => kind.clone(),
                 };
-                (Some(kind), cause.reason, detail)
+                (Some(kind), cause.reason, body.derive(|_| detail))
             }
             Some(ErrorResponse {
                 aws_message: Some(message),
                 ..
-            }) => (None, None, cap(&message)),
-            _ if body.iter().all(u8::is_ascii_whitespace) => {
-                (None, None, "(empty body)".to_owned())
-            }
-            _ => (None, None, excerpt(body, EXCERPT_CHARS)),
+            }) => (None, None, body.derive(|_| cap(&message))),
+            _ => (None, None, excerpt_of(body)),
         };
         ErrorAnswer {
             status,
@@ -64,7 +62,7 @@ impl ErrorAnswer {
             product,
             operation,
             status: self.status,
-            detail: self.detail,
+            detail: self.detail.into_string(),
         }
     }
 }
@@ -73,28 +71,33 @@ fn cap(text: &str) -> String {
     text.chars().take(EXCERPT_CHARS).collect()
 }
 
-/// A complete 2xx answer that cannot be read.
+/// The start of a body for a message, or `(empty body)`.
+fn excerpt_of(body: &RedactedBody) -> RedactedText {
+    body.derive(|bytes| {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            "(empty body)".to_owned()
+        } else {
+            excerpt(bytes, EXCERPT_CHARS)
+        }
+    })
+}
+
+/// A complete 2xx answer that cannot be read: `what` was wrong goes to
+/// the log (a parse error can quote the body, hence redacted), the message
+/// carries the start of the body, as for any other unreadable answer.
 pub(crate) fn unreadable(
     product: Product,
     operation: Operation,
     status: u16,
-    what: &str,
-    body: &[u8],
+    what: RedactedText,
+    body: &RedactedBody,
 ) -> StoreError {
+    tracing::warn!(product = %product, status, "unreadable answer: {what}");
     StoreError::Unreadable {
         product,
         operation,
         status,
-        detail: {
-            // What exactly was wrong goes to the log; the message carries
-            // the start of the body, as for any other unreadable answer.
-            tracing::warn!(product = %product, status, "unreadable answer: {what}");
-            if body.iter().all(u8::is_ascii_whitespace) {
-                "(empty body)".to_owned()
-            } else {
-                excerpt(body, EXCERPT_CHARS)
-            }
-        },
+        detail: excerpt_of(body).into_string(),
     }
 }
 
@@ -102,141 +105,76 @@ pub(crate) fn unreadable(
 pub(crate) fn unreachable(
     product: Product,
     operation: Operation,
-    error: &(dyn StdError + 'static),
+    cause: RedactedText,
 ) -> StoreError {
     StoreError::Unreachable {
         product,
         operation,
-        cause: error_chain(error),
+        cause: cause.into_string(),
     }
 }
 
-/// An error and its sources, `: `-joined, repeats and URL userinfo removed.
-pub(crate) fn error_chain(error: &(dyn StdError + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next: Option<&(dyn StdError + 'static)> = Some(error);
-    while let Some(current) = next {
-        let text = current.to_string();
-        if !parts.iter().any(|seen| seen.contains(&text)) {
-            parts.push(text);
-        }
-        next = current.source();
+/// The cluster answered with a redirect, which is never followed: it
+/// could send a DELETE elsewhere, or the credentials to another host. The
+/// message names the status and where it pointed (the host only, redacted);
+/// never the whole `Location`, whose path or query may echo a secret.
+pub(crate) fn redirected(
+    product: Product,
+    operation: Operation,
+    status: u16,
+    location_host: Option<RedactedText>,
+) -> StoreError {
+    let detail = match location_host {
+        Some(host) => format!("a redirect to {host}, which is not followed"),
+        None => "a redirect, which is not followed".to_owned(),
+    };
+    StoreError::Cluster {
+        product,
+        operation,
+        status,
+        detail,
     }
-    strip_userinfo(&parts.join(": "))
-}
-
-/// Removes `user:password@` from every `scheme://user:password@host` in a text.
-///
-/// The authority ends only at a character that a URL always percent-encodes
-/// inside userinfo (`/ ? # " < > \`, whitespace and controls): the `url`
-/// crate writes `'`, `(`, `)` and the like unencoded there, so stopping at
-/// them would leave the rest of such a password in the text.
-pub(crate) fn strip_userinfo(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        let authority_end = tail
-            .find(|c: char| {
-                matches!(
-                    c,
-                    '/' | '?' | '#' | '"' | '<' | '>' | '\\' | '`' | '{' | '}'
-                ) || c.is_whitespace()
-                    || c.is_control()
-            })
-            .unwrap_or(tail.len());
-        match tail[..authority_end].rfind('@') {
-            Some(userinfo_end) => rest = &tail[userinfo_end + 1..],
-            None => rest = tail,
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::Redactor;
+
+    fn read(status: u16, body: &[u8]) -> ErrorAnswer {
+        let body = Redactor::new(&[]).body(bytes::Bytes::copy_from_slice(body));
+        ErrorAnswer::read(status, &body)
+    }
 
     #[test]
     fn envelope_detail_is_type_and_reason() {
         let body = br#"{"error":{"root_cause":[{"type":"security_exception","reason":"missing authentication credentials for REST request [/]"}],"type":"security_exception","reason":"missing authentication credentials for REST request [/]","header":{"WWW-Authenticate":["Basic realm=\"security\" charset=\"UTF-8\"","ApiKey"]}},"status":401}"#;
-        let answer = ErrorAnswer::read(401, body);
+        let answer = read(401, body);
         assert!(answer.is(401, "security_exception"));
         assert_eq!(
-            answer.detail,
+            answer.detail.as_str(),
             "security_exception: missing authentication credentials for REST request [/]"
         );
     }
 
     #[test]
     fn other_bodies_are_excerpts() {
-        assert_eq!(
-            ErrorAnswer::read(401, b"Unauthorized").detail,
-            "Unauthorized"
-        );
+        assert_eq!(read(401, b"Unauthorized").detail.as_str(), "Unauthorized");
         let html = format!("<html><body>{}</body></html>", "x".repeat(500));
-        let answer = ErrorAnswer::read(500, html.as_bytes());
-        assert_eq!(answer.detail.chars().count(), 200);
+        let answer = read(500, html.as_bytes());
+        assert_eq!(answer.detail.as_str().chars().count(), 200);
         assert!(answer.kind.is_none());
         let string_error = br#"{"error":"Content-Type header [application/vnd.elasticsearch+json; compatible-with=8] is not supported","status":406}"#;
         assert_eq!(
-            ErrorAnswer::read(406, string_error).detail,
+            read(406, string_error).detail.as_str(),
             excerpt(string_error, 200)
         );
         let aws = br#"{"Message":"User: anonymous is not authorized to perform: es:ESHttpGet"}"#;
         assert_eq!(
-            ErrorAnswer::read(403, aws).detail,
+            read(403, aws).detail.as_str(),
             "User: anonymous is not authorized to perform: es:ESHttpGet"
         );
-        assert_eq!(ErrorAnswer::read(502, b"").detail, "(empty body)");
-        assert_eq!(ErrorAnswer::read(502, b" \r\n").detail, "(empty body)");
-    }
-
-    #[test]
-    fn userinfo_is_stripped_from_texts() {
-        assert_eq!(
-            strip_userinfo(
-                "error sending request for url (http://elastic:secret@127.0.0.1:9200/_snapshot/r)"
-            ),
-            "error sending request for url (http://127.0.0.1:9200/_snapshot/r)"
-        );
-        assert_eq!(
-            strip_userinfo("https://h:9200 and mail@x"),
-            "https://h:9200 and mail@x"
-        );
-        assert_eq!(strip_userinfo("a://u@h b://v:w@i/"), "a://h b://i/");
-        assert_eq!(
-            strip_userinfo("(http://u:it's)me@h:9200)"),
-            "(http://h:9200)"
-        );
-    }
-
-    mod strip_userinfo_removes_every_password {
-        //! SPEC §5 "never credentials": whatever the password, a URL that
-        //! the `url` crate wrote with it loses the whole userinfo.
-        use super::super::strip_userinfo;
-        use opensearch::http::Url;
-        use proptest::prelude::*;
-
-        proptest! {
-            #![proptest_config(ProptestConfig::with_cases(2000))]
-            #[test]
-            fn no_byte_of_an_arbitrary_password_survives(
-                user in "[a-zA-Z0-9._-]{1,12}",
-                password in any::<String>(),
-                path in prop_oneof![Just(""), Just("/_snapshot/r"), Just("/x?y=1")],
-                before in prop_oneof![Just("error sending request for url ("), Just("'"), Just("")],
-                after in prop_oneof![Just(")"), Just("' and more"), Just(": connection refused"), Just("")],
-            ) {
-                let mut url = Url::parse(&format!("http://h.example:9200{path}")).unwrap();
-                let clean = url.to_string();
-                url.set_username(&user).unwrap();
-                url.set_password(Some(&password)).unwrap();
-                let text = format!("{before}{url}{after}");
-                prop_assert_eq!(strip_userinfo(&text), format!("{before}{clean}{after}"));
-            }
-        }
+        assert_eq!(read(502, b"").detail.as_str(), "(empty body)");
+        assert_eq!(read(502, b" \r\n").detail.as_str(), "(empty body)");
     }
 }

@@ -1,6 +1,7 @@
 //! A snapshot store on Elasticsearch or OpenSearch: [`ClusterStore`]
 //! implements [`SnapshotStore`](backup_actuator_store::SnapshotStore) over
-//! one HTTP transport (the `opensearch` crate's, with rustls). One builder,
+//! one HTTP transport (`reqwest` with rustls, which never follows a
+//! redirect). One builder,
 //! [`ClusterStore::builder`], takes the product as a value; the product and
 //! version the cluster reports choose the dialect (what is sent, how
 //! answers read), whose every quirk is listed with its versions in
@@ -27,6 +28,14 @@
 //! | any other error status | `Cluster` with `type: reason`, or the first 200 characters of a non-JSON body (AWS: its `Message`) |
 //! | refused, reset, closed mid-answer, DNS, TLS, timeout | `Unreachable` |
 //! | a complete 2xx answer that cannot be read | `Unreadable` |
+//! | any 3xx (never followed) | `Cluster` naming the status and the `Location` host only |
+//!
+//! Every answer is redacted whole before it is read, and every transport
+//! error before it becomes a message: a configured credential that the
+//! cluster or a proxy echoes, in any of its encodings (as given,
+//! percent-encoded, JSON-escaped, base64, base64 of `user:password`, an
+//! 8-character base64 fragment), reads `[redacted]`, and `user:password@`
+//! is removed from URLs.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -94,12 +103,15 @@ mod config;
 mod dialect;
 mod error;
 mod model;
+mod redact;
 mod restore;
 mod store;
+mod transport;
 mod verify;
 
 pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
 pub use dialect::{ClusterInfo, SNAPSHOT_FILTER_PATH};
+pub use redact::{Credential, RedactedText, Redactor};
 pub use restore::{
     RestoreError, RestoreEvent, RestoreOptions, RestorePart, RestorePlan, RestoreSelection,
     RestoredIndex,

@@ -18,10 +18,7 @@ use backup_actuator_core::{
 use backup_actuator_search::ClusterStore;
 use backup_actuator_store::{SnapshotStore, StoreError};
 use backup_actuator_testkit::live::{self, LiveProduct};
-use opensearch::cert::{Certificate, CertificateValidation};
-use opensearch::http::headers::HeaderMap;
-use opensearch::http::transport::{SingleNodeConnectionPool, Transport, TransportBuilder};
-use opensearch::http::{Method, Url};
+use reqwest::{Method, Url};
 
 const INDEX: &str = "backup-actuator-live-index";
 
@@ -71,36 +68,46 @@ fn unique() -> u64 {
     }
 }
 
-/// A raw transport for the set-up calls the store does not make.
-fn admin(live: &Live) -> Transport {
-    let url = Url::parse(&live.url).unwrap();
-    let mut builder = TransportBuilder::new(SingleNodeConnectionPool::new(url));
-    if let Some(pem) = &live.ca_pem {
-        builder = builder.cert_validation(CertificateValidation::Full(
-            Certificate::from_pem(pem).unwrap(),
-        ));
+/// A raw client for the set-up calls the store does not make, and the
+/// cluster URL its paths are joined to.
+struct Admin {
+    client: reqwest::Client,
+    base: Url,
+}
+
+fn admin(live: &Live) -> Admin {
+    let mut base = Url::parse(&live.url).unwrap();
+    if !base.path().ends_with('/') {
+        base.set_path(&format!("{}/", base.path()));
     }
-    builder.build().unwrap()
+    let mut builder = reqwest::Client::builder();
+    if let Some(pem) = &live.ca_pem {
+        for certificate in reqwest::Certificate::from_pem_bundle(pem).unwrap() {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    Admin {
+        client: builder.build().unwrap(),
+        base,
+    }
 }
 
 async fn admin_call(
-    transport: &Transport,
+    transport: &Admin,
     method: Method,
     path: &str,
     body: Option<String>,
 ) -> (u16, String) {
-    let response = transport
-        .send(
-            method,
-            path,
-            HeaderMap::new(),
-            None::<&()>,
-            body.map(String::into_bytes),
-            None,
-        )
-        .await
-        .expect("the live cluster answers");
-    let status = response.status_code().as_u16();
+    let url = transport.base.join(path.trim_start_matches('/')).unwrap();
+    let mut request = transport
+        .client
+        .request(method, url)
+        .header("content-type", "application/json");
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let response = request.send().await.expect("the live cluster answers");
+    let status = response.status().as_u16();
     (status, response.text().await.unwrap_or_default())
 }
 
@@ -109,7 +116,7 @@ async fn run_scenarios(live: Live, store: &dyn SnapshotStore) {
     let transport = admin(&live);
     let (status, body) = admin_call(
         &transport,
-        Method::Put,
+        Method::PUT,
         &format!("_snapshot/{}", live.repository),
         Some(format!(
             r#"{{"type":"fs","settings":{{"location":"{}"}}}}"#,
@@ -120,13 +127,13 @@ async fn run_scenarios(live: Live, store: &dyn SnapshotStore) {
     assert_eq!(status, 200, "registering the fs repository: {body}");
     // The index may exist already; if it cannot be made, creating the
     // snapshot says why.
-    let _ = admin_call(&transport, Method::Put, INDEX, None).await;
+    let _ = admin_call(&transport, Method::PUT, INDEX, None).await;
 
     let result = scenarios(&live, store).await;
 
     let _ = admin_call(
         &transport,
-        Method::Delete,
+        Method::DELETE,
         &format!("_snapshot/{}", live.repository),
         None,
     )
@@ -310,7 +317,7 @@ async fn live_scenarios_pass_against_the_emulator() {
             cluster
                 .requests()
                 .iter()
-                .any(|r| r.method == http::Method::DELETE),
+                .any(|r| r.method == Method::DELETE),
             "{flavor}"
         );
     }
@@ -324,7 +331,7 @@ async fn removed_blob(live: Live, store: &dyn SnapshotStore) {
     let repo = live.repository.as_str();
     let (status, body) = admin_call(
         &transport,
-        Method::Put,
+        Method::PUT,
         &format!("_snapshot/{repo}"),
         Some(format!(
             r#"{{"type":"fs","settings":{{"location":"{}"}}}}"#,
@@ -333,7 +340,7 @@ async fn removed_blob(live: Live, store: &dyn SnapshotStore) {
     )
     .await;
     assert_eq!(status, 200, "registering the fs repository: {body}");
-    let _ = admin_call(&transport, Method::Put, INDEX, None).await;
+    let _ = admin_call(&transport, Method::PUT, INDEX, None).await;
     let plan = BackupPlan::builder()
         .prefix("backup_actuator_blob")
         .version("1.0.0")
@@ -345,7 +352,7 @@ async fn removed_blob(live: Live, store: &dyn SnapshotStore) {
         let part = &plan.snapshot_parts(id)[0];
         let (status, body) = admin_call(
             &transport,
-            Method::Put,
+            Method::PUT,
             &format!("_snapshot/{repo}/{}?wait_for_completion=true", part.name),
             Some(format!(
                 r#"{{"indices":"{INDEX}","include_global_state":false}}"#
@@ -366,7 +373,7 @@ async fn removed_blob(live: Live, store: &dyn SnapshotStore) {
     let found = store.find_snapshots(repo, &plan.list_pattern()).await;
     let _ = admin_call(
         &transport,
-        Method::Delete,
+        Method::DELETE,
         &format!("_snapshot/{repo}"),
         None,
     )

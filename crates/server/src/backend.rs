@@ -235,6 +235,35 @@ fn cluster_auth(
     )?;
 
     let mut schemes: Vec<(&'static str, ClusterAuth)> = Vec::new();
+    // The store takes a user and password in the URL as basic auth; beside
+    // any other credential one of them would be dropped without a word.
+    let in_url = args.url.as_deref().is_some_and(url_has_userinfo);
+    if in_url {
+        if args.username.is_some() || password.is_some() {
+            return Err(BackendError::GivenTwice {
+                what: "basic auth user and password",
+                first: "the userinfo of --url",
+                second: if args.username.is_some() {
+                    "--username"
+                } else {
+                    "the password (BACKUP_ACTUATOR_PASSWORD or --password-file)"
+                },
+            });
+        }
+        let other = [
+            (api_key.is_some(), "an API key (--api-key)"),
+            (bearer.is_some(), "a bearer token (--bearer-token)"),
+            (args.aws_region.is_some(), "AWS SigV4 (--aws-region)"),
+        ]
+        .into_iter()
+        .find_map(|(given, what)| given.then_some(what));
+        if let Some(second) = other {
+            return Err(BackendError::ConflictingAuth {
+                first: "basic auth (user:password in --url)",
+                second,
+            });
+        }
+    }
     match (args.username.clone(), password) {
         (Some(user), Some(password)) => schemes.push((
             "basic auth (--username)",
@@ -287,6 +316,13 @@ fn cluster_auth(
             second: schemes[1].0,
         }),
     }
+}
+
+/// Whether a cluster URL carries a user or password. A URL that does not
+/// parse is the store's to refuse.
+fn url_has_userinfo(url: &str) -> bool {
+    reqwest::Url::parse(url.trim())
+        .is_ok_and(|url| !url.username().is_empty() || url.password().is_some())
 }
 
 /// A credential that may come from a value or a file, but not both.
@@ -426,6 +462,52 @@ mod tests {
             err.starts_with("conflicting cluster authentication"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn userinfo_in_the_url_and_any_other_credential_stop_the_program() {
+        let dir = std::env::temp_dir().join(format!("ba-twice-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("secret");
+        std::fs::write(&file, "from-a-file\n").unwrap();
+        let file = file.to_str().unwrap();
+        let url = [
+            "--backend",
+            "elasticsearch",
+            "--url",
+            "http://a:b4321@es.example:9200",
+        ];
+        let others: [(&[&str], Option<&str>, &str); 7] = [
+            (&["--username", "c"], Some("p"), "given twice"),
+            (&["--username", "c"], None, "given twice"),
+            (&[], Some("p"), "given twice"),
+            (&["--password-file", file], None, "given twice"),
+            (
+                &["--api-key", "k"],
+                None,
+                "conflicting cluster authentication",
+            ),
+            (
+                &["--api-key-file", file],
+                None,
+                "conflicting cluster authentication",
+            ),
+            (
+                &["--bearer-token", "t"],
+                None,
+                "conflicting cluster authentication",
+            ),
+        ];
+        for (more, password, expected) in others {
+            let err = build(&with(&url, more), password).unwrap_err();
+            assert!(err.contains(expected), "{more:?}: {err}");
+            assert!(err.contains("--url"), "{more:?}: {err}");
+            assert!(!err.contains("b4321"), "{err}");
+        }
+        let err = build(&with(&url, &["--bearer-token-file", file]), None).unwrap_err();
+        assert!(err.contains("conflicting cluster authentication"), "{err}");
+        assert!(build(&url, None).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -303,6 +303,36 @@ fn parse_backup_id(id: &str) -> Result<BackupId, String> {
     })
 }
 
+/// A timeout: a duration above zero. A zero timeout would fail every
+/// request (a cluster call, a request head, a body, a health check) at once.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if duration.is_zero() {
+        return Err("a timeout of zero would fail every request at once; give a duration above zero (`500ms`, `30s`)".to_owned());
+    }
+    Ok(duration)
+}
+
+/// A number of backups to keep; a negative one says so (clap would take
+/// `-1` for an option).
+fn parse_backup_count(text: &str) -> Result<usize, String> {
+    if text.trim_start().starts_with('-') {
+        return Err(
+            "a number of backups cannot be negative; give a whole number, at least 1".to_owned(),
+        );
+    }
+    text.parse()
+        .map_err(|_| "not a whole number of backups; give one, at least 1".to_owned())
+}
+
+/// An age (`7d`, `36h`); a negative one says so.
+fn parse_age(text: &str) -> Result<Duration, String> {
+    if text.trim_start().starts_with('-') {
+        return Err("an age cannot be negative; give a duration like `7d` or `36h`".to_owned());
+    }
+    humantime::parse_duration(text).map_err(|e| e.to_string())
+}
+
 /// The database behind the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Backend {
@@ -387,18 +417,24 @@ pub(crate) struct ServeArgs {
 
     /// How long a client may take to send its request headers before the
     /// connection is closed (`30s`, `500ms`).
-    #[arg(long, env = "BACKUP_ACTUATOR_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, help_heading = "Server security")]
+    #[arg(long, env = "BACKUP_ACTUATOR_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = parse_timeout, help_heading = "Server security")]
     pub header_read_timeout: Duration,
 
     /// How long a client may take to send a POST body, in full, before it
     /// gets 408 and the connection is closed.
-    #[arg(long, env = "BACKUP_ACTUATOR_BODY_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, help_heading = "Server security")]
+    #[arg(long, env = "BACKUP_ACTUATOR_BODY_READ_TIMEOUT", default_value = "30s", value_parser = parse_timeout, help_heading = "Server security")]
     pub body_read_timeout: Duration,
 
     /// The most connections served at once; further clients wait in the
     /// listen queue until one closes.
     #[arg(long, env = "BACKUP_ACTUATOR_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Server security")]
     pub max_connections: u32,
+
+    /// The most connections one client address holds at once; a further
+    /// connection from it is closed when accepted, so that idle sockets
+    /// from one address cannot keep other clients waiting.
+    #[arg(long, env = "BACKUP_ACTUATOR_MAX_CONNECTIONS_PER_CLIENT", default_value_t = crate::per_client::DEFAULT_PER_CLIENT, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Server security")]
+    pub max_connections_per_client: u32,
 
     /// The application version written into snapshot names, cut to X.Y.Z
     /// (`8.6.0-SNAPSHOT` is `8.6.0`). Defaults to this program's version.
@@ -447,13 +483,15 @@ pub(crate) struct ServeArgs {
         long,
         env = "BACKUP_ACTUATOR_KEEP_LAST",
         value_name = "N",
+        allow_negative_numbers = true,
+        value_parser = parse_backup_count,
         help_heading = "Scheduled backups"
     )]
     pub keep_last: Option<usize>,
 
     /// Keep every COMPLETE scheduled backup younger than this (`7d`,
     /// `36h`); with `--keep-last`, a backup is kept if either keeps it.
-    #[arg(long, env = "BACKUP_ACTUATOR_KEEP_WITHIN", value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Scheduled backups")]
+    #[arg(long, env = "BACKUP_ACTUATOR_KEEP_WITHIN", value_name = "DURATION", allow_hyphen_values = true, value_parser = parse_age, help_heading = "Scheduled backups")]
     pub keep_within: Option<Duration>,
 
     /// Log what retention would delete, and delete nothing.
@@ -490,7 +528,7 @@ pub(crate) struct ServeArgs {
 
     /// How long the cluster has to answer the health check at
     /// `{base-path}/health` before it reads DOWN.
-    #[arg(long, env = "BACKUP_ACTUATOR_HEALTH_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration, help_heading = "Observability")]
+    #[arg(long, env = "BACKUP_ACTUATOR_HEALTH_TIMEOUT", default_value = "2s", value_parser = parse_timeout, help_heading = "Observability")]
     pub health_timeout: Duration,
 }
 
@@ -603,7 +641,7 @@ pub(crate) struct ClusterArgs {
     pub prefix: String,
 
     /// The timeout of each request to the cluster (`30s`, `500ms`, `2m`).
-    #[arg(long, env = "BACKUP_ACTUATOR_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "BACKUP_ACTUATOR_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_timeout)]
     pub request_timeout: Duration,
 }
 

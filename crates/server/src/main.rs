@@ -15,7 +15,9 @@ mod backend;
 mod cli;
 mod client;
 mod files;
+mod framing;
 mod oneshot;
+mod per_client;
 mod restore;
 mod schedule;
 mod serve;
@@ -202,6 +204,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
             header_read_timeout: args.header_read_timeout,
             max_connections: args.max_connections as usize,
             drain: longest_post,
+            max_connections_per_client: args.max_connections_per_client as usize,
         };
         match token {
             Some(token) => {

@@ -23,6 +23,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_service::Service;
 
+use crate::per_client::PerClientLimit;
+
 /// The most a request line plus headers may take, in bytes (64 KiB).
 /// hyper answers a longer head with 431 Request Header Fields Too Large
 /// and closes the connection. It is also the read buffer's cap, which
@@ -45,6 +47,9 @@ pub(crate) struct ServeOptions {
     /// How long in-flight requests may take to finish after a shutdown
     /// signal: as long as the longest POST at the request timeout.
     pub drain: Duration,
+    /// The most connections one client address holds at once; over it a
+    /// new connection is closed when accepted, and its slot stays free.
+    pub max_connections_per_client: usize,
 }
 
 /// Serves `service` on `listener` until `shutdown` completes, then stops
@@ -71,6 +76,7 @@ pub(crate) async fn serve<S>(
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     let slots = Arc::new(Semaphore::new(options.max_connections));
+    let per_client = PerClientLimit::new(options.max_connections_per_client);
 
     loop {
         // A free slot first, then a connection; both give way to shutdown.
@@ -92,6 +98,11 @@ pub(crate) async fn serve<S>(
                         continue;
                     }
                 };
+                let Some(admitted) = per_client.admit(peer.ip()) else {
+                    tracing::debug!(%peer, "connection closed: its address holds {} connections", options.max_connections_per_client);
+                    continue;
+                };
+                let stream = crate::framing::FramingAnswers::new(stream, MAX_HEAD_BYTES);
                 let connection = builder
                     .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()));
                 let connection = graceful.watch(connection);
@@ -99,6 +110,7 @@ pub(crate) async fn serve<S>(
                     if let Err(err) = connection.await {
                         tracing::debug!(%peer, error = %err, "connection ended with an error");
                     }
+                    drop(admitted);
                     drop(slot);
                 });
             }

@@ -31,7 +31,8 @@ fn error(status: u16, kind: &str, reason: &str) -> ErrorAnswer {
         "error": {"root_cause": [{"type": kind, "reason": reason}], "type": kind, "reason": reason},
         "status": status,
     });
-    ErrorAnswer::read(status, body.to_string().as_bytes())
+    let body = crate::redact::Redactor::new(&[]).body(body.to_string().into());
+    ErrorAnswer::read(status, &body)
 }
 
 fn page(body: &str) -> GetSnapshotsResponse<'_> {

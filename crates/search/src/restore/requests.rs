@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use backup_actuator_core::{BackupId, BackupPlan, BackupState, Backups, OutputZone};
 use backup_actuator_store::{Operation, StoreError};
-use opensearch::http::Method;
+use reqwest::Method;
 use serde::Deserialize;
 
 use super::{
@@ -15,7 +15,7 @@ use super::{
     RestoredIndex,
 };
 use crate::client::{encode, is_success, refused, Client, SEGMENT};
-use crate::error::{unreadable, ErrorAnswer};
+use crate::error::ErrorAnswer;
 
 #[derive(Deserialize)]
 struct SnapshotIndices {
@@ -215,13 +215,13 @@ impl Client {
             encode(repository, SEGMENT),
             list.join(",")
         );
-        let answer = self.send(Method::Get, &path, &[], None, operation).await?;
+        let answer = self.send(Method::GET, &path, &[], None, operation).await?;
         if !is_success(answer.status) {
             let error = ErrorAnswer::read(answer.status, &answer.body);
             return Err(refused(info, error, repository, operation()));
         }
         let read: SnapshotIndices = serde_json::from_slice(&answer.body).map_err(|e| {
-            unreadable(
+            self.unreadable(
                 info.product,
                 operation(),
                 answer.status,
@@ -245,7 +245,7 @@ impl Client {
                 names: vec![index.clone()],
             };
             let answer = self
-                .send(Method::Head, &encode(index, SEGMENT), &[], None, operation)
+                .send(Method::HEAD, &encode(index, SEGMENT), &[], None, operation)
                 .await?;
             match answer.status {
                 200 => found.push(index.clone()),
@@ -270,7 +270,7 @@ impl Client {
         };
         let answer = self
             .send(
-                Method::Delete,
+                Method::DELETE,
                 &encode(index, SEGMENT),
                 &[],
                 None,
@@ -313,7 +313,7 @@ impl Client {
         }
         let body = serde_json::to_vec(&body).expect("a JSON value always serializes");
         let answer = self
-            .send(Method::Post, &path, &[], Some(body), operation)
+            .send(Method::POST, &path, &[], Some(body), operation)
             .await?;
         if is_success(answer.status) {
             return Ok(());
@@ -331,14 +331,14 @@ impl Client {
         let list: Vec<String> = indices.iter().map(|n| encode(n, SEGMENT)).collect();
         let path = format!("_cluster/health/{}", list.join(","));
         let answer = self
-            .send(Method::Get, &path, &[("level", "indices")], None, operation)
+            .send(Method::GET, &path, &[("level", "indices")], None, operation)
             .await?;
         if !info.health_is_readable(answer.status) {
             return Err(ErrorAnswer::read(answer.status, &answer.body)
                 .into_store_error(info.product, operation()));
         }
         let health: Health = serde_json::from_slice(&answer.body).map_err(|e| {
-            unreadable(
+            self.unreadable(
                 info.product,
                 operation(),
                 answer.status,

@@ -10,7 +10,7 @@ use backup_actuator_core::{
     BackupId, BackupPlan, BackupState, Backups, OutputZone, SnapshotRecord,
 };
 use backup_actuator_store::{Operation, StoreError};
-use opensearch::http::Method;
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -401,7 +401,7 @@ impl Client {
         });
         let body = serde_json::to_vec(&body).expect("a JSON value always serializes");
         let answer = self
-            .send(Method::Post, &path, &[], Some(body), operation)
+            .send(Method::POST, &path, &[], Some(body), operation)
             .await?;
         if is_success(answer.status) {
             return Ok(());
@@ -423,7 +423,7 @@ impl Client {
                         scratch_index: index.scratch.clone(),
                         snapshot: part.snapshot.clone(),
                         shard: None,
-                        reason: error.detail.clone(),
+                        reason: error.detail.as_str().to_owned(),
                     })
                     .collect(),
             });
@@ -579,7 +579,7 @@ impl Client {
         };
         let deadline = Instant::now() + NOT_YET_SEARCHABLE;
         let answer = loop {
-            let answer = self.send(Method::Get, path, query, None, operation).await?;
+            let answer = self.send(Method::GET, path, query, None, operation).await?;
             if answer.status == 503 && Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
@@ -608,7 +608,7 @@ impl Client {
             };
             let answer = self
                 .send(
-                    Method::Get,
+                    Method::GET,
                     &format!("_cat/shards/{list}"),
                     &[
                         ("format", "json"),
@@ -643,7 +643,7 @@ impl Client {
             };
             let answer = self
                 .send(
-                    Method::Get,
+                    Method::GET,
                     &format!("{list}/_recovery"),
                     &[(
                         "filter_path",
@@ -692,7 +692,7 @@ impl Client {
         );
         let answer = self
             .send(
-                Method::Get,
+                Method::GET,
                 &path,
                 &[(
                     "filter_path",
@@ -734,7 +734,7 @@ impl Client {
         let operation = || Operation::ReadDiskSpace;
         let answer = self
             .send(
-                Method::Get,
+                Method::GET,
                 "_nodes/stats/fs",
                 &[(
                     "filter_path",
@@ -780,7 +780,8 @@ fn parse<T: DeserializeOwned>(
             product,
             operation,
             answer.status,
-            &format!("not {what} ({e})"),
+            // The parser's message quotes the (redacted) body at most.
+            answer.body.derive(|_| format!("not {what} ({e})")),
             &answer.body,
         )
     })
@@ -803,9 +804,12 @@ mod tests {
     #[test]
     fn a_restore_refused_for_a_taken_name_is_not_the_backups_fault() {
         let taken = br#"{"error":{"type":"snapshot_restore_exception","reason":"[r:s/u] cannot restore index [verify-1-a] because an open index with same name already exists in the cluster. Either close or delete the existing index or restore the index under a different name by providing a rename pattern and replacement name"},"status":500}"#;
-        assert!(is_name_taken(&ErrorAnswer::read(500, taken)));
+        let body = |bytes: &[u8]| {
+            crate::redact::Redactor::new(&[]).body(bytes::Bytes::copy_from_slice(bytes))
+        };
+        assert!(is_name_taken(&ErrorAnswer::read(500, &body(taken))));
         let broken = br#"{"error":{"type":"snapshot_restore_exception","reason":"[r:s/u] failed to read metadata"},"status":500}"#;
-        assert!(!is_name_taken(&ErrorAnswer::read(500, broken)));
+        assert!(!is_name_taken(&ErrorAnswer::read(500, &body(broken))));
     }
 
     #[test]

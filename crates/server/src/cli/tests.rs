@@ -321,3 +321,51 @@ fn verify_runs_into_another_cluster_and_names_its_repository_only_with_into() {
     ])
     .is_err());
 }
+
+#[test]
+fn zero_timeouts_are_refused_saying_why() {
+    for flag in [
+        "--request-timeout",
+        "--header-read-timeout",
+        "--body-read-timeout",
+        "--health-timeout",
+    ] {
+        let err = Cli::try_parse_from(["backup-actuator", "serve", flag, "0s"]).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains(flag)
+                && message.contains("a timeout of zero would fail every request"),
+            "{message}"
+        );
+    }
+    let err = Cli::try_parse_from([
+        "backup-actuator",
+        "restore",
+        "1",
+        "--request-timeout",
+        "0ms",
+    ])
+    .unwrap_err();
+    assert!(err.to_string().contains("a timeout of zero"), "{err}");
+}
+
+#[test]
+fn negative_retention_values_get_a_clear_message() {
+    let err = Cli::try_parse_from(["backup-actuator", "serve", "--keep-last", "-1"]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("a number of backups cannot be negative"),
+        "{err}"
+    );
+    let err =
+        Cli::try_parse_from(["backup-actuator", "serve", "--keep-within", "-1d"]).unwrap_err();
+    assert!(
+        err.to_string().contains("an age cannot be negative"),
+        "{err}"
+    );
+    let err = Cli::try_parse_from(["backup-actuator", "serve", "--keep-last", "x"]).unwrap_err();
+    assert!(
+        err.to_string().contains("not a whole number of backups"),
+        "{err}"
+    );
+}

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use backup_actuator_core::{BackupId, BackupInfo};
+use backup_actuator_search::{Credential, RedactedText, Redactor};
 use serde::Deserialize;
 
 use crate::cli::Secret;
@@ -12,18 +13,20 @@ use crate::files::{read_secret, FileError};
 /// How much of an unreadable body goes into a message.
 const EXCERPT_CHARS: usize = 200;
 
-/// Why a client command failed (exit code 1). Every message names what
-/// failed; none contains the token.
+/// Why a client command failed (exit code 1, 2 for a bad `--url`).
+/// Every message names what failed; none contains the token or the
+/// URL's password: every text from the URL or the server is a
+/// [`RedactedText`], which only the redactor makes.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ClientError {
     /// The token file.
     #[error(transparent)]
     TokenFile(#[from] FileError),
-    /// `--url` is not a URL the client can use.
+    /// `--url` is not a URL the client can use (exit code 2).
     #[error("invalid --url [{url}]: {reason}")]
     BadUrl {
-        /// The URL as given.
-        url: String,
+        /// The URL as given, without its userinfo.
+        url: RedactedText,
         /// Why.
         reason: String,
     },
@@ -33,9 +36,9 @@ pub(crate) enum ClientError {
         /// The method.
         method: &'static str,
         /// The URL (without credentials).
-        url: String,
+        url: RedactedText,
         /// The innermost cause, e.g. `Connection refused (os error 111)`.
-        cause: String,
+        cause: RedactedText,
     },
     /// The server refused the token, or wants one.
     #[error("{method} {url} answered HTTP 401 Unauthorized: {hint}")]
@@ -43,7 +46,7 @@ pub(crate) enum ClientError {
         /// The method.
         method: &'static str,
         /// The URL.
-        url: String,
+        url: RedactedText,
         /// Which token was sent, by its file.
         hint: String,
     },
@@ -53,11 +56,11 @@ pub(crate) enum ClientError {
         /// The method.
         method: &'static str,
         /// The URL.
-        url: String,
+        url: RedactedText,
         /// The status.
         status: u16,
         /// The `detailedMessage` (and `errorCode`), or the start of the body.
-        detail: String,
+        detail: RedactedText,
     },
     /// A success status whose body is not what the route answers.
     #[error("{method} {url} answered HTTP {status} with a body that is not {expected}: {excerpt}")]
@@ -65,13 +68,13 @@ pub(crate) enum ClientError {
         /// The method.
         method: &'static str,
         /// The URL.
-        url: String,
+        url: RedactedText,
         /// The status.
         status: u16,
         /// What was expected.
         expected: &'static str,
         /// The start of the body.
-        excerpt: String,
+        excerpt: RedactedText,
     },
 }
 
@@ -90,13 +93,29 @@ struct Accepted {
     message: String,
 }
 
+impl ClientError {
+    /// The exit code: 2 for a `--url` that is no usable URL (a usage
+    /// error, SPEC §9), 1 for the rest.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            ClientError::BadUrl { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
 /// A client of one backup API.
 #[derive(Clone, Debug)]
 pub(crate) struct Api {
     http: reqwest::Client,
-    /// `{url}{base}/backups`, without a trailing slash.
+    /// `{url}{base}/backups`, without userinfo or a trailing slash.
     backups: String,
+    /// The URL's user and password, sent as basic authentication.
+    basic: Option<(String, Secret)>,
     token: Option<(Secret, PathBuf)>,
+    /// Knows the URL's password and the token: every text from the
+    /// server or the transport passes it.
+    redactor: Redactor,
 }
 
 impl Api {
@@ -107,39 +126,73 @@ impl Api {
         base_path: &str,
         token_file: Option<&Path>,
     ) -> Result<Api, ClientError> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| ClientError::BadUrl {
-            url: url.to_owned(),
-            reason: e.to_string(),
-        })?;
+        // Before the URL parses there is no password to look for; the
+        // userinfo is cut out of the text all the same.
+        let bad_url = |reason: String| ClientError::BadUrl {
+            url: Redactor::new(&[]).text(url),
+            reason,
+        };
+        let mut parsed = reqwest::Url::parse(url.trim()).map_err(|e| bad_url(e.to_string()))?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(ClientError::BadUrl {
-                url: url.to_owned(),
-                reason: "use http:// or https://".to_owned(),
-            });
+            return Err(bad_url("use http:// or https://".to_owned()));
         }
+        if parsed.host().is_none() {
+            return Err(bad_url("no host".to_owned()));
+        }
+        let mut credentials = Vec::new();
+        let basic = if parsed.username().is_empty() && parsed.password().is_none() {
+            None
+        } else {
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            let user = decode(parsed.username());
+            let password = decode(parsed.password().unwrap_or(""));
+            if let Some(raw) = parsed.password() {
+                credentials.push(Credential::secret(raw));
+            }
+            credentials.push(Credential::basic(user.clone(), password.clone()));
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            Some((user, Secret::from(password)))
+        };
         let token = token_file
             .map(|path| read_secret(path, "token").map(|token| (token, path.to_owned())))
             .transpose()?;
+        if let Some((token, _)) = &token {
+            credentials.push(Credential::secret(token.expose()));
+        }
+        let redactor = Redactor::new(&credentials);
+        let root = parsed.as_str().trim_end_matches('/').to_owned();
         let base = base_path.trim_matches('/');
         let backups = if base.is_empty() {
-            format!("{}/backups", url.trim_end_matches('/'))
+            format!("{root}/backups")
         } else {
-            format!("{}/{base}/backups", url.trim_end_matches('/'))
+            format!("{root}/{base}/backups")
         };
         let http = reqwest::Client::builder()
             .user_agent(concat!("backup-actuator/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(std::time::Duration::from_secs(10))
             .timeout(std::time::Duration::from_secs(60))
+            // A redirect would resend the token (and a POST or DELETE)
+            // wherever it points; it is shown as the error status it is.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| ClientError::BadUrl {
-                url: url.to_owned(),
-                reason: innermost(&e),
-            })?;
+            .map_err(|e| bad_url(redactor.error(&e).into_string()))?;
         Ok(Api {
             http,
             backups,
+            basic,
             token,
+            redactor,
         })
+    }
+
+    /// A URL for a message.
+    fn shown(&self, url: &str) -> RedactedText {
+        self.redactor.text(url)
     }
 
     /// `POST {base}/backups`: the server's message.
@@ -148,10 +201,9 @@ impl Api {
         let (status, text) = self
             .send(reqwest::Method::POST, &self.backups, Some(body))
             .await?;
-        let url = &self.backups;
-        match serde_json::from_str::<Accepted>(&text) {
+        match serde_json::from_str::<Accepted>(text.as_str()) {
             Ok(accepted) => Ok(accepted.message),
-            Err(_) => Err(unreadable("POST", url, status, "a 202 message", &text)),
+            Err(_) => Err(self.unreadable("POST", &self.backups, status, "a 202 message", &text)),
         }
     }
 
@@ -159,15 +211,16 @@ impl Api {
     pub(crate) async fn get(&self, id: BackupId) -> Result<BackupInfo, ClientError> {
         let url = format!("{}/{id}", self.backups);
         let (status, text) = self.send(reqwest::Method::GET, &url, None).await?;
-        serde_json::from_str(&text)
-            .map_err(|_| unreadable("GET", &url, status, "a BackupInfo", &text))
+        serde_json::from_str(text.as_str())
+            .map_err(|_| self.unreadable("GET", &url, status, "a BackupInfo", &text))
     }
 
     /// `GET {base}/backups`, sorted by id (Optimize does not sort).
     pub(crate) async fn list(&self) -> Result<Vec<BackupInfo>, ClientError> {
         let (status, text) = self.send(reqwest::Method::GET, &self.backups, None).await?;
-        let mut list: Vec<BackupInfo> = serde_json::from_str(&text)
-            .map_err(|_| unreadable("GET", &self.backups, status, "a list of BackupInfo", &text))?;
+        let mut list: Vec<BackupInfo> = serde_json::from_str(text.as_str()).map_err(|_| {
+            self.unreadable("GET", &self.backups, status, "a list of BackupInfo", &text)
+        })?;
         list.sort_by_key(|info| info.backup_id);
         Ok(list)
     }
@@ -179,13 +232,14 @@ impl Api {
         Ok(())
     }
 
-    /// One request; a success status and its body, or the error it names.
+    /// One request; a success status and its body (redacted, like
+    /// every text from the server), or the error it names.
     async fn send(
         &self,
         method: reqwest::Method,
         url: &str,
         body: Option<String>,
-    ) -> Result<(u16, String), ClientError> {
+    ) -> Result<(u16, RedactedText), ClientError> {
         let name = method_name(&method);
         let mut request = self.http.request(method, url);
         if let Some(body) = body {
@@ -193,17 +247,21 @@ impl Api {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body);
         }
+        if let Some((user, password)) = &self.basic {
+            request = request.basic_auth(user, Some(password.expose()));
+        }
         if let Some((token, _)) = &self.token {
             request = request.bearer_auth(token.expose());
         }
         let unreachable = |e: reqwest::Error| ClientError::Unreachable {
             method: name,
-            url: url.to_owned(),
-            cause: innermost(&e),
+            url: self.shown(url),
+            cause: self.redactor.text(&innermost(&e)),
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status().as_u16();
         let text = response.text().await.map_err(unreachable)?;
+        let text = self.redactor.text(&text);
         if (200..300).contains(&status) {
             return Ok((status, text));
         }
@@ -220,16 +278,33 @@ impl Api {
             };
             return Err(ClientError::Unauthorized {
                 method: name,
-                url: url.to_owned(),
+                url: self.shown(url),
                 hint,
             });
         }
         Err(ClientError::Status {
             method: name,
-            url: url.to_owned(),
+            url: self.shown(url),
             status,
-            detail: error_detail(status, &text),
+            detail: self.redactor.text(&error_detail(status, text.as_str())),
         })
+    }
+
+    fn unreadable(
+        &self,
+        method: &'static str,
+        url: &str,
+        status: u16,
+        expected: &'static str,
+        text: &RedactedText,
+    ) -> ClientError {
+        ClientError::Unreadable {
+            method,
+            url: self.shown(url),
+            status,
+            expected,
+            excerpt: self.redactor.text(&excerpt(text.as_str())),
+        }
     }
 }
 
@@ -263,22 +338,6 @@ fn error_detail(status: u16, text: &str) -> String {
         format!("{start} (not this API's error body: is --url or --base-path wrong?)")
     } else {
         start
-    }
-}
-
-fn unreadable(
-    method: &'static str,
-    url: &str,
-    status: u16,
-    expected: &'static str,
-    text: &str,
-) -> ClientError {
-    ClientError::Unreadable {
-        method,
-        url: url.to_owned(),
-        status,
-        expected,
-        excerpt: excerpt(text),
     }
 }
 

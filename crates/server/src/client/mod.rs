@@ -51,7 +51,7 @@ pub(crate) fn run(args: BackupArgs) -> u8 {
         Ok(code) => code,
         Err(err) => {
             eprintln!("backup-actuator: {err}");
-            EXIT_FAILURE
+            err.exit_code()
         }
     }
 }

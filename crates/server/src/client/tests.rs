@@ -29,6 +29,7 @@ const OPTIONS: ServeOptions = ServeOptions {
     header_read_timeout: Duration::from_secs(10),
     max_connections: 64,
     drain: Duration::from_secs(30),
+    max_connections_per_client: 64,
 };
 
 fn args(url: &str, list: &[&str]) -> BackupArgs {

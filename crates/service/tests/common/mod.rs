@@ -35,7 +35,7 @@ pub(crate) fn builder(store: impl SnapshotStore) -> BackupServiceBuilder {
     // follow-up's look-ups would land among them whenever a step is slow.
     BackupService::builder(Arc::new(store), plan())
         .repository(REPO)
-        .follow_limit(std::time::Duration::ZERO)
+        .follow_limit(Duration::ZERO)
 }
 
 /// A service with the repository `backups` over a fresh memory store.
