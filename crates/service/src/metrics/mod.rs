@@ -23,7 +23,8 @@ mod prometheus;
 
 #[cfg(feature = "metrics")]
 pub use prometheus::{
-    BackupMetrics, ScheduledRun, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE,
+    BackupMetrics, ScheduledRun, VerifyOutcome, OPENMETRICS_CONTENT_TYPE,
+    PROMETHEUS_TEXT_CONTENT_TYPE,
 };
 
 /// What the service calls for each answer; holds the metrics when they are on.
