@@ -273,8 +273,7 @@ fn shipped_expressions() -> Vec<(String, String)> {
     );
 
     let guide = std::fs::read_to_string(docs.join("operations.md")).unwrap();
-    let mut blocks = guide.split("```yaml\n").skip(1);
-    while let Some(rest) = blocks.next() {
+    for rest in guide.split("```yaml\n").skip(1) {
         let block = rest.split("\n```").next().unwrap();
         if !block.contains("expr:") {
             continue;
