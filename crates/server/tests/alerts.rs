@@ -1,8 +1,8 @@
 //! SPEC §10–§11 through the built binary: alerts that can be trusted. The
 //! backup gauges follow the server's own reads (at start, after every
 //! slot), retention runs at every slot even when backups outlast it, and
-//! the alert rules shipped in docs parse and name only metrics the server
-//! exports.
+//! the alert rules and the dashboard shipped in docs parse and name only
+//! metrics the server exports.
 
 mod common;
 
@@ -257,8 +257,29 @@ fn expressions(yaml: &serde_norway::Value, found: &mut Vec<String>) {
     }
 }
 
-/// The alert expressions shipped in `docs/`: those of `docs/alerts.yaml`,
-/// and those of every YAML block of `docs/operations.md` that has one.
+/// Every `expr` of a Grafana dashboard (each panel target's query).
+fn dashboard_expressions(json: &serde_json::Value, found: &mut Vec<String>) {
+    match json {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value.as_str()) {
+                    ("expr", Some(expr)) => found.push(expr.to_owned()),
+                    _ => dashboard_expressions(value, found),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                dashboard_expressions(item, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The PromQL shipped in `docs/`: the rules of `docs/alerts.yaml`, those
+/// of every YAML block of `docs/operations.md` that has one, and the
+/// queries of `docs/grafana-dashboard.json`.
 fn shipped_expressions() -> Vec<(String, String)> {
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
     let mut found = Vec::new();
@@ -288,6 +309,16 @@ fn shipped_expressions() -> Vec<(String, String)> {
                 .map(|e| ("docs/operations.md".to_owned(), e)),
         );
     }
+
+    let dashboard = std::fs::read_to_string(docs.join("grafana-dashboard.json")).unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(&dashboard).unwrap();
+    let mut exprs = Vec::new();
+    dashboard_expressions(&dashboard, &mut exprs);
+    found.extend(
+        exprs
+            .into_iter()
+            .map(|e| ("docs/grafana-dashboard.json".to_owned(), e)),
+    );
     found
 }
 
@@ -327,13 +358,18 @@ fn exported(samples: &BTreeMap<String, f64>) -> BTreeMap<String, BTreeSet<(Strin
 }
 
 #[test]
-fn the_shipped_alert_rules_parse_and_name_only_exported_metrics() {
+fn the_shipped_alert_rules_and_dashboard_parse_and_name_only_exported_metrics() {
     let shipped = shipped_expressions();
-    assert!(
-        shipped.iter().any(|(file, _)| file == "docs/alerts.yaml")
-            && shipped.iter().any(|(file, _)| file == "docs/operations.md"),
-        "{shipped:#?}"
-    );
+    for file in [
+        "docs/alerts.yaml",
+        "docs/operations.md",
+        "docs/grafana-dashboard.json",
+    ] {
+        assert!(
+            shipped.iter().any(|(from, _)| from == file),
+            "no expression found in {file}"
+        );
+    }
     // A server as an operator runs it; one request first, so the request
     // metrics have series too (the store calls have them from the start
     // read).

@@ -394,7 +394,10 @@ fn drill(product: LiveProduct, engine: LiveCluster) {
         .unwrap()
         .as_secs_f64();
     let verified = sample("backup_actuator_last_verified_timestamp_seconds");
-    assert!(verified > now - 600.0 && verified <= now, "{verified} vs {now}");
+    assert!(
+        verified > now - 600.0 && verified <= now,
+        "{verified} vs {now}"
+    );
     assert!(
         sample(r#"backup_actuator_verify_drill_duration_seconds_count{outcome="passed"}"#) >= 1.0,
         "{text}"
