@@ -63,6 +63,17 @@ impl MetricsHook {
         let _ = (route, method, status, elapsed);
     }
 
+    /// The newest passed restore drill: backup id and end, if metrics
+    /// are on and one passed.
+    #[inline]
+    pub(crate) fn last_verified(&self) -> Option<(u64, std::time::SystemTime)> {
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &self.metrics {
+            return metrics.last_verified();
+        }
+        None
+    }
+
     /// The answer of `GET {base}/prometheus`; `None` when metrics are off
     /// (the route does not exist then). OpenMetrics when the client's
     /// `Accept` asks for it (Prometheus does), else the classic Prometheus

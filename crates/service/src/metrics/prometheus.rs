@@ -638,7 +638,10 @@ impl BackupMetrics {
         (at > 0.0).then(|| {
             (
                 self.inner.last_verified_id.get() as u64,
-                std::time::SystemTime::UNIX_EPOCH + Duration::from_secs_f64(at),
+                // To the millisecond, as it was recorded: seconds as an
+                // f64 are a fraction of a microsecond off.
+                std::time::SystemTime::UNIX_EPOCH
+                    + Duration::from_millis((at * 1000.0).round() as u64),
             )
         })
     }
