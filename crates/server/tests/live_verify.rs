@@ -406,6 +406,13 @@ fn drill(product: LiveProduct, engine: LiveCluster) {
         sample(r#"backup_actuator_verify_failures_total{reason="not_restorable"}"#),
         0.0
     );
+    // …and the health answer names it.
+    let health = server.json("/actuator/health");
+    assert_eq!(
+        health["details"]["lastVerifiedBackup"]["backupId"].to_string(),
+        id,
+        "{health}"
+    );
     assert_eq!(server.terminate(), 0);
     assert_eq!(fixture.scratch_left(), Vec::<String>::new());
 

@@ -260,13 +260,13 @@ impl BackupMetrics {
         let backups = Family::<StateLabels, Gauge>::default();
         registry.register(
             "backups",
-            "Backups by state as of the last list or scheduled run",
+            "Backups by state as of the last read of the whole repository (the server's own at start and after each schedule slot, or a list)",
             backups.clone(),
         );
         let newest_complete = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "newest_complete_backup_start_time_seconds",
-            "Start time (Unix seconds) of the newest COMPLETE backup seen by a list, GET or scheduled run; 0 until one is seen",
+            "Start time (Unix seconds) of the newest COMPLETE backup, from the same reads (a GET only raises it); 0 when none is COMPLETE",
             newest_complete.clone(),
         );
         let scheduled_runs = Family::<OutcomeLabels, Counter>::default();
