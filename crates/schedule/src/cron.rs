@@ -135,6 +135,23 @@ impl CronSchedule {
         Some(Slot::at(previous.0.timestamp()))
     }
 
+    /// How many slots there are from `first` (included) up to `last`
+    /// (excluded): the slots a stalled process missed. Each is one step of
+    /// croner, so even a per-second schedule stalled for a day counts in
+    /// well under a second.
+    pub(crate) fn count_between(&self, first: Slot, last: Slot) -> u64 {
+        let mut count = 0;
+        let mut slot = first;
+        while slot < last {
+            count += 1;
+            match self.next_after(slot.start()) {
+                Ok(next) => slot = next,
+                Err(_) => break,
+            }
+        }
+        count
+    }
+
     fn no_slot(&self, err: croner::errors::CronError) -> ScheduleError {
         ScheduleError::NoSlot {
             expression: self.expression.clone(),

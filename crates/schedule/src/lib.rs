@@ -46,7 +46,7 @@ pub use cron::{CronSchedule, Slot};
 pub use error::ScheduleError;
 pub use retention::{BackupFacts, Deletion, Retention, RetentionBuilder, RetentionRule};
 pub use schedule::{
-    BackupSchedule, BackupScheduleBuilder, ScheduleCounts, SlotReport, TriggerOutcome,
-    DEFAULT_POLL_INTERVAL,
+    BackupSchedule, BackupScheduleBuilder, RetentionFailure, RetentionRun, ScheduleCounts,
+    SlotReport, TriggerOutcome, DEFAULT_POLL_INTERVAL,
 };
 pub use timer::{ManualTimer, SystemTimer, Timer};

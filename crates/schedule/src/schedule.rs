@@ -28,12 +28,17 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);
 /// every part's metadata. Every replica computes the same id, so the
 /// cluster's name uniqueness lets exactly one of them create it; the others
 /// get a 409, log "taken by a peer" and go on. The winner waits for its
-/// backup to end (until the next slot at most), then applies the
-/// [`Retention`], if one is set.
+/// backup to end (looking every poll interval, until the next slot at
+/// most), then applies the [`Retention`], if one is set, whether or not
+/// the backup has ended: backups that outlast the interval must not stop
+/// retention for good.
 ///
 /// A slot missed while the process was down, or while a slot's work ran
 /// long, is not replayed: after a wait, only the latest due slot runs. A
-/// cluster error is logged and counted, and the next slot runs as usual.
+/// cluster error is logged and counted (a failed trigger, a failed look at
+/// the running backup, a failed retention step, in
+/// [`BackupSchedule::counts`] and each [`SlotReport`]), and the next slot
+/// runs as usual.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -94,6 +99,9 @@ struct Counts {
     taken_by_peer: AtomicU64,
     failed: AtomicU64,
     deleted: AtomicU64,
+    retention_errors: AtomicU64,
+    poll_failures: AtomicU64,
+    missed_slots: AtomicU64,
 }
 
 /// What a slot's trigger came to.
@@ -129,8 +137,37 @@ pub struct SlotReport {
     pub final_state: Option<BackupState>,
     /// What retention deleted (or, in a dry run, would have deleted).
     pub deletions: Vec<Deletion>,
-    /// Why retention could not run to the end, if it could not.
-    pub retention_error: Option<String>,
+    /// The retention steps that failed (each logged); retention went on
+    /// with the other backups.
+    pub retention_failures: Vec<RetentionFailure>,
+    /// How many looks at the slot's backup failed (each logged and
+    /// retried).
+    pub poll_failures: u64,
+    /// How many slots before this one were missed (the process was down
+    /// or busy) and are not replayed.
+    pub missed_slots: u64,
+}
+
+/// What one retention pass did; see [`BackupSchedule::apply_retention`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RetentionRun {
+    /// What it deleted (or, in a dry run, would have deleted), oldest
+    /// first.
+    pub deletions: Vec<Deletion>,
+    /// What failed; each is logged, and the pass went on with the other
+    /// backups.
+    pub failures: Vec<RetentionFailure>,
+}
+
+/// One retention step that failed (SPEC §10: logged, counted, and
+/// retention goes on with the others).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetentionFailure {
+    /// The backup whose deletion failed; `None` when the backups could not
+    /// be read, so nothing was selected.
+    pub backup: Option<BackupId>,
+    /// Why.
+    pub error: ScheduleError,
 }
 
 /// Counters since the schedule was built, for logs and metrics.
@@ -144,6 +181,13 @@ pub struct ScheduleCounts {
     pub failed: u64,
     /// Backups retention deleted (not counting dry runs).
     pub deleted: u64,
+    /// Retention steps that failed: a backup that could not be deleted, or
+    /// a read of the backups that failed.
+    pub retention_errors: u64,
+    /// Looks at a running scheduled backup that failed.
+    pub poll_failures: u64,
+    /// Slots missed (while the process was down or busy) and not replayed.
+    pub missed_slots: u64,
 }
 
 impl BackupSchedule {
@@ -183,6 +227,9 @@ impl BackupSchedule {
             taken_by_peer: counts.taken_by_peer.load(Ordering::Relaxed),
             failed: counts.failed.load(Ordering::Relaxed),
             deleted: counts.deleted.load(Ordering::Relaxed),
+            retention_errors: counts.retention_errors.load(Ordering::Relaxed),
+            poll_failures: counts.poll_failures.load(Ordering::Relaxed),
+            missed_slots: counts.missed_slots.load(Ordering::Relaxed),
         }
     }
 
@@ -215,8 +262,20 @@ impl BackupSchedule {
 
     /// Looks at backup `id` every poll interval until it is no longer
     /// IN_PROGRESS, and returns its state; `None` if `until` comes first
-    /// or the backup is gone. Cluster errors are logged and looked past.
+    /// or the backup is gone. Cluster errors are logged, counted
+    /// ([`ScheduleCounts::poll_failures`]) and looked past.
     pub async fn wait_until_final(&self, id: BackupId, until: Timestamp) -> Option<BackupState> {
+        self.wait_final(id, until, &mut 0).await
+    }
+
+    /// [`BackupSchedule::wait_until_final`], adding the failed looks to
+    /// `failures`.
+    async fn wait_final(
+        &self,
+        id: BackupId,
+        until: Timestamp,
+        failures: &mut u64,
+    ) -> Option<BackupState> {
         let step =
             SignedDuration::try_from(self.inner.poll_interval).unwrap_or(SignedDuration::MAX);
         loop {
@@ -224,12 +283,17 @@ impl BackupSchedule {
                 Ok(Some(BackupState::InProgress)) => {}
                 Ok(state) => return state,
                 Err(err) => {
+                    *failures += 1;
+                    self.inner
+                        .counts
+                        .poll_failures
+                        .fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(backup_id = id.get(), error = %err, "cannot read the state of scheduled backup {id}; trying again");
                 }
             }
             let next = self.inner.timer.now().saturating_add(step).ok()?;
             if next >= until {
-                tracing::info!(backup_id = id.get(), "scheduled backup {id} still running at the next slot; retention waits for a later one");
+                tracing::info!(backup_id = id.get(), "scheduled backup {id} still running at the next slot; retention runs over the backups as they are");
                 return None;
             }
             self.inner.timer.sleep_until(next).await;
@@ -238,27 +302,59 @@ impl BackupSchedule {
 
     /// Applies the retention now: reads every backup, selects by the rules
     /// of [`Retention`], and deletes (or, in a dry run, only logs) each
-    /// selected backup, logging its id and rule. Without a retention set,
-    /// nothing is read or deleted.
-    pub async fn apply_retention(&self) -> Result<Vec<Deletion>, ScheduleError> {
+    /// selected backup, logging its id and rule. A backup that cannot be
+    /// deleted is logged and counted, and the others are still deleted.
+    /// Without a retention set, nothing is read or deleted.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use backup_actuator_core::{BackupPlan, OutputZone};
+    /// use backup_actuator_engine::BackupEngine;
+    /// use backup_actuator_schedule::{BackupSchedule, CronSchedule, Retention};
+    /// use backup_actuator_store::MemoryStore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let engine = BackupEngine::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .repository("backups")
+    ///     .build()
+    ///     .unwrap();
+    /// let schedule = BackupSchedule::builder(engine, CronSchedule::parse("@daily", &OutputZone::utc()).unwrap())
+    ///     .retention(Retention::builder().keep_last(2).build().unwrap())
+    ///     .build()
+    ///     .unwrap();
+    /// let run = schedule.apply_retention().await;
+    /// assert!(run.deletions.is_empty() && run.failures.is_empty());
+    /// # }
+    /// ```
+    pub async fn apply_retention(&self) -> RetentionRun {
         self.retain(&mut || false).await
     }
 
     /// [`BackupSchedule::apply_retention`], stopping between two deletions
     /// once `stop` says so.
-    async fn retain(
-        &self,
-        stop: &mut (dyn FnMut() -> bool + Send),
-    ) -> Result<Vec<Deletion>, ScheduleError> {
+    async fn retain(&self, stop: &mut (dyn FnMut() -> bool + Send)) -> RetentionRun {
+        let mut run = RetentionRun::default();
         let Some(retention) = &self.inner.retention else {
-            return Ok(Vec::new());
+            return run;
         };
+        let counts = &self.inner.counts;
         let engine = &self.inner.engine;
-        engine.repository().ok_or(ScheduleError::NoRepository)?;
-        let found = engine.find_snapshots(None).await?;
+        let found = match engine.find_snapshots(None).await {
+            Ok(found) => found,
+            Err(err) => {
+                counts.retention_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %err, "retention cannot read the backups; a later slot tries again");
+                run.failures.push(RetentionFailure {
+                    backup: None,
+                    error: err.into(),
+                });
+                return run;
+            }
+        };
         let facts = BackupFacts::from_snapshots(engine.plan(), found);
         let selected = retention.select(&facts, self.inner.timer.now());
-        let mut done = Vec::with_capacity(selected.len());
+        run.deletions.reserve(selected.len());
         for deletion in selected {
             let id = deletion.id;
             let rule = deletion.rule.name();
@@ -270,15 +366,28 @@ impl BackupSchedule {
                     "retention would delete backup {id} (dry run): {}",
                     deletion.rule
                 );
-                done.push(deletion);
+                run.deletions.push(deletion);
                 continue;
             }
             if stop() {
                 tracing::info!("stopping: retention leaves the remaining backups for a later slot");
                 break;
             }
-            engine.delete(id).await?;
-            self.inner.counts.deleted.fetch_add(1, Ordering::Relaxed);
+            if let Err(err) = engine.delete(id).await {
+                counts.retention_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    backup_id = id.get(),
+                    rule,
+                    error = %err,
+                    "retention could not delete backup {id}; it goes on with the others and a later slot tries again"
+                );
+                run.failures.push(RetentionFailure {
+                    backup: Some(id),
+                    error: err.into(),
+                });
+                continue;
+            }
+            counts.deleted.fetch_add(1, Ordering::Relaxed);
             tracing::info!(
                 backup_id = id.get(),
                 rule,
@@ -286,9 +395,9 @@ impl BackupSchedule {
                 "retention deleted backup {id}: {}",
                 deletion.rule
             );
-            done.push(deletion);
+            run.deletions.push(deletion);
         }
-        Ok(done)
+        run
     }
 
     /// Runs the schedule until `shutdown` completes.
@@ -322,15 +431,25 @@ impl BackupSchedule {
                 .latest_at_or_before(timer.now())
                 .filter(|latest| *latest > next)
                 .unwrap_or(next);
-            if slot != next {
+            let missed = if slot == next {
+                0
+            } else {
+                let missed = cron.count_between(next, slot);
+                self.inner
+                    .counts
+                    .missed_slots
+                    .fetch_add(missed, Ordering::Relaxed);
                 tracing::info!(
+                    missed,
                     "slots from {} up to {} were missed and are not replayed",
                     next.id(),
                     slot.id()
                 );
-            }
+                missed
+            };
             after = slot.start();
-            let (report, stopped) = self.run_slot(slot, shutdown.as_mut()).await;
+            let (mut report, stopped) = self.run_slot(slot, shutdown.as_mut()).await;
+            report.missed_slots = missed;
             let _ = self.inner.reports.send(report);
             if stopped {
                 return;
@@ -338,8 +457,9 @@ impl BackupSchedule {
         }
     }
 
-    /// One slot: trigger, wait for the end, retention. `true` when
-    /// `shutdown` completed meanwhile (it must not be polled again).
+    /// One slot: trigger, wait for the end (until the next slot at most),
+    /// retention. `true` when `shutdown` completed meanwhile (it must not
+    /// be polled again).
     async fn run_slot<F>(&self, slot: Slot, mut shutdown: Pin<&mut F>) -> (SlotReport, bool)
     where
         F: Future<Output = ()> + Send,
@@ -349,7 +469,9 @@ impl BackupSchedule {
             trigger: self.trigger(slot).await,
             final_state: None,
             deletions: Vec::new(),
-            retention_error: None,
+            retention_failures: Vec::new(),
+            poll_failures: 0,
+            missed_slots: 0,
         };
         if !matches!(report.trigger, TriggerOutcome::Created { .. }) {
             return (report, false);
@@ -359,17 +481,19 @@ impl BackupSchedule {
             .cron
             .next_after(slot.start())
             .map_or(Timestamp::MAX, |next| next.start());
+        let mut poll_failures = 0;
         let final_state = tokio::select! {
             biased;
             () = shutdown.as_mut() => return (report, true),
-            state = self.wait_until_final(slot.id(), until) => state,
+            state = self.wait_final(slot.id(), until, &mut poll_failures) => state,
         };
         report.final_state = final_state;
-        if final_state.is_none() {
-            return (report, false);
-        }
+        report.poll_failures = poll_failures;
+        // Retention runs even when the backup is still running: it never
+        // deletes an IN_PROGRESS backup, and skipping it would let the
+        // repository grow without bound when backups outlast the interval.
         let mut stopped = false;
-        let result = {
+        let run = {
             let mut stop = || {
                 if !stopped {
                     // Polls the shutdown once, without waiting.
@@ -380,13 +504,8 @@ impl BackupSchedule {
             };
             self.retain(&mut stop).await
         };
-        match result {
-            Ok(deletions) => report.deletions = deletions,
-            Err(err) => {
-                tracing::warn!(error = %err, "retention stopped; a later slot tries again");
-                report.retention_error = Some(err.to_string());
-            }
-        }
+        report.deletions = run.deletions;
+        report.retention_failures = run.failures;
         (report, stopped)
     }
 

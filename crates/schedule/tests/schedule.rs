@@ -483,7 +483,7 @@ async fn retention_waits_for_the_backup_to_end() {
         slot.start() + jiff::SignedDuration::from_secs(30)
     );
 
-    // A backup that outlives the next slot leaves retention to a later slot.
+    // A backup that outlives the next slot is waited for until then only.
     let hang = MemoryStore::builder()
         .clock(timer.clone())
         .complete_after(Duration::from_secs(3600))
@@ -497,6 +497,197 @@ async fn retention_waits_for_the_backup_to_end() {
     // The next slot comes before the next look.
     let until = Timer::now(&timer) + jiff::SignedDuration::from_secs(5);
     assert_eq!(schedule.wait_until_final(slot.id(), until).await, None);
+}
+
+/// Moves the clock in `step`s until one report arrives (each step waits
+/// until the schedule sleeps again).
+async fn next_report(
+    timer: &ManualTimer,
+    step: Duration,
+    reports: &mut broadcast::Receiver<SlotReport>,
+) -> SlotReport {
+    loop {
+        timer.until_sleepers(1).await;
+        if let Ok(report) = reports.try_recv() {
+            return report;
+        }
+        timer.advance(step);
+    }
+}
+
+#[tokio::test]
+async fn retention_runs_every_slot_even_when_backups_outlast_the_interval() {
+    let (logs, _guard) = Logs::capture();
+    let timer = start();
+    // Every backup takes 90 s; a slot comes every 60 s.
+    let store = Arc::new(
+        MemoryStore::builder()
+            .clock(timer.clone())
+            .complete_after(Duration::from_secs(90))
+            .build(),
+    );
+    let retention = Retention::builder().keep_last(2).build().unwrap();
+    let schedule = schedule(service(store.clone()), &timer, Some(retention));
+    let mut reports = schedule.subscribe();
+    let (stop, tasks) = run_all(std::slice::from_ref(&schedule));
+
+    let mut deleted = Vec::new();
+    for _ in 0..6 {
+        let report = next_report(&timer, Duration::from_secs(10), &mut reports).await;
+        // Still running when the next slot comes: retention runs all the same.
+        assert_eq!(report.final_state, None, "{report:?}");
+        assert_eq!(report.retention_failures, [], "{report:?}");
+        deleted.extend(report.deletions.iter().map(|d| d.id.get()));
+    }
+    assert_eq!(deleted, [20260101000100, 20260101000200, 20260101000300]);
+    // Two COMPLETE kept, the sixth slot's backup still running.
+    assert_eq!(
+        backups(store.as_ref()).await,
+        [
+            (20260101000400, BackupState::Complete, true),
+            (20260101000500, BackupState::Complete, true),
+            (20260101000600, BackupState::InProgress, true),
+        ]
+    );
+    assert!(
+        logs.text().contains(
+            "still running at the next slot; retention runs over the backups as they are"
+        ),
+        "{}",
+        logs.text()
+    );
+    drop(stop);
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_failed_delete_is_logged_and_counted_and_retention_goes_on_with_the_others() {
+    let (logs, _guard) = Logs::capture();
+    let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await.unwrap();
+    cluster.add_repository(REPO);
+    let timer = start();
+    let store: Arc<dyn SnapshotStore> = Arc::new(
+        ClusterStore::builder(Product::OpenSearch, cluster.url())
+            .build()
+            .unwrap(),
+    );
+    let retention = Retention::builder().keep_last(1).build().unwrap();
+    let schedule = schedule(service(store), &timer, Some(retention));
+    // Three scheduled backups, one a minute.
+    for _ in 0..3 {
+        let slot = schedule.next_slot().unwrap();
+        timer.set(slot.start());
+        assert!(matches!(
+            schedule.trigger(slot).await,
+            TriggerOutcome::Created { .. }
+        ));
+    }
+    // Deleting the oldest fails; deleting the second must still happen.
+    cluster.inject_fault(
+        Fault::respond(
+            500,
+            "application/json",
+            r#"{"error":"simulated","status":500}"#,
+        )
+        .method(http::Method::DELETE)
+        .path_prefix(format!("/_snapshot/{REPO}/camunda_optimize_20260101000100")),
+    );
+    let run = schedule.apply_retention().await;
+
+    let deleted: Vec<u64> = run.deletions.iter().map(|d| d.id.get()).collect();
+    assert_eq!(deleted, [20260101000200]);
+    let failed: Vec<Option<u64>> = run
+        .failures
+        .iter()
+        .map(|f| f.backup.map(|id| id.get()))
+        .collect();
+    assert_eq!(failed, [Some(20260101000100)], "{run:?}");
+    assert_eq!(schedule.counts().retention_errors, 1);
+    assert_eq!(schedule.counts().deleted, 1);
+    let left: Vec<String> = cluster.snapshot_names(REPO);
+    assert!(
+        left.iter().any(|n| n.contains("_20260101000100_")),
+        "{left:?}"
+    );
+    assert!(
+        !left.iter().any(|n| n.contains("_20260101000200_")),
+        "{left:?}"
+    );
+    assert!(
+        logs.text().contains(
+            "retention could not delete backup 20260101000100; it goes on with the others"
+        ),
+        "{}",
+        logs.text()
+    );
+
+    // A read that fails is one failure too, and deletes nothing.
+    cluster.clear_faults();
+    cluster.inject_fault(Fault::close_connection());
+    let run = schedule.apply_retention().await;
+    assert_eq!(run.deletions, []);
+    assert_eq!(run.failures.len(), 1, "{run:?}");
+    assert_eq!(run.failures[0].backup, None);
+    assert_eq!(schedule.counts().retention_errors, 2);
+}
+
+#[tokio::test]
+async fn a_failed_look_at_the_running_backup_is_logged_counted_and_retried() {
+    let (logs, _guard) = Logs::capture();
+    let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await.unwrap();
+    cluster.add_repository(REPO);
+    let timer = start();
+    let store: Arc<dyn SnapshotStore> = Arc::new(
+        ClusterStore::builder(Product::OpenSearch, cluster.url())
+            .build()
+            .unwrap(),
+    );
+    let schedule = schedule(service(store), &timer, None);
+    let slot = schedule.next_slot().unwrap();
+    timer.set(slot.start());
+    assert!(matches!(
+        schedule.trigger(slot).await,
+        TriggerOutcome::Created { .. }
+    ));
+    // The first look fails; the one 10 s later sees the backup.
+    cluster.inject_fault(Fault::close_connection().times(1));
+    let until = schedule.cron().next_after(slot.start()).unwrap().start();
+    let waiting = tokio::spawn({
+        let schedule = schedule.clone();
+        async move { schedule.wait_until_final(slot.id(), until).await }
+    });
+    timer.until_sleepers(1).await;
+    timer.advance(Duration::from_secs(10));
+    assert_eq!(waiting.await.unwrap(), Some(BackupState::Complete));
+    assert_eq!(schedule.counts().poll_failures, 1);
+    assert!(
+        logs.text()
+            .contains("cannot read the state of scheduled backup 20260101000100; trying again"),
+        "{}",
+        logs.text()
+    );
+}
+
+#[tokio::test]
+async fn missed_slots_are_counted() {
+    let timer = start();
+    let store = Arc::new(memory(&timer));
+    let schedule = schedule(service(store), &timer, None);
+    let mut reports = schedule.subscribe();
+    let (stop, tasks) = run_all(std::slice::from_ref(&schedule));
+    timer.until_sleepers(1).await;
+    // Stalled past five slots: four are missed, the fifth runs.
+    timer.set("2026-01-01T00:05:10Z".parse().unwrap());
+    let report = reports.recv().await.unwrap();
+    assert_eq!(report.slot.id().get(), 20260101000500);
+    assert_eq!(report.missed_slots, 4);
+    assert_eq!(schedule.counts().missed_slots, 4);
+    drop(stop);
+    for task in tasks {
+        task.await.unwrap();
+    }
 }
 
 #[tokio::test]

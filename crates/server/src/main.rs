@@ -111,7 +111,9 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
         .as_deref()
         .map(AccessToken::from_file)
         .transpose()?;
-    let drills = verify_schedule::VerifySchedule::from_args(&args, &plan)?;
+    let metrics = args.metrics.then(BackupMetrics::new);
+    let drills = verify_schedule::VerifySchedule::from_args(&args, &plan)?
+        .map(|drills| drills.with_metrics(metrics.clone()));
     let mut builder = BackupService::builder(store, plan)
         .base_path(&args.base_path)
         .compatibility(args.compat.into())
@@ -125,8 +127,8 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
     if let Some(repository) = &args.cluster.repository {
         builder = builder.repository(repository);
     }
-    if args.metrics {
-        builder = builder.metrics(BackupMetrics::new());
+    if let Some(metrics) = &metrics {
+        builder = builder.metrics(metrics.clone());
     }
     let service = builder.build();
     let schedule = schedule::build_schedule(&args, service.engine())?;
@@ -167,6 +169,11 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
             addr: args.listen,
             source,
         })?;
+        // SPEC §11: the backup gauges are true from the first scrape, not
+        // 0 until a client lists; the read is bounded by --request-timeout.
+        if let Some(metrics) = service.metrics() {
+            schedule::read_repository(service.engine(), metrics).await;
+        }
         tracing::info!(
             repository = service.repository().unwrap_or("<none>"),
             compat = ?args.compat,

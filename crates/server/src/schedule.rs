@@ -3,6 +3,7 @@
 
 use backup_actuator_engine::BackupEngine;
 use backup_actuator_schedule::{BackupSchedule, CronSchedule, Retention, ScheduleError};
+use backup_actuator_service::BackupMetrics;
 
 use crate::cli::ServeArgs;
 
@@ -103,13 +104,14 @@ pub(crate) fn announce(schedule: &BackupSchedule, args: &ServeArgs) {
 }
 
 /// Feeds the schedule's slot reports into the SPEC §11 metrics: scheduled
-/// runs by outcome, backups deleted by retention (not in a dry run), and
-/// the newest-COMPLETE gauge when a scheduled backup ends COMPLETE (read
-/// once more, as GET one reads it, for its start time). Ends when the
-/// schedule does.
+/// runs by outcome, backups deleted by retention (not in a dry run),
+/// retention's failed steps, failed looks at a running backup and missed
+/// slots; then reads the repository (see [`read_repository`]), so the
+/// backup gauges follow the schedule even when nobody lists the backups.
+/// Ends when the schedule does.
 pub(crate) async fn record_metrics(
     mut reports: tokio::sync::broadcast::Receiver<backup_actuator_schedule::SlotReport>,
-    metrics: backup_actuator_service::BackupMetrics,
+    metrics: BackupMetrics,
     engine: BackupEngine,
     dry_run: bool,
 ) {
@@ -132,13 +134,28 @@ pub(crate) async fn record_metrics(
                 metrics.record_retention_delete();
             }
         }
-        if report.final_state == Some(backup_actuator_core::BackupState::Complete) {
-            // Read as GET one reads it: the engine reports the read to the
-            // metrics, which raise the newest-COMPLETE gauge.
-            let id = report.slot.id();
-            if let Err(err) = engine.get(id).await {
-                tracing::warn!(backup_id = id.get(), error = %err, "cannot read the scheduled backup for the metrics");
-            }
+        for _ in &report.retention_failures {
+            metrics.record_retention_error();
         }
+        metrics.record_schedule_poll_failures(report.poll_failures);
+        metrics.record_missed_slots(report.missed_slots);
+        read_repository(&engine, &metrics).await;
+    }
+}
+
+/// The server's own read of the repository (SPEC §11), at start and after
+/// every schedule slot: the list read reaches the metrics as the list
+/// route's does (through the engine's observer), setting the backups by
+/// state and the newest COMPLETE start time, so alerts on them do not wait
+/// for a client to list. A read that fails leaves the gauges as they were,
+/// is logged and counted in `repository_read_failures_total`. Without a
+/// repository there is nothing to read.
+pub(crate) async fn read_repository(engine: &BackupEngine, metrics: &BackupMetrics) {
+    if engine.repository().is_none() {
+        return;
+    }
+    if let Err(err) = engine.list().await {
+        metrics.record_repository_read_failure();
+        tracing::warn!(error = %err, "cannot read the backups for the metrics; the backup gauges keep their last values");
     }
 }

@@ -13,9 +13,10 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use backup_actuator_core::BackupPlan;
+use backup_actuator_core::{BackupId, BackupPlan};
 use backup_actuator_schedule::{CronSchedule, ScheduleError};
 use backup_actuator_search::{ClusterStore, VerifyError, VerifyOptions};
+use backup_actuator_service::{BackupMetrics, VerifyOutcome};
 use jiff::Timestamp;
 
 use crate::backend::{build_cluster, password_from_env, BackendError};
@@ -47,6 +48,7 @@ pub(crate) struct VerifySchedule {
     repository: String,
     plan: BackupPlan,
     options: VerifyOptions,
+    metrics: Option<BackupMetrics>,
 }
 
 /// How one slot's drill ended.
@@ -95,7 +97,15 @@ impl VerifySchedule {
             repository,
             plan: plan.clone(),
             options: VerifyOptions::new(),
+            metrics: None,
         }))
+    }
+
+    /// Records each drill that runs in `metrics` (SPEC §11): its duration
+    /// by outcome, failures by reason, and the last verified backup.
+    pub(crate) fn with_metrics(mut self, metrics: Option<BackupMetrics>) -> VerifySchedule {
+        self.metrics = metrics;
+        self
     }
 
     /// The startup line.
@@ -134,9 +144,38 @@ impl VerifySchedule {
         }
     }
 
-    /// One slot's drill of the newest COMPLETE backup, logged.
+    /// One slot's drill of the newest COMPLETE backup, logged, and
+    /// recorded in the metrics when it ran (passed, not restorable, or
+    /// could not run or finish); a slot taken by a peer, with nothing to
+    /// verify, or interrupted by shutdown records nothing.
     pub(crate) async fn drill(&self, interrupt: impl Future<Output = ()> + Send) -> DrillOutcome {
         let started = Instant::now();
+        let (outcome, id) = self.run_drill(started, interrupt).await;
+        let recorded = match outcome {
+            DrillOutcome::Passed => Some(VerifyOutcome::Passed),
+            DrillOutcome::NotRestorable => Some(VerifyOutcome::NotRestorable),
+            DrillOutcome::Failed => Some(VerifyOutcome::Error),
+            DrillOutcome::TakenByPeer
+            | DrillOutcome::NothingToVerify
+            | DrillOutcome::Interrupted => None,
+        };
+        if let (Some(metrics), Some(recorded)) = (&self.metrics, recorded) {
+            metrics.record_verify_drill(
+                recorded,
+                id.map_or(0, |id| id.get()),
+                std::time::SystemTime::now(),
+                started.elapsed(),
+            );
+        }
+        outcome
+    }
+
+    /// The drill itself, and the backup it drilled (if it got that far).
+    async fn run_drill(
+        &self,
+        started: Instant,
+        interrupt: impl Future<Output = ()> + Send,
+    ) -> (DrillOutcome, Option<BackupId>) {
         let id = match self
             .store
             .newest_complete_backup(&self.repository, &self.plan)
@@ -148,11 +187,11 @@ impl VerifySchedule {
                     repository = %self.repository,
                     "restore drill: no COMPLETE backup to verify"
                 );
-                return DrillOutcome::NothingToVerify;
+                return (DrillOutcome::NothingToVerify, None);
             }
             Err(err) => {
                 tracing::error!(error = %err, "restore drill could not run");
-                return DrillOutcome::Failed;
+                return (DrillOutcome::Failed, None);
             }
         };
         let backup = match self
@@ -163,10 +202,10 @@ impl VerifySchedule {
             Ok(backup) => backup,
             Err(err) => {
                 tracing::error!(backup_id = id.get(), error = %err, "restore drill could not run");
-                return DrillOutcome::Failed;
+                return (DrillOutcome::Failed, Some(id));
             }
         };
-        match self
+        let outcome = match self
             .store
             .verify_backup(&backup, &self.options, &mut |_| {}, interrupt)
             .await
@@ -204,7 +243,8 @@ impl VerifySchedule {
                 tracing::error!(backup_id = id.get(), error = %err, "restore drill could not finish");
                 DrillOutcome::Failed
             }
-        }
+        };
+        (outcome, Some(id))
     }
 }
 

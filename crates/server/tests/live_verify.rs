@@ -369,11 +369,49 @@ fn drill(product: LiveProduct, engine: LiveCluster) {
         "--verify-schedule",
         "*/2 * * * * *",
         "--schedule-seconds",
+        "--metrics",
     ]);
     let passed = format!("restore drill passed: backup {id} restores");
     assert!(
         (0..4).any(|_| server.logged(&passed)),
         "no scheduled drill passed"
+    );
+    // The drill moved the metrics (SPEC §11): the last verified backup and
+    // when, and the drill's duration.
+    let (status, text) = server.request("GET", "/actuator/prometheus", "");
+    assert_eq!(status, 200, "{text}");
+    let sample = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in {text}"))
+    };
+    assert_eq!(
+        sample("backup_actuator_last_verified_backup_id"),
+        id.parse::<f64>().unwrap()
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let verified = sample("backup_actuator_last_verified_timestamp_seconds");
+    assert!(
+        verified > now - 600.0 && verified <= now,
+        "{verified} vs {now}"
+    );
+    assert!(
+        sample(r#"backup_actuator_verify_drill_duration_seconds_count{outcome="passed"}"#) >= 1.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(r#"backup_actuator_verify_failures_total{reason="not_restorable"}"#),
+        0.0
+    );
+    // …and the health answer names it.
+    let health = server.json("/actuator/health");
+    assert_eq!(
+        health["details"]["lastVerifiedBackup"]["backupId"].to_string(),
+        id,
+        "{health}"
     );
     assert_eq!(server.terminate(), 0);
     assert_eq!(fixture.scratch_left(), Vec::<String>::new());

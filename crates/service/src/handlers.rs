@@ -90,7 +90,12 @@ impl ServiceState {
                 let body = TriggerAccepted { backup_id: id }.to_json();
                 Ok(json_response(StatusCode::ACCEPTED, body.into_bytes()))
             }
-            Action::Health => Ok(crate::health::respond(engine, self.health_timeout).await),
+            Action::Health => Ok(crate::health::respond(
+                engine,
+                self.health_timeout,
+                self.metrics.last_verified(),
+            )
+            .await),
             Action::Prometheus => self
                 .metrics
                 .prometheus(&parts.headers)

@@ -1,6 +1,6 @@
 //! `GET {base}/health` (SPEC §11): one cheap store call with a timeout.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use backup_actuator_engine::BackupEngine;
 use http::StatusCode;
@@ -17,22 +17,57 @@ use crate::response::{json_response, BackupBody};
 /// ```
 pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The body: `{"status":"UP"}` or `{"status":"DOWN","detail":"…"}`.
+/// The body: `{"status":"UP"}` or `{"status":"DOWN","detail":"…"}`, with
+/// `details` once a restore drill has passed.
 #[derive(Serialize)]
 struct Health<'a> {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Details>,
+}
+
+#[derive(Serialize)]
+struct Details {
+    #[serde(rename = "lastVerifiedBackup")]
+    last_verified_backup: LastVerified,
+}
+
+/// The newest passed restore drill (SPEC §13) of this process.
+#[derive(Serialize)]
+struct LastVerified {
+    #[serde(rename = "backupId")]
+    backup_id: u64,
+    /// When the drill ended, written as `startTime` is.
+    #[serde(rename = "verifiedAt")]
+    verified_at: String,
 }
 
 /// 200 `{"status":"UP"}` when the engine's store answers its health check
 /// within `timeout`; otherwise 503 with the reason, a
 /// [`HealthError`](backup_actuator_engine::HealthError) message, which never
-/// holds credentials (the stores redact them).
+/// holds credentials (the stores redact them). `last_verified` (the backup
+/// id and end of the newest passed restore drill, from the metrics) is
+/// added as `details.lastVerifiedBackup` either way: it says what was last
+/// proven restorable, whatever the store's state now.
 pub(crate) async fn respond(
     engine: &BackupEngine,
     timeout: Duration,
+    last_verified: Option<(u64, SystemTime)>,
 ) -> http::Response<BackupBody> {
+    let details = last_verified.and_then(|(backup_id, at)| {
+        let millis = at.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_millis();
+        let verified_at = engine
+            .time_zone()
+            .format_millis(i64::try_from(millis).ok()?)?;
+        Some(Details {
+            last_verified_backup: LastVerified {
+                backup_id,
+                verified_at,
+            },
+        })
+    });
     let down = engine
         .check_health(timeout)
         .await
@@ -44,6 +79,7 @@ pub(crate) async fn respond(
             Health {
                 status: "UP",
                 detail: None,
+                details,
             },
         ),
         Some(detail) => {
@@ -53,6 +89,7 @@ pub(crate) async fn respond(
                 Health {
                     status: "DOWN",
                     detail: Some(detail),
+                    details,
                 },
             )
         }

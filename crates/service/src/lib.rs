@@ -92,7 +92,8 @@ pub use health::DEFAULT_HEALTH_TIMEOUT;
 pub use layer::{BackupLayer, LayerFuture, WithBackupRoutes};
 #[cfg(feature = "metrics")]
 pub use metrics::{
-    BackupMetrics, ScheduledRun, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE,
+    BackupMetrics, ScheduledRun, VerifyOutcome, OPENMETRICS_CONTENT_TYPE,
+    PROMETHEUS_TEXT_CONTENT_TYPE,
 };
 pub use response::{BackupBody, LayerBody};
 pub use service::{BackupService, ResponseFuture};

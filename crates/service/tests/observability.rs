@@ -163,7 +163,7 @@ fn inner_clone() -> impl tower::Service<
 #[cfg(feature = "metrics")]
 mod metrics {
     use super::*;
-    use backup_actuator_service::{BackupMetrics, BackupService, ScheduledRun};
+    use backup_actuator_service::{BackupMetrics, BackupService, ScheduledRun, VerifyOutcome};
     use backup_actuator_store::PartOutcome;
 
     fn metered() -> (
@@ -185,6 +185,31 @@ mod metrics {
     fn sample(text: &str, series: &str) -> Option<f64> {
         text.lines()
             .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    }
+
+    #[tokio::test]
+    async fn spec_11_health_details_name_the_newest_passed_restore_drill() {
+        let (service, metrics, _, _) = metered();
+        let answer = get(&service, "/actuator/health").await;
+        assert_eq!(answer.body, r#"{"status":"UP"}"#, "no drill yet");
+
+        let ended = std::time::SystemTime::UNIX_EPOCH + Duration::from_millis(1_780_000_000_123);
+        let took = Duration::from_secs(40);
+        metrics.record_verify_drill(VerifyOutcome::Passed, 20260101000100, ended, took);
+        // A later drill that fails does not replace the last pass.
+        metrics.record_verify_drill(VerifyOutcome::NotRestorable, 20260102000100, ended, took);
+        let answer = get(&service, "/actuator/health").await;
+        let json = answer.assert_json(200);
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "status": "UP",
+                "details": {"lastVerifiedBackup": {
+                    "backupId": 20260101000100u64,
+                    "verifiedAt": "2026-05-28T20:26:40.123+0000",
+                }},
+            })
+        );
     }
 
     #[tokio::test]

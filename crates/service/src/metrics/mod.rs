@@ -23,7 +23,8 @@ mod prometheus;
 
 #[cfg(feature = "metrics")]
 pub use prometheus::{
-    BackupMetrics, ScheduledRun, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE,
+    BackupMetrics, ScheduledRun, VerifyOutcome, OPENMETRICS_CONTENT_TYPE,
+    PROMETHEUS_TEXT_CONTENT_TYPE,
 };
 
 /// What the service calls for each answer; holds the metrics when they are on.
@@ -60,6 +61,17 @@ impl MetricsHook {
         }
         #[cfg(not(feature = "metrics"))]
         let _ = (route, method, status, elapsed);
+    }
+
+    /// The newest passed restore drill: backup id and end, if metrics
+    /// are on and one passed.
+    #[inline]
+    pub(crate) fn last_verified(&self) -> Option<(u64, std::time::SystemTime)> {
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &self.metrics {
+            return metrics.last_verified();
+        }
+        None
     }
 
     /// The answer of `GET {base}/prometheus`; `None` when metrics are off

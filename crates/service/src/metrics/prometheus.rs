@@ -44,6 +44,17 @@ fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
 }
 
+/// Restore drill duration buckets, in seconds: from a drill of a small
+/// backup on an idle cluster (about a second) to one that restores a large
+/// backup for hours.
+const DRILL_BUCKETS: [f64; 14] = [
+    1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0,
+];
+
+fn drill_histogram() -> Histogram {
+    Histogram::new(DRILL_BUCKETS)
+}
+
 /// The states a backup can be in, by their documented names (the label
 /// values of `backup_actuator_backups`, whatever the dialect).
 const STATES: [BackupState; 5] = [
@@ -99,6 +110,31 @@ pub enum ScheduledRun {
     Failed,
 }
 
+/// How a scheduled restore drill that ran ended (SPEC §13), the `outcome`
+/// label of `backup_actuator_verify_drill_duration_seconds`; the two
+/// failures are also the `reason` of `backup_actuator_verify_failures_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VerifyOutcome {
+    /// Every index of the backup restored and answered.
+    Passed,
+    /// The backup does not restore (a shard failed, data is missing).
+    NotRestorable,
+    /// The drill could not run or finish (the cluster failed, no room);
+    /// the backup is not known to be broken.
+    Error,
+}
+
+impl VerifyOutcome {
+    /// The label value: `passed`, `not_restorable` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyOutcome::Passed => "passed",
+            VerifyOutcome::NotRestorable => "not_restorable",
+            VerifyOutcome::Error => "error",
+        }
+    }
+}
+
 impl ScheduledRun {
     /// The label value: `triggered`, `taken_by_peer` or `failed`.
     pub fn as_str(self) -> &'static str {
@@ -128,6 +164,18 @@ impl ScheduledRun {
 /// | `backup_actuator_scheduled_runs_total` | counter | `outcome` |
 /// | `backup_actuator_retention_deleted_backups_total` | counter | |
 /// | `backup_actuator_backups_failed_total` | counter | `reason` (`failed`, `partial`, `vanished`) |
+/// | `backup_actuator_retention_errors_total` | counter | |
+/// | `backup_actuator_schedule_poll_failures_total` | counter | |
+/// | `backup_actuator_scheduled_slots_missed_total` | counter | |
+/// | `backup_actuator_repository_read_failures_total` | counter | |
+/// | `backup_actuator_verify_failures_total` | counter | `reason` (`not_restorable`, `error`) |
+/// | `backup_actuator_last_verified_backup_id` | gauge | |
+/// | `backup_actuator_last_verified_timestamp_seconds` | gauge | |
+/// | `backup_actuator_verify_drill_duration_seconds` | histogram | `outcome` (`passed`, `not_restorable`, `error`) |
+///
+/// Every counter without labels, and every label value listed, is served
+/// at 0 from the start, so an alert on an increase fires on the first
+/// event and an absent series means the metrics are off.
 ///
 /// `route` is a template (`/backups/{id}`, `unknown` for other paths) and
 /// `method` one of the standard methods or `other`, so clients cannot
@@ -159,6 +207,14 @@ struct Inner {
     scheduled_runs: Family<OutcomeLabels, Counter>,
     retention_deleted: Counter,
     backups_failed: Family<ReasonLabels, Counter>,
+    retention_errors: Counter,
+    poll_failures: Counter,
+    missed_slots: Counter,
+    read_failures: Counter,
+    verify_failures: Family<ReasonLabels, Counter>,
+    last_verified_id: Gauge<f64, AtomicU64>,
+    last_verified_at: Gauge<f64, AtomicU64>,
+    drill_duration: Family<OutcomeLabels, Histogram, fn() -> Histogram>,
 }
 
 impl std::fmt::Debug for BackupMetrics {
@@ -204,13 +260,13 @@ impl BackupMetrics {
         let backups = Family::<StateLabels, Gauge>::default();
         registry.register(
             "backups",
-            "Backups by state as of the last list or scheduled run",
+            "Backups by state as of the last read of the whole repository (the server's own at start and after each schedule slot, or a list)",
             backups.clone(),
         );
         let newest_complete = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "newest_complete_backup_start_time_seconds",
-            "Start time (Unix seconds) of the newest COMPLETE backup seen by a list, GET or scheduled run; 0 until one is seen",
+            "Start time (Unix seconds) of the newest COMPLETE backup, from the same reads (a GET only raises it); 0 when none is COMPLETE",
             newest_complete.clone(),
         );
         let scheduled_runs = Family::<OutcomeLabels, Counter>::default();
@@ -249,6 +305,71 @@ impl BackupMetrics {
             "Parts of accepted backups that ended FAILED or PARTIAL, or vanished from the repository, by reason",
             backups_failed.clone(),
         );
+        let retention_errors = Counter::default();
+        registry.register(
+            "retention_errors",
+            "Retention steps that failed: a backup that could not be deleted, or a read of the backups that failed (retention went on with the others)",
+            retention_errors.clone(),
+        );
+        let poll_failures = Counter::default();
+        registry.register(
+            "schedule_poll_failures",
+            "Looks at a running scheduled backup that failed (each retried)",
+            poll_failures.clone(),
+        );
+        let missed_slots = Counter::default();
+        registry.register(
+            "scheduled_slots_missed",
+            "Schedule slots missed while the process was down or busy, and not replayed",
+            missed_slots.clone(),
+        );
+        let read_failures = Counter::default();
+        registry.register(
+            "repository_read_failures",
+            "The server's own reads of the repository (at start and after each schedule slot) that failed; the backup gauges kept their values",
+            read_failures.clone(),
+        );
+        let verify_failures = Family::<ReasonLabels, Counter>::default();
+        let drill_duration =
+            Family::<OutcomeLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                drill_histogram,
+            );
+        for outcome in [
+            VerifyOutcome::Passed,
+            VerifyOutcome::NotRestorable,
+            VerifyOutcome::Error,
+        ] {
+            if outcome != VerifyOutcome::Passed {
+                let _ = verify_failures.get_or_create(&ReasonLabels {
+                    reason: outcome.as_str(),
+                });
+            }
+            let _ = drill_duration.get_or_create(&OutcomeLabels {
+                outcome: outcome.as_str(),
+            });
+        }
+        registry.register(
+            "verify_failures",
+            "Scheduled restore drills that failed, by reason: the backup does not restore, or the drill could not run",
+            verify_failures.clone(),
+        );
+        let last_verified_id = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "last_verified_backup_id",
+            "Id of the backup the newest passed restore drill restored (exact up to 2^53); 0 until one passes",
+            last_verified_id.clone(),
+        );
+        let last_verified_at = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "last_verified_timestamp_seconds",
+            "When (Unix seconds) the newest passed restore drill ended; 0 until one passes",
+            last_verified_at.clone(),
+        );
+        registry.register(
+            "verify_drill_duration_seconds",
+            "How long scheduled restore drills took, by outcome",
+            drill_duration.clone(),
+        );
         BackupMetrics {
             inner: Arc::new(Inner {
                 registry,
@@ -260,6 +381,14 @@ impl BackupMetrics {
                 scheduled_runs,
                 retention_deleted,
                 backups_failed,
+                retention_errors,
+                poll_failures,
+                missed_slots,
+                read_failures,
+                verify_failures,
+                last_verified_id,
+                last_verified_at,
+                drill_duration,
             }),
         }
     }
@@ -423,6 +552,98 @@ impl BackupMetrics {
     /// Counts one backup deleted by retention.
     pub fn record_retention_delete(&self) {
         self.inner.retention_deleted.inc();
+    }
+
+    /// Counts one retention step that failed (SPEC §10: logged, counted,
+    /// and retention goes on with the others).
+    pub fn record_retention_error(&self) {
+        self.inner.retention_errors.inc();
+    }
+
+    /// Counts `failures` looks at a running scheduled backup that failed.
+    pub fn record_schedule_poll_failures(&self, failures: u64) {
+        self.inner.poll_failures.inc_by(failures);
+    }
+
+    /// Counts `missed` slots skipped (not replayed) after a stall.
+    pub fn record_missed_slots(&self, missed: u64) {
+        self.inner.missed_slots.inc_by(missed);
+    }
+
+    /// Counts one of the server's own reads of the repository that
+    /// failed. The backup gauges keep the values of the last read that
+    /// worked: a cluster that cannot be read says nothing about the
+    /// backups, and zeros would fire (or silence) every alert on them.
+    ///
+    /// ```
+    /// let metrics = backup_actuator_service::BackupMetrics::new();
+    /// metrics.record_repository_read_failure();
+    /// assert!(metrics.encode().contains("backup_actuator_repository_read_failures_total 1"));
+    /// ```
+    pub fn record_repository_read_failure(&self) {
+        self.inner.read_failures.inc();
+    }
+
+    /// One scheduled restore drill that ran: its duration by outcome; a
+    /// failure counted by reason; a pass sets the last verified backup
+    /// (`backup_id`, exact as a gauge up to 2^53) and the time it ended.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use backup_actuator_service::{BackupMetrics, VerifyOutcome};
+    ///
+    /// let metrics = BackupMetrics::new();
+    /// let ended = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    /// metrics.record_verify_drill(VerifyOutcome::Passed, 20260101000100, ended, Duration::from_secs(42));
+    /// metrics.record_verify_drill(VerifyOutcome::NotRestorable, 20260102000100, ended, Duration::from_secs(3));
+    /// let text = metrics.encode();
+    /// assert!(text.contains("backup_actuator_last_verified_backup_id 20260101000100"));
+    /// assert!(text.contains("backup_actuator_last_verified_timestamp_seconds 1800000000"));
+    /// assert!(text.contains(r#"backup_actuator_verify_failures_total{reason="not_restorable"} 1"#));
+    /// assert_eq!(metrics.last_verified(), Some((20260101000100, ended)));
+    /// ```
+    pub fn record_verify_drill(
+        &self,
+        outcome: VerifyOutcome,
+        backup_id: u64,
+        ended: std::time::SystemTime,
+        took: Duration,
+    ) {
+        self.inner
+            .drill_duration
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.as_str(),
+            })
+            .observe(took.as_secs_f64());
+        if outcome == VerifyOutcome::Passed {
+            let at = ended
+                .duration_since(std::time::SystemTime::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            self.inner.last_verified_id.set(backup_id as f64);
+            self.inner.last_verified_at.set(at);
+        } else {
+            self.inner
+                .verify_failures
+                .get_or_create(&ReasonLabels {
+                    reason: outcome.as_str(),
+                })
+                .inc();
+        }
+    }
+
+    /// The newest passed drill: the backup id and when it ended; `None`
+    /// before one passes.
+    pub fn last_verified(&self) -> Option<(u64, std::time::SystemTime)> {
+        let at = self.inner.last_verified_at.get();
+        (at > 0.0).then(|| {
+            (
+                self.inner.last_verified_id.get() as u64,
+                // To the millisecond, as it was recorded: seconds as an
+                // f64 are a fraction of a microsecond off.
+                std::time::SystemTime::UNIX_EPOCH
+                    + Duration::from_millis((at * 1000.0).round() as u64),
+            )
+        })
     }
 
     /// The start time of the newest COMPLETE backup seen, in Unix
