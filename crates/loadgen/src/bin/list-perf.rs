@@ -54,6 +54,10 @@ struct Args {
     /// Emulated flavors by version prefix (e.g. `7.10,2.`); all by default.
     #[arg(long, value_delimiter = ',')]
     flavors: Vec<String>,
+    /// Start the server with `--metrics`, so each list also feeds the
+    /// backups-by-state gauges (the production set-up of SPEC §11).
+    #[arg(long)]
+    metrics: bool,
     /// Append one CSV row per measurement here (for the plot).
     #[arg(long)]
     csv: Option<PathBuf>,
@@ -260,8 +264,8 @@ async fn measure(
     }
 }
 
-fn server_args(backend: &str, url: &str, repository: &str) -> Vec<String> {
-    [
+fn server_args(backend: &str, url: &str, repository: &str, metrics: bool) -> Vec<String> {
+    let mut args: Vec<String> = [
         "--backend",
         backend,
         "--url",
@@ -272,7 +276,11 @@ fn server_args(backend: &str, url: &str, repository: &str) -> Vec<String> {
         "600s",
     ]
     .map(String::from)
-    .to_vec()
+    .to_vec();
+    if metrics {
+        args.push("--metrics".into());
+    }
+    args
 }
 
 const LOG_FILTER: &str = "warn,backup_actuator_search=debug";
@@ -331,7 +339,7 @@ async fn main() {
         };
         let server = ServerProcess::start_logging(
             &args.server_bin,
-            &server_args(&args.backend, url, &args.repository),
+            &server_args(&args.backend, url, &args.repository, args.metrics),
             LOG_FILTER,
             Some(&log),
         )
@@ -371,7 +379,7 @@ async fn main() {
             };
             let server = ServerProcess::start_logging(
                 &args.server_bin,
-                &server_args(backend, &cluster.url(), REPO),
+                &server_args(backend, &cluster.url(), REPO, args.metrics),
                 LOG_FILTER,
                 Some(&log),
             )
