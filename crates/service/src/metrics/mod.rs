@@ -20,6 +20,8 @@ use crate::response::BackupBody;
 mod observer;
 #[cfg(feature = "metrics")]
 mod prometheus;
+#[cfg(feature = "metrics")]
+mod record;
 
 #[cfg(feature = "metrics")]
 pub use prometheus::{
