@@ -105,11 +105,13 @@ pub(crate) struct BackupArgs {
 /// How the client reaches the backup API.
 #[derive(Clone, Debug, Args)]
 pub(crate) struct ClientArgs {
-    /// The server's management URL (the backup-actuator or Optimize listener).
+    /// The server's management URL (the backup-actuator or Optimize
+    /// listener). Its own variable: `BACKUP_ACTUATOR_URL` is the cluster
+    /// URL of `serve`, `restore` and `verify` (SPEC §9).
     #[arg(
         long,
         global = true,
-        env = "BACKUP_ACTUATOR_URL",
+        env = "BACKUP_ACTUATOR_SERVER_URL",
         default_value = "http://127.0.0.1:8092"
     )]
     pub url: String,

@@ -163,6 +163,31 @@ fn errors_name_what_failed_and_usage_errors_exit_2() {
 }
 
 #[test]
+fn spec_9_the_client_reads_its_own_variable_never_the_cluster_url() {
+    let server = Server::start(&["--repository", "backups"]);
+    let url = format!("http://{}", server.addr);
+    // The cluster URL of serve/restore/verify, exported in the same
+    // environment (the server's pod): the client must not follow it.
+    let env = [
+        ("BACKUP_ACTUATOR_URL", "http://127.0.0.1:1"),
+        ("BACKUP_ACTUATOR_SERVER_URL", url.as_str()),
+    ];
+    let ((code, stderr), stdout) = run_with_env(&["backup", "list", "--output", "json"], &env);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), "[]");
+    // Without its own variable the client goes to its default
+    // (127.0.0.1:8092), never to the URL in BACKUP_ACTUATOR_URL.
+    let ((code, stderr), _) = run_with_env(
+        &["backup", "list"],
+        &[("BACKUP_ACTUATOR_URL", url.as_str())],
+    );
+    assert!(!stderr.contains(&url), "{stderr}");
+    if code != 0 {
+        assert!(stderr.contains("127.0.0.1:8092"), "{stderr}");
+    }
+}
+
+#[test]
 fn backup_help_documents_the_exit_codes() {
     let ((code, _), stdout) = run_with_env(&["backup", "--help"], &[]);
     assert_eq!(code, 0);

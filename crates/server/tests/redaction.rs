@@ -820,9 +820,9 @@ fn issue_20_the_client_prints_no_credential_it_was_given_whatever_the_server_ech
             vec![],
         ),
         (
-            "user:password in BACKUP_ACTUATOR_URL",
+            "user:password in BACKUP_ACTUATOR_SERVER_URL",
             vec![],
-            vec![("BACKUP_ACTUATOR_URL", userinfo_url.as_str())],
+            vec![("BACKUP_ACTUATOR_SERVER_URL", userinfo_url.as_str())],
         ),
         (
             "--token-file",
