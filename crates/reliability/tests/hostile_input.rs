@@ -102,12 +102,15 @@ fn is_allowed_call(call: &StoreCall) -> bool {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let plan = BackupPlan::optimize("8.6.0").unwrap();
     match call {
-        StoreCall::Find(pattern) => {
-            pattern == "camunda_optimize_*"
-                || pattern
-                    .strip_prefix("camunda_optimize_")
-                    .and_then(|p| p.strip_suffix("_*"))
-                    .is_some_and(digits)
+        // One id's lookup, or the list's: `{prefix}_{P}` with P the list's
+        // `pattern` (SPEC §1: 1 to 64 digits or `*`), `*` without one.
+        StoreCall::Find(pattern) | StoreCall::FindStates(pattern) => {
+            let rest = pattern.strip_prefix("camunda_optimize_");
+            rest.and_then(|p| p.strip_suffix("_*")).is_some_and(digits)
+                || rest.is_some_and(|p| {
+                    (1..=64).contains(&p.len())
+                        && p.bytes().all(|b| b.is_ascii_digit() || b == b'*')
+                })
         }
         // A part, or the version-free claim of an id (SPEC §6).
         StoreCall::Create(name) => {
