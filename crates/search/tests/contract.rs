@@ -529,6 +529,35 @@ async fn find_states_with_nothing_matched_or_no_repository_reads_as_find_does() 
     }
 }
 
+/// A listing reads the repository index, not each snapshot's blob: an
+/// unreadable snapshot is still listed, with its recorded state, where the
+/// verbose lookup skips it.
+#[tokio::test]
+async fn find_states_lists_a_snapshot_whose_blob_is_unreadable() {
+    for flavor in Flavor::ALL {
+        let cluster = cluster(flavor).await;
+        let damaged = plan().snapshot_name(id(3), 2);
+        cluster.insert_snapshots(
+            REPO,
+            [
+                SeededSnapshot::new(plan().snapshot_name(id(3), 1), SeededState::Success, 1),
+                SeededSnapshot::new(&damaged, SeededState::Success, 2).unreadable(),
+            ],
+        );
+        let found = store(&cluster)
+            .find_snapshot_states(REPO, &plan().list_pattern())
+            .await
+            .unwrap_or_else(|e| panic!("{flavor}: {e}"));
+        assert_eq!(found.len(), 2, "{flavor}: {found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|r| r.name == damaged && r.state == SnapshotState::Success),
+            "{flavor}: {found:?}"
+        );
+    }
+}
+
 /// The listing is what a large repository is read with: it must weigh a
 /// fraction of the verbose answer, on every version.
 #[tokio::test]

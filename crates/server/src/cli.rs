@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use backup_actuator_core::{
-    BackupId, BackupPlan, Compatibility, OutputZone, PlanError, RepositoryName, ShardFailure,
-    DEFAULT_PREFIX,
+    BackupId, BackupPlan, Compatibility, IdPattern, OutputZone, PlanError, RepositoryName,
+    ShardFailure, DEFAULT_PREFIX,
 };
 use backup_actuator_store::PartOutcome;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -163,7 +163,16 @@ pub(crate) enum BackupCommand {
         id: BackupId,
     },
     /// List every backup (GET {base}/backups).
-    List,
+    List {
+        /// Only backups whose ids match: digits and `*`, e.g. `20250401*`
+        /// (sent as `?pattern=`, so the cluster filters).
+        #[arg(long, value_parser = parse_id_pattern, value_name = "DIGITS*")]
+        pattern: Option<IdPattern>,
+        /// Names and states only (`?verbose=false`): no start times or
+        /// failures, far less for the cluster to read in a large repository.
+        #[arg(long)]
+        brief: bool,
+    },
     /// Delete a backup's snapshots (DELETE {base}/backups/ID).
     Delete {
         /// The backup ID.
@@ -301,6 +310,10 @@ fn parse_backup_id(id: &str) -> Result<BackupId, String> {
     BackupId::from_path_segment(id).map_err(|_| {
         format!("invalid backup ID [{id}]: must be an integer between 0 and 9223372036854775807")
     })
+}
+
+fn parse_id_pattern(pattern: &str) -> Result<IdPattern, String> {
+    IdPattern::parse(pattern).map_err(|err| err.to_string())
 }
 
 /// The database behind the API.
