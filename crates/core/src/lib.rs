@@ -26,6 +26,7 @@ mod aggregate;
 mod circumstances;
 mod id;
 mod list;
+mod list_query;
 mod names;
 mod plan;
 mod request;
@@ -37,6 +38,7 @@ pub use aggregate::{BackupInfo, BackupState, Backups, SnapshotDetail};
 pub use circumstances::Circumstances;
 pub use id::{BackupId, InvalidBackupId};
 pub use list::{BackupList, BackupSummary, ListPosition};
+pub use list_query::{IdPattern, InvalidListQuery, ListQuery, MAX_ID_PATTERN_LEN};
 pub use names::{InvalidRepositoryName, RepositoryName};
 pub use plan::{
     BackupPlan, BackupPlanBuilder, ParsedSnapshotName, PartMetadata, PlanError, SnapshotPart,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::aggregate::{BackupInfo, BackupState, SnapshotDetail};
 use crate::id::{BackupId, InvalidBackupId};
+use crate::list_query::InvalidListQuery;
 use crate::request::BackupRequestError;
 
 /// Which dialect of the API to speak.
@@ -245,6 +246,9 @@ pub enum ApiError {
     /// A POST body that is not a valid request.
     #[error(transparent)]
     InvalidRequest(#[from] BackupRequestError),
+    /// A list request whose `verbose` or `pattern` breaks its rule.
+    #[error(transparent)]
+    InvalidListQuery(#[from] InvalidListQuery),
     /// A POST body over the limit.
     #[error("Request body is larger than {limit} bytes")]
     BodyTooLarge {
@@ -318,6 +322,7 @@ impl ApiError {
         match self {
             ApiError::InvalidBackupId(_)
             | ApiError::InvalidRequest(_)
+            | ApiError::InvalidListQuery(_)
             | ApiError::BodyTooLarge { .. }
             | ApiError::BodyTimeout { .. }
             | ApiError::NoRepositoryConfigured => ErrorCode::BadRequest,

@@ -165,7 +165,7 @@ impl EngineBuilder {
         self
     }
 
-    /// An observer of every [`Event`].
+    /// An observer of every [`Event`](crate::Event).
     pub fn observer(mut self, observer: Arc<dyn Observer>) -> Self {
         self.observers.push(observer);
         self

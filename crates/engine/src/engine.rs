@@ -339,6 +339,19 @@ impl EngineState {
         .await
     }
 
+    /// [`EngineState::find`] for names and states only, timed the same.
+    pub(crate) async fn find_states(
+        &self,
+        repository: &str,
+        pattern: &str,
+    ) -> Result<Vec<SnapshotRecord>, StoreError> {
+        self.timed(
+            StoreCall::FindSnapshots,
+            self.store.find_snapshot_states(repository, pattern),
+        )
+        .await
+    }
+
     pub(crate) async fn create(
         &self,
         repository: &str,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use backup_actuator_core::{BackupId, BackupInfo, BackupList, Backups, SnapshotRecord};
+use backup_actuator_core::{BackupId, BackupInfo, BackupList, Backups, ListQuery, SnapshotRecord};
 use backup_actuator_store::StoreError;
 
 use crate::engine::{BackupEngine, EngineState};
@@ -72,12 +72,58 @@ impl BackupEngine {
     /// # }
     /// ```
     pub async fn list(&self) -> Result<BackupList, ListError> {
+        self.list_with(&ListQuery::default()).await
+    }
+
+    /// The list as `query` asks for it (SPEC §1, §6): the backups whose ids
+    /// match its pattern (`{prefix}_{pattern}`, the id rule still applied
+    /// to every name), each judged by §4 as [`BackupEngine::get`] judges it.
+    ///
+    /// Without `verbose`, the store is asked only for names and states
+    /// ([`SnapshotStore::find_snapshot_states`]) and every backup is judged
+    /// from those alone, whatever the store returned: `startTime` is null,
+    /// `failures` empty, `failureReason` what the states and names say.
+    /// Only the whole list in full ([`ListQuery::is_full`]) is reported to
+    /// the observers as [`Event::ListRead`]: a part of the list, or one
+    /// without start times, does not describe the repository.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use backup_actuator_core::{BackupId, BackupPlan, ListQuery};
+    /// use backup_actuator_engine::BackupEngine;
+    /// use backup_actuator_store::MemoryStore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let engine = BackupEngine::builder(Arc::new(MemoryStore::new()), BackupPlan::optimize("8.6.0").unwrap())
+    ///     .repository("backups")
+    ///     .build()
+    ///     .unwrap();
+    /// for id in [7, 70, 8] {
+    ///     engine.trigger(BackupId::new(id).unwrap(), None).await.unwrap();
+    /// }
+    /// let query = ListQuery::from_params([("pattern", "7*"), ("verbose", "false")]).unwrap();
+    /// let list = engine.list_with(&query).await.unwrap();
+    /// let backups: Vec<_> = list.backups().collect();
+    /// assert_eq!(backups.iter().map(|b| b.backup_id.get()).collect::<Vec<_>>(), [7, 70]);
+    /// assert!(backups[0].details.iter().all(|part| part.start_time.is_none()));
+    /// # }
+    /// ```
+    ///
+    /// [`SnapshotStore::find_snapshot_states`]: backup_actuator_store::SnapshotStore::find_snapshot_states
+    pub async fn list_with(&self, query: &ListQuery) -> Result<BackupList, ListError> {
         let state = &self.inner;
         let repository = state.repository_or(ListError::NoRepository)?;
-        let found = state
-            .find(repository, &state.plan.list_pattern())
-            .await
-            .map_err(ListError::Store)?;
+        let pattern = query.lookup_pattern(&state.plan);
+        let found = if query.verbose {
+            state.find(repository, &pattern).await
+        } else {
+            state
+                .find_states(repository, &pattern)
+                .await
+                .map(names_and_states)
+        }
+        .map_err(ListError::Store)?;
         let (list, ignored) = BackupList::judge(
             &state.plan,
             found,
@@ -87,7 +133,9 @@ impl BackupEngine {
         )
         .map_err(ListError::Unwritable)?;
         state.warn_ignored(&ignored);
-        state.emit(&Event::ListRead { list: &list });
+        if query.is_full() {
+            state.emit(&Event::ListRead { list: &list });
+        }
         Ok(list)
     }
 
@@ -172,6 +220,18 @@ impl EngineState {
             .map(|s| s.name.clone())
             .collect()
     }
+}
+
+/// The records as a names-and-states read gives them, whichever store
+/// answered: what a store returns beyond the name and state is dropped, so
+/// a `verbose=false` list reads the same from every store.
+fn names_and_states(mut records: Vec<SnapshotRecord>) -> Vec<SnapshotRecord> {
+    for record in &mut records {
+        record.start_time_millis = None;
+        record.failures = Vec::new();
+        record.trigger = None;
+    }
+    records
 }
 
 /// Whether a store error leaves the outcome of a create unknown: a timeout

@@ -102,12 +102,16 @@ fn headers() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
 /// own parser: the names of Optimize 8.6.0's two parts and the claim.
 fn is_allowed_call(call: &StoreCall) -> bool {
     match call {
-        StoreCall::Find(pattern) => {
-            pattern == "camunda_optimize_*"
-                || pattern
-                    .strip_prefix("camunda_optimize_")
-                    .and_then(|p| p.strip_suffix("_*"))
-                    .is_some_and(is_written_id)
+        // One id's lookup, or the list's: `{prefix}_{P}` with P the list's
+        // `pattern` (SPEC §1: 1 to 64 digits or `*`), `*` without one.
+        StoreCall::Find(pattern) | StoreCall::FindStates(pattern) => {
+            let rest = pattern.strip_prefix("camunda_optimize_");
+            rest.and_then(|p| p.strip_suffix("_*"))
+                .is_some_and(is_written_id)
+                || rest.is_some_and(|p| {
+                    (1..=64).contains(&p.len())
+                        && p.bytes().all(|b| b.is_ascii_digit() || b == b'*')
+                })
         }
         StoreCall::Create(name) => is_part_or_claim(name),
         StoreCall::Delete(names) => !names.is_empty() && names.iter().all(|n| is_part_or_claim(n)),

@@ -249,6 +249,27 @@ impl Client {
         Ok(records)
     }
 
+    /// The names and states of the snapshots matching `pattern`: one
+    /// `verbose=false` request on every version (the dialect's query),
+    /// which the cluster answers from its repository index without paging.
+    pub(crate) async fn find_snapshot_states(
+        &self,
+        repository: &str,
+        pattern: &str,
+    ) -> Result<Vec<SnapshotRecord>, StoreError> {
+        let info = self.cluster_info().await?;
+        let path = format!(
+            "_snapshot/{}/{}",
+            encode(repository, SEGMENT),
+            encode(pattern, PATTERN)
+        );
+        let query = info.snapshot_states_query();
+        let page = self
+            .find_page(info, repository, pattern, &path, &query)
+            .await?;
+        Ok(page.records)
+    }
+
     /// One page of a lookup: its snapshots and where the next page starts.
     async fn find_page(
         &self,

@@ -43,6 +43,18 @@ snapshots.metadata.backupId,snapshots.metadata.version,snapshots.metadata.partNo
 snapshots.metadata.partCount,snapshots.metadata.trigger,\
 error,status,next,total,remaining";
 
+/// `filter_path` of a names-and-states lookup (`verbose=false`, SPEC §1):
+/// the name and state of each snapshot, the error envelope, and the
+/// counts ES ≥ 7.15 adds (kept so an empty answer reads as one). The
+/// index and data stream lists a listing carries stay in the cluster.
+///
+/// ```
+/// let kept: Vec<&str> = backup_actuator_search::SNAPSHOT_STATES_FILTER_PATH.split(',').collect();
+/// assert!(kept.contains(&"snapshots.state") && !kept.iter().any(|k| k.contains("indices")));
+/// ```
+pub const SNAPSHOT_STATES_FILTER_PATH: &str =
+    "snapshots.snapshot,snapshots.state,error,status,total,remaining";
+
 /// The product and version of a cluster, as `GET /` reported them.
 ///
 /// The product is decided by `version.distribution == "opensearch"`, never
@@ -149,6 +161,26 @@ impl ClusterInfo {
         }
         if self.pages_snapshots() {
             query.push(("size", page_size));
+        }
+        query
+    }
+
+    /// The query of a names-and-states lookup (`verbose=false`, SPEC §1):
+    /// `verbose=false`, `filter_path` ([`SNAPSHOT_STATES_FILTER_PATH`]) and
+    /// `ignore_unavailable=true` on every version, `index_names=false`
+    /// where [known](Self::knows_index_names). Never `size`: ES ≥ 7.14
+    /// refuses `size`, `after` and `sort` with `verbose=false` ("can't use
+    /// size limit with verbose=false"), and answers the listing in one
+    /// piece from the repository index, every version alike; a running
+    /// snapshot comes from the cluster state as `IN_PROGRESS`.
+    pub(crate) fn snapshot_states_query(&self) -> Vec<(&'static str, &'static str)> {
+        let mut query = vec![
+            ("verbose", "false"),
+            ("filter_path", SNAPSHOT_STATES_FILTER_PATH),
+            ("ignore_unavailable", "true"),
+        ];
+        if self.knows_index_names() {
+            query.push(("index_names", "false"));
         }
         query
     }

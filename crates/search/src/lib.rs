@@ -13,6 +13,7 @@
 //! |---|---|
 //! | first use | `GET /` once: product (`version.distribution`) and version, kept |
 //! | find | `GET /_snapshot/{repo}/{pattern}` with [`SNAPSHOT_FILTER_PATH`] and `ignore_unavailable=true`; `index_names=false` on ES ≥ 8.3; `size` (+ `after` from `next`) on ES ≥ 7.14 |
+//! | find names and states | the same with `verbose=false` and [`SNAPSHOT_STATES_FILTER_PATH`], never `size` (refused with `verbose=false`): one request on every version |
 //! | create | `PUT /_snapshot/{repo}/{name}?wait_for_completion=false` with `{"indices", "include_global_state": false, "metadata"}` |
 //! | delete | `DELETE /_snapshot/{repo}/{a},{b}`, waiting for the acknowledgement |
 //!
@@ -110,7 +111,7 @@ mod transport;
 mod verify;
 
 pub use config::{ConfigError, DEFAULT_PAGE_SIZE};
-pub use dialect::{ClusterInfo, SNAPSHOT_FILTER_PATH};
+pub use dialect::{ClusterInfo, SNAPSHOT_FILTER_PATH, SNAPSHOT_STATES_FILTER_PATH};
 pub use redact::{Credential, RedactedText, Redactor};
 pub use restore::{
     RestoreError, RestoreEvent, RestoreOptions, RestorePart, RestorePlan, RestoreSelection,

@@ -288,6 +288,14 @@ impl SnapshotStore for ClusterStore {
         self.client.find_snapshots(repository, pattern).await
     }
 
+    async fn find_snapshot_states(
+        &self,
+        repository: &str,
+        pattern: &str,
+    ) -> Result<Vec<SnapshotRecord>, StoreError> {
+        self.client.find_snapshot_states(repository, pattern).await
+    }
+
     async fn create_snapshot(
         &self,
         repository: &str,

@@ -403,6 +403,209 @@ async fn find_follows_pages_on_elasticsearch_7_14_and_later() {
     }
 }
 
+// ------------------------------------------------- find names and states
+
+/// `filter_path` of a names-and-states lookup (SPEC §1, `verbose=false`).
+const STATES_FILTER_PATH: &str = "snapshots.snapshot,snapshots.state,error,status,total,remaining";
+
+/// The query of a names-and-states lookup on this flavor: `verbose=false`
+/// and no paging on every version; `index_names=false` where known.
+fn expected_states_query(flavor: Flavor) -> Vec<(&'static str, &'static str)> {
+    let mut query = vec![
+        ("verbose", "false"),
+        ("filter_path", STATES_FILTER_PATH),
+        ("ignore_unavailable", "true"),
+    ];
+    if matches!(
+        flavor,
+        Flavor::Elasticsearch8_3
+            | Flavor::Elasticsearch8_13
+            | Flavor::Elasticsearch8_15
+            | Flavor::Elasticsearch9
+    ) {
+        query.push(("index_names", "false"));
+    }
+    query
+}
+
+#[tokio::test]
+async fn find_states_asks_verbose_false_in_one_request_on_every_version() {
+    for flavor in Flavor::ALL {
+        let cluster = cluster(flavor).await;
+        let names: Vec<String> = (1..=5).map(|n| plan().snapshot_name(id(n), 1)).collect();
+        cluster.insert_snapshots(
+            REPO,
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| SeededSnapshot::new(name, SeededState::Success, 1000 + i as i64)),
+        );
+        // A page size that would page a verbose lookup: a listing is never paged.
+        let store: Arc<dyn SnapshotStore> = Arc::new(
+            ClusterStore::builder(product(flavor), cluster.url())
+                .page_size(2)
+                .build()
+                .unwrap(),
+        );
+        let found = store
+            .find_snapshot_states(REPO, &plan().list_pattern())
+            .await
+            .unwrap_or_else(|e| panic!("{flavor}: {e}"));
+        assert_eq!(found.len(), 5, "{flavor}: {found:?}");
+        let sent = snapshot_requests(&cluster);
+        assert_eq!(sent.len(), 1, "{flavor}: {sent:?}");
+        assert_eq!(
+            sent[0].path, "/_snapshot/camunda_backup/camunda_optimize_*",
+            "{flavor}"
+        );
+        assert_eq!(query(&sent[0]), expected_states_query(flavor), "{flavor}");
+    }
+}
+
+#[tokio::test]
+async fn find_states_reads_each_state_and_no_times_or_failures() {
+    for flavor in Flavor::ALL {
+        let cluster = cluster(flavor).await;
+        let states = [
+            (1, SeededState::Success),
+            (2, SeededState::Partial),
+            (3, SeededState::Failed),
+            (4, SeededState::InProgress),
+        ];
+        cluster.insert_snapshots(
+            REPO,
+            states.iter().map(|&(n, state)| {
+                SeededSnapshot::new(plan().snapshot_name(id(n), 1), state, 1_731_585_600_000)
+                    .with_failures(if state == SeededState::Partial {
+                        vec![SeededFailure::new("optimize-report", 0, "boom")]
+                    } else {
+                        vec![]
+                    })
+            }),
+        );
+        let mut found = store(&cluster)
+            .find_snapshot_states(REPO, &plan().list_pattern())
+            .await
+            .unwrap_or_else(|e| panic!("{flavor}: {e}"));
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        let read: Vec<(&str, &SnapshotState)> =
+            found.iter().map(|r| (r.name.as_str(), &r.state)).collect();
+        let names: Vec<String> = (1..=4).map(|n| plan().snapshot_name(id(n), 1)).collect();
+        assert_eq!(
+            read,
+            [
+                (names[0].as_str(), &SnapshotState::Success),
+                (names[1].as_str(), &SnapshotState::Partial),
+                (names[2].as_str(), &SnapshotState::Failed),
+                (names[3].as_str(), &SnapshotState::InProgress),
+            ],
+            "{flavor}"
+        );
+        for record in &found {
+            assert!(record.failures.is_empty(), "{flavor}: {record:?}");
+            assert_eq!(record.trigger, None, "{flavor}: {record:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn find_states_with_nothing_matched_or_no_repository_reads_as_find_does() {
+    for flavor in Flavor::ALL {
+        let cluster = cluster(flavor).await;
+        let found = store(&cluster)
+            .find_snapshot_states(REPO, "camunda_optimize_9*")
+            .await;
+        assert_eq!(found, Ok(vec![]), "{flavor}");
+        let missing = store(&cluster)
+            .find_snapshot_states("nope", "camunda_optimize_*")
+            .await;
+        assert_eq!(
+            missing,
+            Err(StoreError::RepositoryMissing {
+                repository: "nope".into()
+            }),
+            "{flavor}"
+        );
+    }
+}
+
+/// A listing reads the repository index, not each snapshot's blob: an
+/// unreadable snapshot is still listed, with its recorded state, where the
+/// verbose lookup skips it.
+#[tokio::test]
+async fn find_states_lists_a_snapshot_whose_blob_is_unreadable() {
+    for flavor in Flavor::ALL {
+        let cluster = cluster(flavor).await;
+        let damaged = plan().snapshot_name(id(3), 2);
+        cluster.insert_snapshots(
+            REPO,
+            [
+                SeededSnapshot::new(plan().snapshot_name(id(3), 1), SeededState::Success, 1),
+                SeededSnapshot::new(&damaged, SeededState::Success, 2).unreadable(),
+            ],
+        );
+        let found = store(&cluster)
+            .find_snapshot_states(REPO, &plan().list_pattern())
+            .await
+            .unwrap_or_else(|e| panic!("{flavor}: {e}"));
+        assert_eq!(found.len(), 2, "{flavor}: {found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|r| r.name == damaged && r.state == SnapshotState::Success),
+            "{flavor}: {found:?}"
+        );
+    }
+}
+
+/// The listing is what a large repository is read with: it must weigh a
+/// fraction of the verbose answer, on every version.
+#[tokio::test]
+async fn find_states_downloads_names_and_states_only() {
+    for flavor in Flavor::ALL {
+        let cluster = cluster(flavor).await;
+        cluster.insert_snapshots(
+            REPO,
+            (1..=20).map(|n| {
+                SeededSnapshot::new(
+                    plan().snapshot_name(id(n), 2),
+                    SeededState::Success,
+                    n as i64,
+                )
+                .with_indices((0..30).map(|i| format!("optimize-index-{i}")))
+                .with_metadata(
+                    json!({"backupId": n, "version": "8.6.0", "partNo": 2, "partCount": 2}),
+                )
+            }),
+        );
+        store(&cluster)
+            .find_snapshots(REPO, &plan().list_pattern())
+            .await
+            .unwrap();
+        store(&cluster)
+            .find_snapshot_states(REPO, &plan().list_pattern())
+            .await
+            .unwrap();
+        let sent = snapshot_requests(&cluster);
+        let full: usize = {
+            let mut total = 0;
+            for request in &sent[..sent.len() - 1] {
+                total += raw_get(&cluster, &path_and_query(request)).await.len();
+            }
+            total
+        };
+        let brief = raw_get(&cluster, &path_and_query(sent.last().unwrap())).await;
+        let text = String::from_utf8_lossy(&brief);
+        assert!(!text.contains("optimize-index"), "{flavor}: {text}");
+        assert!(!text.contains("start_time"), "{flavor}: {text}");
+        assert!(
+            brief.len() < full,
+            "{flavor}: {} of {full} bytes",
+            brief.len()
+        );
+    }
+}
+
 // ---------------------------------------------------------------- create
 
 fn part(n: u64, part_no: u32) -> SnapshotPart {

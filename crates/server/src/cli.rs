@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use backup_actuator_core::{
-    BackupId, BackupPlan, Compatibility, OutputZone, PlanError, RepositoryName, ShardFailure,
-    DEFAULT_PREFIX,
+    BackupId, BackupPlan, Compatibility, IdPattern, OutputZone, PlanError, RepositoryName,
+    ShardFailure, DEFAULT_PREFIX,
 };
 use backup_actuator_store::PartOutcome;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -165,7 +165,16 @@ pub(crate) enum BackupCommand {
         id: BackupId,
     },
     /// List every backup (GET {base}/backups).
-    List,
+    List {
+        /// Only backups whose ids match: digits and `*`, e.g. `20250401*`
+        /// (sent as `?pattern=`, so the cluster filters).
+        #[arg(long, value_parser = parse_id_pattern, value_name = "DIGITS*")]
+        pattern: Option<IdPattern>,
+        /// Names and states only (`?verbose=false`): no start times or
+        /// failures, far less for the cluster to read in a large repository.
+        #[arg(long)]
+        brief: bool,
+    },
     /// Delete a backup's snapshots (DELETE {base}/backups/ID).
     Delete {
         /// The backup ID.
@@ -333,6 +342,11 @@ fn parse_age(text: &str) -> Result<Duration, String> {
         return Err("an age cannot be negative; give a duration like `7d` or `36h`".to_owned());
     }
     humantime::parse_duration(text).map_err(|e| e.to_string())
+}
+
+/// A list `--pattern`: digits and `*`, 1 to 64 characters (SPEC §1).
+fn parse_id_pattern(pattern: &str) -> Result<IdPattern, String> {
+    IdPattern::parse(pattern).map_err(|err| err.to_string())
 }
 
 /// The database behind the API.

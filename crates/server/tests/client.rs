@@ -53,6 +53,46 @@ fn create_wait_exits_0_and_prints_a_complete_backup_info() {
     server.stop();
 }
 
+/// SPEC §9 with §1's list parameters: `list --pattern P --brief` asks
+/// the server for `?pattern=P&verbose=false`; a bad pattern is a usage
+/// error (exit 2) that never reaches the server.
+#[test]
+fn list_pattern_and_brief_ask_the_server_for_them() {
+    let server = Server::start(&["--repository", "backups", "--memory-complete-after", "0ms"]);
+    for id in ["17", "18", "27"] {
+        let (code, _, stderr) = client(&server, &["create", id]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let (code, stdout, stderr) = client(
+        &server,
+        &["list", "--pattern", "1*", "--brief", "--output", "json"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let list: Value = serde_json::from_str(&stdout).unwrap();
+    let ids: Vec<u64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["backupId"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [17, 18]);
+    assert_eq!(list[0]["details"][0]["startTime"], Value::Null, "{stdout}");
+
+    let (code, stdout, _) = client(&server, &["list", "--pattern", "2*", "--output", "json"]);
+    assert_eq!(code, 0);
+    let list: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(list[0]["backupId"], 27);
+    assert!(list[0]["details"][0]["startTime"].is_string(), "{stdout}");
+
+    let (code, _, stderr) = client(&server, &["list", "--pattern", "1,*"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("Invalid backup ID pattern [1,*]"),
+        "{stderr}"
+    );
+    server.stop();
+}
+
 #[test]
 fn failed_incompatible_and_timeout_have_their_exit_codes() {
     let server = Server::start(&[

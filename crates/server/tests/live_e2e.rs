@@ -533,6 +533,66 @@ fn live_three_hundred_backups_list_complete_in_id_order() {
     });
 }
 
+/// SPEC §1: `verbose=false` asks the engine for names and states only and
+/// judges every backup as the full list does, with no start time and no
+/// failures; `pattern` is filtered by the engine and the id rule still
+/// drops a hand-made name it matches; a bad pattern is 400.
+#[test]
+fn live_verbose_false_and_pattern_read_the_list_on_the_engine() {
+    on_every_engine(|engine, product| {
+        let live = Live::new(engine, product, "params", &[]);
+        let body = r#"{"indices":"live-e2e-matches-nothing-*","include_global_state":false}"#;
+        let mut names: Vec<String> = [2, 11, 12]
+            .iter()
+            .flat_map(|&id| [live.part(id, 1), live.part(id, 2)])
+            .collect();
+        names.push(live.part(13, 1));
+        names.push(format!("{}_1_before_upgrade", live.prefix));
+        for name in &names {
+            live.engine.must(
+                "PUT",
+                &format!("_snapshot/{}/{name}?wait_for_completion=true", live.repo),
+                Some(body),
+                &[200],
+            );
+        }
+        let server = live.serve();
+        let ids = |list: &Value| -> Vec<u64> {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["backupId"].as_u64().unwrap())
+                .collect()
+        };
+
+        let full = server.json("/actuator/backups");
+        let brief = server.json("/actuator/backups?verbose=false");
+        assert_eq!(ids(&brief), [2, 11, 12, 13], "{brief}");
+        // The full list with what verbose=false does not read taken out.
+        let mut expected = full.clone();
+        for backup in expected.as_array_mut().unwrap() {
+            for part in backup["details"].as_array_mut().unwrap() {
+                assert!(part["startTime"].is_string(), "{part}");
+                part["startTime"] = Value::Null;
+                part["failures"] = json!([]);
+            }
+        }
+        assert_eq!(brief, expected);
+        assert_eq!(brief[3]["state"], "INCOMPLETE", "{brief}");
+
+        let found = server.json("/actuator/backup?pattern=1*");
+        assert_eq!(ids(&found), [11, 12, 13], "{found}");
+        assert_eq!(found, json!(full.as_array().unwrap()[1..]));
+        let found = server.json("/actuator/backups?pattern=1*&verbose=false");
+        assert_eq!(found, json!(brief.as_array().unwrap()[1..]));
+        assert_eq!(server.json("/actuator/backups?pattern=3*"), json!([]));
+
+        let (status, body) = server.request("GET", "/actuator/backups?pattern=1,*", "");
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("Invalid backup ID pattern [1,*]"), "{body}");
+    });
+}
+
 /// SPEC §6: a snapshot whose blob (`snap-<uuid>.dat`) is gone from the
 /// repository leaves the list working: its backup reads short of that part
 /// (INCOMPLETE), the other backup stays COMPLETE.
@@ -584,6 +644,12 @@ fn live_an_unreadable_snapshot_blob_leaves_the_list_working() {
         let (status, body) = server.request("GET", "/actuator/backups/1", "");
         assert_eq!(status, 200, "{body}");
         assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), list[0]);
+
+        // `verbose=false` reads the repository index, not the blob: the
+        // damaged part is listed there with the state it was recorded in.
+        let brief = server.json("/actuator/backups?verbose=false");
+        assert_eq!(brief[0]["state"], "COMPLETE", "{brief}");
+        assert_eq!(brief[0]["details"].as_array().unwrap().len(), 2, "{brief}");
     });
 }
 

@@ -177,6 +177,43 @@ fn spec_11_every_state_in_both_dialects_matches_the_description() {
     }
 }
 
+/// SPEC §1's list parameters: a `verbose=false` list (null start times)
+/// and a filtered one match the description, and so does the 400 of a bad
+/// `pattern` or `verbose`, on both list routes.
+#[test]
+fn spec_11_list_parameters_and_their_errors_match_the_description() {
+    let doc = openapi();
+    let server = Server::start(&[
+        "--repository",
+        "backups",
+        "--memory-complete-after",
+        "50ms",
+        "--memory-outcome",
+        "camunda_optimize_12_*_part_2_of_2=partial",
+    ]);
+    for id in [11, 12, 2] {
+        let body = format!(r#"{{"backupId": {id}}}"#);
+        assert_eq!(
+            server.send("POST", "/actuator/backups", &[], &body).status,
+            202
+        );
+        settled(&server, id);
+    }
+    for path in ["/backups", "/backup"] {
+        for query in ["?verbose=false", "?pattern=1*", "?pattern=1*&verbose=false"] {
+            let list = get(&server, &format!("{path}{query}"));
+            conforms(&doc, path, "get", &list);
+            assert_eq!(list.status, 200, "{path}{query}: {}", list.body);
+        }
+        for query in ["?pattern=1,*", "?verbose=no"] {
+            let refused = get(&server, &format!("{path}{query}"));
+            conforms(&doc, path, "get", &refused);
+            assert_eq!(refused.status, 400, "{path}{query}: {}", refused.body);
+        }
+    }
+    server.stop();
+}
+
 #[test]
 fn spec_11_an_incomplete_backup_matches_the_description() {
     let doc = openapi();

@@ -144,6 +144,7 @@ pub fn error_response(err: &ApiError, compat: Compatibility) -> Response<BackupB
     let status = match err {
         ApiError::InvalidBackupId(_)
         | ApiError::InvalidRequest(_)
+        | ApiError::InvalidListQuery(_)
         | ApiError::NoRepositoryConfigured => StatusCode::BAD_REQUEST,
         ApiError::RepositoryMissing { .. } => match compat {
             Compatibility::Documented => StatusCode::BAD_REQUEST,

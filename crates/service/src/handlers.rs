@@ -3,7 +3,7 @@
 
 use std::error::Error as StdError;
 
-use backup_actuator_core::{ApiError, BackupId, BackupRequest, TriggerAccepted};
+use backup_actuator_core::{ApiError, BackupId, BackupRequest, ListQuery, TriggerAccepted};
 use http::{Request, Response, StatusCode};
 use http_body::Body;
 
@@ -39,8 +39,8 @@ impl ServiceState {
         }
     }
 
-    /// Checks in SPEC §1's order — path, method, id, body — and runs the
-    /// operation asked for.
+    /// Checks in SPEC §5's order — path, method, id or list parameters,
+    /// body — and runs the operation asked for.
     async fn dispatch<B>(
         &self,
         route: Option<Route>,
@@ -63,7 +63,11 @@ impl ServiceState {
         let compat = engine.compatibility();
         match action {
             Action::List => {
-                let list = engine.list().await.map_err(crate::error::listing)?;
+                let query = list_query(parts.uri.query())?;
+                let list = engine
+                    .list_with(&query)
+                    .await
+                    .map_err(crate::error::listing)?;
                 Ok(json_response(StatusCode::OK, list))
             }
             Action::Get(segment) => {
@@ -102,6 +106,13 @@ impl ServiceState {
                 .ok_or(ApiError::UnknownPath),
         }
     }
+}
+
+/// The list parameters of a query string (SPEC §1), decoded as a form
+/// (`%2A` and `*` alike); no query is the whole list in full.
+fn list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
+    let params = form_urlencoded::parse(query.unwrap_or_default().as_bytes());
+    Ok(ListQuery::from_params(params)?)
 }
 
 /// The backup id in a path segment, recorded on the request's span.

@@ -3,7 +3,7 @@
 //! headers are decided in one place, [`error_response`].
 
 use backup_actuator_core::{
-    ApiError, BackupId, BackupRequestError, Compatibility, ErrorBody, Product,
+    ApiError, BackupId, BackupRequestError, Compatibility, ErrorBody, InvalidListQuery, Product,
 };
 use backup_actuator_service::error_response;
 use http_body_util::BodyExt;
@@ -33,6 +33,10 @@ async fn error_table_rows_have_their_status_code_and_message() {
         (
             ApiError::InvalidRequest(BackupRequestError::Null),
             (400, "badRequestError", "The server was unable to process the request.", "backupId must not be null"),
+        ),
+        (
+            ApiError::InvalidListQuery(InvalidListQuery::Pattern { pattern: "1,*".into() }),
+            (400, "badRequestError", "The server was unable to process the request.", "Invalid backup ID pattern [1,*]: must be 1 to 64 characters, each a digit or *"),
         ),
         (
             ApiError::NoRepositoryConfigured,

@@ -67,6 +67,39 @@ pub trait SnapshotStore: Debug + Send + Sync + 'static {
         pattern: &str,
     ) -> Result<Vec<SnapshotRecord>, StoreError>;
 
+    /// The names and states of the snapshots in `repository` whose names
+    /// match `pattern`: what a list with `verbose=false` reads (SPEC §1).
+    ///
+    /// A cluster answers this from its repository index, without reading
+    /// each snapshot's metadata, so the records carry no start time, no
+    /// failures and no trigger. A store may return more; the caller uses
+    /// only names and states. The default is
+    /// [`find_snapshots`](SnapshotStore::find_snapshots), which is right
+    /// for any store where the full read costs no more.
+    ///
+    /// ```
+    /// use backup_actuator_core::{BackupId, BackupPlan, SnapshotState};
+    /// use backup_actuator_store::{MemoryStore, SnapshotStore};
+    ///
+    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// let store = MemoryStore::new();
+    /// let plan = BackupPlan::optimize("8.6.0").unwrap();
+    /// let part = plan.snapshot_parts(BackupId::new(3).unwrap()).remove(0);
+    /// store.create_snapshot("backups", &part).await.unwrap();
+    /// let found = store.find_snapshot_states("backups", "camunda_optimize_3*").await.unwrap();
+    /// assert_eq!(found[0].name, part.name);
+    /// assert_eq!(found[0].state, SnapshotState::InProgress);
+    /// # });
+    /// ```
+    async fn find_snapshot_states(
+        &self,
+        repository: &str,
+        pattern: &str,
+    ) -> Result<Vec<SnapshotRecord>, StoreError> {
+        self.find_snapshots(repository, pattern).await
+    }
+
     /// Starts one snapshot and returns once the cluster has accepted it
     /// (not when it has finished).
     async fn create_snapshot(

@@ -24,6 +24,9 @@ use crate::{MemoryStore, SnapshotStore, StoreError};
 pub enum StoreCall {
     /// `find_snapshots(repository, pattern)`: the pattern.
     Find(String),
+    /// `find_snapshot_states(repository, pattern)` (names and states
+    /// only): the pattern.
+    FindStates(String),
     /// `create_snapshot(repository, part)`: the part's name.
     Create(String),
     /// `delete_snapshots(repository, names)`: the names.
@@ -134,6 +137,15 @@ impl<S: SnapshotStore> SnapshotStore for RecordingStore<S> {
     ) -> Result<Vec<SnapshotRecord>, StoreError> {
         self.record(StoreCall::Find(pattern.to_owned()));
         self.inner.find_snapshots(repository, pattern).await
+    }
+
+    async fn find_snapshot_states(
+        &self,
+        repository: &str,
+        pattern: &str,
+    ) -> Result<Vec<SnapshotRecord>, StoreError> {
+        self.record(StoreCall::FindStates(pattern.to_owned()));
+        self.inner.find_snapshot_states(repository, pattern).await
     }
 
     async fn create_snapshot(

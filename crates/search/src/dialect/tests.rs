@@ -118,6 +118,49 @@ fn lookup_query_sends_filter_path_and_ignore_unavailable_everywhere_and_the_rest
 }
 
 #[test]
+fn a_names_and_states_lookup_is_verbose_false_and_never_paged() {
+    let base = [
+        ("verbose", "false"),
+        ("filter_path", SNAPSHOT_STATES_FILTER_PATH),
+        ("ignore_unavailable", "true"),
+    ];
+    for info in [
+        es("7.10.2"),
+        es("7.14.0"),
+        es("8.2.0"),
+        os("1.3.20"),
+        os("2.19.0"),
+        os("3.1.0"),
+    ] {
+        assert_eq!(info.snapshot_states_query(), base, "{info:?}");
+    }
+    for info in [es("8.3.0"), es("8.15.3"), es("9.1.0")] {
+        let mut expected = base.to_vec();
+        expected.push(("index_names", "false"));
+        assert_eq!(info.snapshot_states_query(), expected, "{info:?}");
+    }
+}
+
+#[test]
+fn the_names_and_states_filter_path_keeps_names_states_and_errors_only() {
+    let kept: Vec<&str> = SNAPSHOT_STATES_FILTER_PATH.split(',').collect();
+    for field in [
+        "snapshots.snapshot",
+        "snapshots.state",
+        "error",
+        "total",
+        "remaining",
+    ] {
+        assert!(kept.contains(&field), "{field}");
+    }
+    // What a listing carries besides: each snapshot's index and data
+    // stream lists (the bulk of it) and its uuid.
+    for field in ["indices", "data_streams", "uuid", "snapshots.*"] {
+        assert!(!kept.iter().any(|k| k.ends_with(field)), "{field}");
+    }
+}
+
+#[test]
 fn filter_path_keeps_what_state_details_schedule_errors_and_paging_read() {
     let kept: Vec<&str> = SNAPSHOT_FILTER_PATH.split(',').collect();
     for field in [

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use backup_actuator_core::{BackupId, BackupInfo};
+use backup_actuator_core::{BackupId, BackupInfo, ListQuery};
 use backup_actuator_search::{Credential, RedactedText, Redactor};
 use serde::Deserialize;
 
@@ -215,12 +215,25 @@ impl Api {
             .map_err(|_| self.unreadable("GET", &url, status, "a BackupInfo", &text))
     }
 
-    /// `GET {base}/backups`, sorted by id (Optimize does not sort).
-    pub(crate) async fn list(&self) -> Result<Vec<BackupInfo>, ClientError> {
-        let (status, text) = self.send(reqwest::Method::GET, &self.backups, None).await?;
-        let mut list: Vec<BackupInfo> = serde_json::from_str(text.as_str()).map_err(|_| {
-            self.unreadable("GET", &self.backups, status, "a list of BackupInfo", &text)
-        })?;
+    /// `GET {base}/backups`, with `pattern` and `verbose=false` when the
+    /// query asks, sorted by id (Optimize does not sort). A pattern is
+    /// digits and `*` only, which a query string carries as they are.
+    pub(crate) async fn list(&self, query: &ListQuery) -> Result<Vec<BackupInfo>, ClientError> {
+        let mut params = Vec::new();
+        if let Some(pattern) = &query.pattern {
+            params.push(format!("pattern={pattern}"));
+        }
+        if !query.verbose {
+            params.push("verbose=false".to_owned());
+        }
+        let url = if params.is_empty() {
+            self.backups.clone()
+        } else {
+            format!("{}?{}", self.backups, params.join("&"))
+        };
+        let (status, text) = self.send(reqwest::Method::GET, &url, None).await?;
+        let mut list: Vec<BackupInfo> = serde_json::from_str(text.as_str())
+            .map_err(|_| self.unreadable("GET", &url, status, "a list of BackupInfo", &text))?;
         list.sort_by_key(|info| info.backup_id);
         Ok(list)
     }

@@ -10,7 +10,7 @@ mod tests;
 
 use std::io::Write;
 
-use backup_actuator_core::BackupState;
+use backup_actuator_core::{BackupState, ListQuery};
 
 pub(crate) use api::{Api, ClientError};
 pub(crate) use render::Clock;
@@ -99,8 +99,12 @@ pub(crate) async fn execute(
             }
             Ok(exit_code(info.state))
         }
-        BackupCommand::List => {
-            let list = api.list().await?;
+        BackupCommand::List { pattern, brief } => {
+            let query = ListQuery {
+                verbose: !brief,
+                pattern: pattern.clone(),
+            };
+            let list = api.list(&query).await?;
             if json {
                 print(out, &list_json(&list));
             } else {
