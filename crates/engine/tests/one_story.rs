@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use backup_actuator_core::{BackupId, BackupPlan, BackupState, SnapshotPart, SnapshotRecord};
 use backup_actuator_engine::{BackupEngine, Event, GetError, Observer, PartLoss, TriggerError};
-use backup_actuator_store::{Clock, ManualClock, MemoryStore, SnapshotStore, StoreError};
+use backup_actuator_store::{ManualClock, MemoryStore, SnapshotStore, StoreError};
 
 const REPO: &str = "backups";
 
@@ -187,6 +187,8 @@ async fn a_part_that_vanishes_after_acceptance_is_reported_and_named_in_the_fail
 struct SlowCreates {
     inner: MemoryStore,
     delay: Duration,
+    /// Told when a create begins, so a test need not guess with a sleep.
+    creating: Arc<tokio::sync::Notify>,
 }
 
 #[async_trait]
@@ -203,6 +205,7 @@ impl SnapshotStore for SlowCreates {
         repository: &str,
         part: &SnapshotPart,
     ) -> Result<(), StoreError> {
+        self.creating.notify_one();
         tokio::time::sleep(self.delay).await;
         self.inner.create_snapshot(repository, part).await
     }
@@ -220,6 +223,7 @@ async fn a_trigger_runs_to_its_end_when_its_caller_goes_away_and_shutdown_waits_
     let store = Arc::new(SlowCreates {
         inner: memory.clone(),
         delay: Duration::from_millis(200),
+        creating: Arc::default(),
     });
     let engine = BackupEngine::builder(store, plan())
         .repository(REPO)
@@ -248,9 +252,11 @@ async fn a_trigger_runs_to_its_end_when_its_caller_goes_away_and_shutdown_waits_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_names_the_background_work_it_could_not_finish() {
     let memory = MemoryStore::new();
+    let creating = Arc::new(tokio::sync::Notify::new());
     let store = Arc::new(SlowCreates {
         inner: memory.clone(),
         delay: Duration::from_secs(5),
+        creating: creating.clone(),
     });
     let engine = BackupEngine::builder(store, plan())
         .repository(REPO)
@@ -258,8 +264,10 @@ async fn shutdown_names_the_background_work_it_could_not_finish() {
         .unwrap();
     let caller = engine.clone();
     let _abandoned = tokio::spawn(async move { caller.trigger(id(5), None).await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The claim's create has begun: the trigger is background work now.
+    tokio::time::timeout(Duration::from_secs(30), creating.notified())
+        .await
+        .expect("the trigger never reached the store");
     let unfinished = engine.shutdown(Duration::from_millis(50)).await;
     assert_eq!(unfinished, ["trigger of backup 5"]);
-    let _ = Clock::now_millis(&ManualClock::new(0));
 }
