@@ -91,6 +91,11 @@ struct Inner {
     poll_interval: Duration,
     reports: broadcast::Sender<SlotReport>,
     counts: Counts,
+    /// The backup of an earlier slot that was still running when its slot
+    /// ended: retention runs again as soon as it ends, so a backup that
+    /// outlasts the interval does not leave one COMPLETE backup too many
+    /// until the next slot's pass.
+    carried: std::sync::Mutex<Option<BackupId>>,
 }
 
 #[derive(Debug, Default)]
@@ -265,7 +270,8 @@ impl BackupSchedule {
     /// or the backup is gone. Cluster errors are logged, counted
     /// ([`ScheduleCounts::poll_failures`]) and looked past.
     pub async fn wait_until_final(&self, id: BackupId, until: Timestamp) -> Option<BackupState> {
-        self.wait_final(id, until, &mut 0).await
+        self.wait_final(id, until, &mut 0, &mut RetentionRun::default())
+            .await
     }
 
     /// [`BackupSchedule::wait_until_final`], adding the failed looks to
@@ -275,10 +281,12 @@ impl BackupSchedule {
         id: BackupId,
         until: Timestamp,
         failures: &mut u64,
+        early: &mut RetentionRun,
     ) -> Option<BackupState> {
         let step =
             SignedDuration::try_from(self.inner.poll_interval).unwrap_or(SignedDuration::MAX);
         loop {
+            self.retain_when_carried_ends(early).await;
             match self.state_of(id).await {
                 Ok(Some(BackupState::InProgress)) => {}
                 Ok(state) => return state,
@@ -482,13 +490,21 @@ impl BackupSchedule {
             .next_after(slot.start())
             .map_or(Timestamp::MAX, |next| next.start());
         let mut poll_failures = 0;
+        let mut early = RetentionRun::default();
         let final_state = tokio::select! {
             biased;
             () = shutdown.as_mut() => return (report, true),
-            state = self.wait_final(slot.id(), until, &mut poll_failures) => state,
+            state = self.wait_final(slot.id(), until, &mut poll_failures, &mut early) => state,
         };
         report.final_state = final_state;
         report.poll_failures = poll_failures;
+        if final_state.is_none() {
+            *self
+                .inner
+                .carried
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(slot.id());
+        }
         // Retention runs even when the backup is still running: it never
         // deletes an IN_PROGRESS backup, and skipping it would let the
         // repository grow without bound when backups outlast the interval.
@@ -504,9 +520,39 @@ impl BackupSchedule {
             };
             self.retain(&mut stop).await
         };
-        report.deletions = run.deletions;
-        report.retention_failures = run.failures;
+        report.deletions = early.deletions;
+        report.deletions.extend(run.deletions);
+        report.retention_failures = early.failures;
+        report.retention_failures.extend(run.failures);
         (report, stopped)
+    }
+
+    /// If an earlier slot's backup was still running when its slot ended
+    /// and has ended now, runs retention at once (adding to `run`) instead
+    /// of at this slot's end.
+    async fn retain_when_carried_ends(&self, run: &mut RetentionRun) {
+        let carried = *self
+            .inner
+            .carried
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(carried) = carried else {
+            return;
+        };
+        if matches!(
+            self.state_of(carried).await,
+            Ok(Some(BackupState::InProgress)) | Err(_)
+        ) {
+            return;
+        }
+        *self
+            .inner
+            .carried
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        let more = self.retain(&mut || false).await;
+        run.deletions.extend(more.deletions);
+        run.failures.extend(more.failures);
     }
 
     async fn state_of(&self, id: BackupId) -> Result<Option<BackupState>, ScheduleError> {
@@ -564,6 +610,7 @@ impl BackupScheduleBuilder {
                 poll_interval: self.poll_interval,
                 reports: broadcast::channel(64).0,
                 counts: Counts::default(),
+                carried: std::sync::Mutex::new(None),
             }),
         })
     }

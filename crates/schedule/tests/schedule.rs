@@ -563,6 +563,42 @@ async fn retention_runs_every_slot_even_when_backups_outlast_the_interval() {
 }
 
 #[tokio::test]
+async fn with_backups_that_outlast_the_interval_keep_last_holds_at_every_look() {
+    // Every backup takes 90 s and a slot comes every 60 s: a backup ends in
+    // the middle of the next slot, and retention runs again when it does
+    // (at the schedule's next look, every 10 s), not only at the slot's end.
+    let timer = start();
+    let store = Arc::new(
+        MemoryStore::builder()
+            .clock(timer.clone())
+            .complete_after(Duration::from_secs(90))
+            .build(),
+    );
+    let retention = Retention::builder().keep_last(2).build().unwrap();
+    let schedule = schedule(service(store.clone()), &timer, Some(retention));
+    let (stop, tasks) = run_all(std::slice::from_ref(&schedule));
+    let mut most = 0;
+    // Seven minutes in 10 s steps; after each step the schedule has looked
+    // (and deleted) and sleeps again.
+    for _ in 0..42 {
+        timer.until_sleepers(1).await;
+        let complete = backups(store.as_ref())
+            .await
+            .into_iter()
+            .filter(|(_, state, _)| *state == BackupState::Complete)
+            .count();
+        assert!(complete <= 2, "{complete} COMPLETE at {}", timer.now());
+        most = most.max(complete);
+        timer.advance(Duration::from_secs(10));
+    }
+    assert_eq!(most, 2, "the rule was exercised");
+    drop(stop);
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn a_failed_delete_is_logged_and_counted_and_retention_goes_on_with_the_others() {
     let (logs, _guard) = Logs::capture();
     let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await.unwrap();
