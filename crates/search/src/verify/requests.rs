@@ -621,10 +621,6 @@ impl Client {
                     operation,
                 )
                 .await?;
-            if !is_success(answer.status) {
-                return Err(ErrorAnswer::read(answer.status, &answer.body)
-                    .into_store_error(info.product, operation()));
-            }
             let page: Vec<CatShard> = parse(info.product, operation(), &answer, "a shard list")?;
             rows.extend(page.into_iter().filter(|row| row.prirep == "p"));
         }
@@ -653,10 +649,6 @@ impl Client {
                     operation,
                 )
                 .await?;
-            if !is_success(answer.status) {
-                return Err(ErrorAnswer::read(answer.status, &answer.body)
-                    .into_store_error(info.product, operation()));
-            }
             let recoveries: HashMap<String, IndexRecovery> =
                 parse(info.product, operation(), &answer, "a recovery answer")?;
             sizes.extend(recoveries.into_iter().map(|(name, recovery)| {
@@ -744,10 +736,6 @@ impl Client {
                 operation,
             )
             .await?;
-        if !is_success(answer.status) {
-            return Err(ErrorAnswer::read(answer.status, &answer.body)
-                .into_store_error(info.product, operation()));
-        }
         let stats: NodesStats = parse(info.product, operation(), &answer, "node stats")?;
         let mut free = None;
         for node in stats.nodes.into_values() {
@@ -768,13 +756,19 @@ impl Client {
     }
 }
 
-/// A 2xx answer read as `T`, or the unreadable-answer error.
+/// A 2xx answer read as `T`; any other status is the cluster's error, and
+/// a 2xx that is not `T` the unreadable-answer error.
 fn parse<T: DeserializeOwned>(
     product: backup_actuator_core::Product,
     operation: Operation,
     answer: &Answer,
     what: &str,
 ) -> Result<T, StoreError> {
+    if !is_success(answer.status) {
+        return Err(
+            ErrorAnswer::read(answer.status, &answer.body).into_store_error(product, operation)
+        );
+    }
     serde_json::from_slice(&answer.body).map_err(|e| {
         unreadable(
             product,
