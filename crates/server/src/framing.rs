@@ -16,7 +16,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use backup_actuator_core::{ErrorBody, ErrorCode};
+use backup_actuator_core::{Compatibility, ErrorBody, ErrorCode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The most headers hyper reads in a request (its default); more is 431.
@@ -32,16 +32,19 @@ pub(crate) struct FramingAnswers<T> {
     /// The answer written in place of hyper's, and how much of it is out.
     replacement: Option<(Vec<u8>, usize)>,
     max_head_bytes: usize,
+    compat: Compatibility,
 }
 
 impl<T> FramingAnswers<T> {
-    /// Wraps `inner`, whose heads hyper limits to `max_head_bytes`.
-    pub(crate) fn new(inner: T, max_head_bytes: usize) -> FramingAnswers<T> {
+    /// Wraps `inner`, whose heads hyper limits to `max_head_bytes`; its
+    /// answers are written in the `compat` dialect.
+    pub(crate) fn new(inner: T, max_head_bytes: usize, compat: Compatibility) -> FramingAnswers<T> {
         FramingAnswers {
             inner,
             head: Vec::new(),
             replacement: None,
             max_head_bytes,
+            compat,
         }
     }
 }
@@ -73,7 +76,7 @@ impl<T: AsyncWrite + Unpin> FramingAnswers<T> {
             Some(status) => {
                 let (status, detail) = diagnose(&self.head, status, self.max_head_bytes);
                 tracing::debug!(status, "framing error: {detail}");
-                self.replacement = Some((answer(status, &detail), 0));
+                self.replacement = Some((answer(status, &detail, self.compat), 0));
                 true
             }
             None => {
@@ -239,12 +242,12 @@ fn semantic_error(request: &httparse::Request<'_, '_>) -> String {
 }
 
 /// A whole §5 answer: status, JSON body, `Connection: close`.
-fn answer(status: u16, detail: &str) -> Vec<u8> {
+fn answer(status: u16, detail: &str, compat: Compatibility) -> Vec<u8> {
     let body = ErrorBody {
         error_code: ErrorCode::BadRequest.as_str().to_owned(),
         error_message: Some(ErrorCode::BadRequest.message().to_owned()),
         detailed_message: Some(detail.to_owned()),
-        report_definition: false,
+        report_definition: compat == Compatibility::OptimizeServer,
     };
     let body = serde_json::to_string(&body).unwrap_or_default();
     let reason = match status {
@@ -335,7 +338,11 @@ mod tests {
 
     #[test]
     fn the_answer_is_spec_json_with_connection_close() {
-        let bytes = answer(431, "The request has more than 100 headers");
+        let bytes = answer(
+            431,
+            "The request has more than 100 headers",
+            Compatibility::Documented,
+        );
         let text = String::from_utf8(bytes).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
@@ -347,5 +354,17 @@ mod tests {
             json["detailedMessage"],
             "The request has more than 100 headers"
         );
+        assert!(json.get("reportDefinition").is_none());
+    }
+
+    #[test]
+    fn as_optimize_the_answer_carries_report_definition_like_every_error_body() {
+        let bytes = answer(400, "Malformed request", Compatibility::OptimizeServer);
+        let text = String::from_utf8(bytes).unwrap();
+        let (_, body) = text.split_once("\r\n\r\n").unwrap();
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(json["errorCode"], "badRequestError");
+        assert!(json["reportDefinition"].is_null());
+        assert!(json.as_object().unwrap().contains_key("reportDefinition"));
     }
 }

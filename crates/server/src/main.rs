@@ -212,6 +212,7 @@ fn run_serve(args: ServeArgs) -> Result<(), StartError> {
             max_connections: args.max_connections as usize,
             drain: longest_post,
             max_connections_per_client: args.max_connections_per_client as usize,
+            compat: service.compatibility(),
         };
         match token {
             Some(token) => {

@@ -12,6 +12,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backup_actuator_core::Compatibility;
 use backup_actuator_service::BackupBody;
 use http::{Request, Response};
 use hyper::body::Incoming;
@@ -50,6 +51,10 @@ pub(crate) struct ServeOptions {
     /// The most connections one client address holds at once; over it a
     /// new connection is closed when accepted, and its slot stays free.
     pub max_connections_per_client: usize,
+    /// The dialect of the answers to requests hyper cannot parse, so they
+    /// carry `reportDefinition` like every other error body when the
+    /// server speaks as Optimize.
+    pub compat: Compatibility,
 }
 
 /// Serves `service` on `listener` until `shutdown` completes, then stops
@@ -102,7 +107,7 @@ pub(crate) async fn serve<S>(
                     tracing::debug!(%peer, "connection closed: its address holds {} connections", options.max_connections_per_client);
                     continue;
                 };
-                let stream = crate::framing::FramingAnswers::new(stream, MAX_HEAD_BYTES);
+                let stream = crate::framing::FramingAnswers::new(stream, MAX_HEAD_BYTES, options.compat);
                 let connection = builder
                     .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()));
                 let connection = graceful.watch(connection);

@@ -475,3 +475,19 @@ fn spec_5_every_hostile_socket_case_gets_a_well_formed_answer_and_the_server_sta
     let log = server.stop();
     assert!(!log.contains("panicked"), "{log}");
 }
+
+#[test]
+fn spec_5_framing_errors_carry_report_definition_when_the_server_speaks_as_optimize() {
+    let server = Server::start(&["--repository", "backups", "--compat", "optimize-server"]);
+    let bytes = b"GET /actuator/backups HTTP/1.1\r\nHost: x\r\nBroken\r\n\r\n";
+    let answer = common::parse_answer(&server.raw(bytes));
+    assert_eq!(answer.status, 400, "{}", answer.head);
+    let json = answer.json();
+    assert_eq!(json["errorCode"], "badRequestError");
+    assert!(
+        json.as_object().unwrap().contains_key("reportDefinition")
+            && json["reportDefinition"].is_null(),
+        "{json}"
+    );
+    server.stop();
+}
