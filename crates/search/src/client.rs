@@ -33,6 +33,8 @@ const PATTERN: &AsciiSet = &SEGMENT.remove(b'*');
 const MAX_PAGES: usize = 100_000;
 /// A `total` beyond this is not trusted to size the records up front.
 const MAX_RESERVE: usize = 1 << 20;
+/// A `Content-Length` beyond this is not trusted to size a body up front.
+const MAX_BODY_RESERVE: u64 = 64 << 20;
 
 /// One page of a lookup.
 #[derive(Debug, Default)]
@@ -146,7 +148,7 @@ impl Client {
             tracing::debug!(%method, path, status, "redirect refused: {error}");
             return Err(error);
         }
-        match response.bytes().await {
+        match read_body(response).await {
             Ok(body) => {
                 tracing::debug!(%method, path, status, bytes = body.len(), "answered");
                 Ok(Answer {
@@ -479,6 +481,19 @@ pub(crate) fn encode(segment: &str, set: &'static AsciiSet) -> String {
         ".." => "%2E%2E".to_owned(),
         _ => utf8_percent_encode(segment, set).to_string(),
     }
+}
+
+/// The whole body, read into one buffer sized from `Content-Length`.
+/// `Response::bytes()` keeps every chunk and then copies them into one
+/// buffer, so a list answer of several megabytes was held twice at the
+/// peak; here it is held once, plus one chunk.
+async fn read_body(mut response: reqwest::Response) -> Result<bytes::Bytes, reqwest::Error> {
+    let expected = response.content_length().unwrap_or(0).min(MAX_BODY_RESERVE);
+    let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(bytes::Bytes::from(body))
 }
 
 #[cfg(test)]
