@@ -10,6 +10,7 @@
 //! is the client of the API, `backup-actuator restore ID` restores a backup,
 //! `backup-actuator verify ID|latest` proves that one restores.
 
+mod allocator;
 mod auth;
 mod backend;
 mod cli;
@@ -62,6 +63,7 @@ enum StartError {
 }
 
 fn main() -> ExitCode {
+    allocator::return_large_buffers_to_the_system();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => {

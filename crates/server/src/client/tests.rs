@@ -30,7 +30,7 @@ const OPTIONS: ServeOptions = ServeOptions {
     max_connections: 64,
     drain: Duration::from_secs(30),
     max_connections_per_client: 64,
-    compat: backup_actuator_core::Compatibility::Documented,
+    compat: Compatibility::Documented,
 };
 
 fn args(url: &str, list: &[&str]) -> BackupArgs {
