@@ -168,17 +168,7 @@ impl EngineState {
     /// Before the claim: 409 if a part of `id` exists or another trigger's
     /// claim stands; a claim left by a stopped process is removed.
     async fn check_unclaimed(&self, repository: &str, id: BackupId) -> Result<(), TriggerError> {
-        let found = self
-            .find(repository, &self.plan.lookup_pattern(id))
-            .await
-            .map_err(TriggerError::Store)?;
-        // Any part of this id, of any version or state, is a conflict; a
-        // hand-made name that merely matches the wildcard is not (SPEC §3,
-        // §5), and could never collide with the names about to be created.
-        let existing = self.parts_of(id, &found);
-        if !existing.is_empty() {
-            return Err(self.conflict(id, existing));
-        }
+        let found = self.refuse_existing_parts(repository, id).await?;
         if self.standing_claim(id, &found)? {
             let claim = self.plan.claim_name(id);
             tracing::warn!(snapshot = %claim, "removing a claim older than the claim expiry, left by a process that stopped while triggering");
@@ -211,6 +201,18 @@ impl EngineState {
 
     /// Step 2: look again, now that no other trigger can hold the claim.
     async fn check_after_claim(&self, repository: &str, id: BackupId) -> Result<(), TriggerError> {
+        self.refuse_existing_parts(repository, id).await.map(drop)
+    }
+
+    /// Looks up `id`: 409 if any part of it exists, else what was found.
+    /// Any part of this id, of any version or state, is a conflict; a
+    /// hand-made name that merely matches the wildcard is not (SPEC §3,
+    /// §5), and could never collide with the names about to be created.
+    async fn refuse_existing_parts(
+        &self,
+        repository: &str,
+        id: BackupId,
+    ) -> Result<Vec<SnapshotRecord>, TriggerError> {
         let found = self
             .find(repository, &self.plan.lookup_pattern(id))
             .await
@@ -219,7 +221,7 @@ impl EngineState {
         if !existing.is_empty() {
             return Err(self.conflict(id, existing));
         }
-        Ok(())
+        Ok(found)
     }
 
     /// Whether `found` holds a claim of `id`: a fresh one is another
