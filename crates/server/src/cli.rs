@@ -93,7 +93,8 @@ pub(crate) const RESTORE_EXIT_CODES: &str = "\
 Exit codes:
   0   restored and checked (or, without --yes, the plan was printed)
   1   refused (the backup is not COMPLETE, indices exist), or the cluster failed
-  2   usage: a bad option or backup ID";
+  2   usage: a bad option or backup ID
+  14  no such backup: nothing is stored under that ID";
 
 /// The exit codes of `verify` (SPEC §13).
 pub(crate) const VERIFY_EXIT_CODES: &str = "\

@@ -80,12 +80,20 @@ const WHITELABEL: &str = "<html><body><h1>Whitelabel Error Page</h1><p>This appl
 #[test]
 fn a_url_that_leads_to_elasticsearch_or_opensearch_is_named_as_such() {
     for (flavor, product) in [
-        (Flavor::Elasticsearch7_10, "is an Elasticsearch node (version 7.10"),
+        (
+            Flavor::Elasticsearch7_10,
+            "is an Elasticsearch node (version 7.10",
+        ),
         (Flavor::OpenSearch2, "is an OpenSearch node (version 2."),
     ] {
         let cluster = Cluster::start(flavor);
         let url = cluster.url();
-        for args in [&["list"][..], &["status", "7"], &["create", "7"], &["delete", "7"]] {
+        for args in [
+            &["list"][..],
+            &["status", "7"],
+            &["create", "7"],
+            &["delete", "7"],
+        ] {
             let (code, _, stderr) = client_at(&url, args, &[]);
             assert_eq!(code, 1, "{args:?}: {stderr}");
             assert!(stderr.contains(product), "{args:?}: {stderr}");
@@ -107,10 +115,14 @@ fn a_url_that_leads_to_elasticsearch_or_opensearch_is_named_as_such() {
 fn json_output_is_the_servers_answer_as_written_in_both_dialects() {
     for (compat, written) in [("documented", "COMPLETE"), ("optimize-server", "COMPLETED")] {
         let server = memory_server("100ms", &["--compat", compat]);
-        let (code, stdout, stderr) = client(&server, &["create", "7", "--wait", "--output", "json"]);
+        let (code, stdout, stderr) =
+            client(&server, &["create", "7", "--wait", "--output", "json"]);
         // The exit code reads either spelling as COMPLETE.
         assert_eq!(code, 0, "{compat}: {stderr}");
-        assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap()["state"], written);
+        assert_eq!(
+            serde_json::from_str::<Value>(&stdout).unwrap()["state"],
+            written
+        );
         let (code, stdout, _) = client(&server, &["status", "7", "--output", "json"]);
         assert_eq!(code, 0);
         let (_, served) = server.request("GET", "/actuator/backups/7", "");
@@ -132,18 +144,28 @@ fn a_url_without_a_scheme_is_a_usage_error_exit_2() {
     for url in ["localhost:8092", "127.0.0.1:8092", "backup-actuator.svc"] {
         let (code, _, stderr) = client_at(url, &["list"], &[]);
         assert_eq!(code, 2, "{url}: {stderr}");
-        assert!(stderr.contains("no scheme: start it with http:// or https://"), "{stderr}");
+        assert!(
+            stderr.contains("no scheme: start it with http:// or https://"),
+            "{stderr}"
+        );
     }
 }
 
 #[test]
 fn a_backup_that_does_not_exist_exits_14_for_status_wait_and_create_wait() {
     let server = memory_server("0ms", &[]);
-    for args in [&["status", "404"][..], &["wait", "404"], &["status", "404", "--output", "json"]] {
+    for args in [
+        &["status", "404"][..],
+        &["wait", "404"],
+        &["status", "404", "--output", "json"],
+    ] {
         let (code, stdout, stderr) = client(&server, args);
         assert_eq!(code, 14, "{args:?}: {stderr}");
         assert!(stdout.is_empty(), "{stdout}");
-        assert!(stderr.contains("No backup with ID [404] could be found. (notFoundError)"), "{stderr}");
+        assert!(
+            stderr.contains("No backup with ID [404] could be found. (notFoundError)"),
+            "{stderr}"
+        );
     }
     server.stop();
     let ((code, _), help) = run_with_env(&["backup", "--help"], &[]);
@@ -182,7 +204,10 @@ fn a_url_that_already_ends_in_the_base_path_gets_a_hint() {
     let url = format!("http://{}/actuator", server.addr);
     let (code, _, stderr) = client_at(&url, &["list"], &[]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("No resource exists at this path. (notFoundError)"), "{stderr}");
+    assert!(
+        stderr.contains("No resource exists at this path. (notFoundError)"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains(&format!("--url should not include the base path: --url ends in /actuator and --base-path adds /actuator again (use --url http://{})", server.addr)),
         "{stderr}"
@@ -195,7 +220,10 @@ fn https_against_a_plain_http_port_says_the_server_does_not_speak_tls() {
     let server = memory_server("0ms", &[]);
     let (code, _, stderr) = client_at(&format!("https://{}", server.addr), &["list"], &[]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("the server does not speak TLS on this port"), "{stderr}");
+    assert!(
+        stderr.contains("the server does not speak TLS on this port"),
+        "{stderr}"
+    );
     server.stop();
 }
 
@@ -207,7 +235,10 @@ fn delete_of_an_id_with_nothing_stored_says_so_and_exits_0() {
     let (code, stdout, _) = client(&server, &["delete", "7"]);
     assert_eq!(
         (code, stdout.as_str()),
-        (0, "Nothing was stored for backup 7: there was nothing to delete.\n")
+        (
+            0,
+            "Nothing was stored for backup 7: there was nothing to delete.\n"
+        )
     );
     let (code, stdout, _) = client(&server, &["delete", "7", "--output", "json"]);
     assert_eq!(code, 0);
@@ -242,7 +273,10 @@ fn tables_fit_the_width_in_columns_and_wide_shows_them_whole() {
         assert!(line.chars().count() <= 80, "{line:?} in\n{narrow}");
     }
     assert!(narrow.contains('…'), "a long name is cut: {narrow}");
-    assert!(narrow.contains("INTERNAL_SERVER_ERROR"), "words stay whole: {narrow}");
+    assert!(
+        narrow.contains("INTERNAL_SERVER_ERROR"),
+        "words stay whole: {narrow}"
+    );
     let (_, wide, _) = client_at(&url, &["status", "7", "--wide"], &[("COLUMNS", "80")]);
     assert!(!wide.contains('…'), "{wide}");
     assert!(wide.contains("camunda_optimize_7_"), "{wide}");
@@ -265,7 +299,11 @@ fn color_always_paints_states_and_never_or_no_color_leaves_them_plain() {
     let (_, list, _) = client_at(&url, &["list", "--color", "always"], &[]);
     assert!(list.contains(&format!("{red}FAILED")), "{list:?}");
     // run_with_env sets NO_COLOR; auto and never print no escape.
-    for args in [&["status", "7"][..], &["status", "7", "--color", "never"], &["list"]] {
+    for args in [
+        &["status", "7"][..],
+        &["status", "7", "--color", "never"],
+        &["list"],
+    ] {
         let (_, text, _) = client_at(&url, args, &[]);
         assert!(!text.contains('\u{1b}'), "{args:?}: {text:?}");
     }
@@ -300,15 +338,29 @@ fn list_is_newest_first_with_limit_and_ends_with_a_summary_line() {
     assert!(last.ends_with(" ago"), "{last}");
 
     let (_, stdout, _) = client(&server, &["list", "--limit", "2"]);
-    assert_eq!(stdout.lines().count(), 4, "header, 2 rows, summary: {stdout}");
-    assert!(stdout.lines().last().unwrap().starts_with("2 of 4 backups shown (--limit 0 shows all): 3 COMPLETE, 1 FAILED;"), "{stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        4,
+        "header, 2 rows, summary: {stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("2 of 4 backups shown (--limit 0 for all): 3 COMPLETE, 1 FAILED;"),
+        "{stdout}"
+    );
 
-    let (_, stdout, _) = client(&server, &["list", "--pattern", "1*", "--brief", "--limit", "1"]);
+    let (_, stdout, _) = client(
+        &server,
+        &["list", "--pattern", "1*", "--brief", "--limit", "1"],
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[1].starts_with("13 "), "{stdout}");
     assert_eq!(
         lines.last().unwrap(),
-        &"1 of 3 backups shown (--limit 0 shows all): 2 COMPLETE, 1 FAILED; newest COMPLETE: 12 (its age is unknown: the answer has no start times)"
+        &"1 of 3 backups shown (--limit 0 for all): 2 COMPLETE, 1 FAILED; newest COMPLETE: 12 (--brief: no start times)"
     );
 
     let (_, stdout, _) = client(&server, &["list", "--limit", "2", "--output", "json"]);
@@ -387,7 +439,14 @@ fn on_a_terminal_create_wait_shows_each_part_running_then_only_the_table() {
     let server = memory_server("2s", &[]);
     let url = format!("http://{}", server.addr);
     let (code, stream, screen) = on_a_terminal(&[
-        "backup", "--url", &url, "--poll-interval", "200ms", "create", "7", "--wait",
+        "backup",
+        "--url",
+        &url,
+        "--poll-interval",
+        "200ms",
+        "create",
+        "7",
+        "--wait",
     ]);
     assert_eq!(code, 0, "{screen}");
     // While it ran: a line per part, IN_PROGRESS, with the time it has run.
@@ -396,7 +455,12 @@ fn on_a_terminal_create_wait_shows_each_part_running_then_only_the_table() {
     assert!(stream.contains("1s"), "elapsed time: {stream}");
     // At the end: the message without the advice to poll, then the table,
     // and no progress line left above it.
-    assert!(screen.starts_with("Backup creation for ID 7 has been scheduled.\nBackup 7: COMPLETE (2/2 parts done)\n"), "{screen}");
+    assert!(
+        screen.starts_with(
+            "Backup creation for ID 7 has been scheduled.\nBackup 7: COMPLETE (2/2 parts done)\n"
+        ),
+        "{screen}"
+    );
     assert!(!screen.contains("Use the GET API"), "{screen}");
     assert!(!screen.contains("part 1/2"), "{screen}");
     server.stop();
@@ -410,7 +474,10 @@ fn on_a_terminal_wait_on_a_finished_backup_prints_the_table_and_no_progress() {
     let url = format!("http://{}", server.addr);
     let (code, stream, screen) = on_a_terminal(&["backup", "--url", &url, "wait", "7"]);
     assert_eq!(code, 10, "{screen}");
-    assert!(screen.starts_with("Backup 7: FAILED (1/2 parts done)\n"), "{screen}");
+    assert!(
+        screen.starts_with("Backup 7: FAILED (1/2 parts done)\n"),
+        "{screen}"
+    );
     assert!(!stream.contains("part 1/2"), "no progress drawn: {stream}");
     assert!(!stream.contains('⠋'), "{stream}");
     server.stop();
@@ -426,7 +493,38 @@ fn on_a_terminal_list_shows_a_screenful_and_says_how_many_more() {
     let url = format!("http://{}", server.addr);
     let (code, _, screen) = on_a_terminal(&["backup", "--url", &url, "list"]);
     assert_eq!(code, 0, "{screen}");
-    assert!(screen.contains("27 of 40 backups shown (--limit 0 shows all): 40 COMPLETE;"), "{screen}");
+    assert!(
+        screen.contains("27 of 40 backups shown (--limit 0 for all): 40 COMPLETE;"),
+        "{screen}"
+    );
     assert!(screen.starts_with("ID  STATE"), "{screen}");
     server.stop();
+}
+
+#[test]
+fn restore_of_a_backup_that_does_not_exist_exits_14_like_the_client() {
+    let cluster = Cluster::start(Flavor::OpenSearch2);
+    cluster.add_repository("backups");
+    let url = cluster.url();
+    let ((code, stderr), _) = run_with_env(
+        &[
+            "restore",
+            "404",
+            "--backend",
+            "opensearch",
+            "--url",
+            &url,
+            "--repository",
+            "backups",
+        ],
+        &[],
+    );
+    assert_eq!(code, 14, "{stderr}");
+    assert!(
+        stderr.contains("No backup with ID [404] could be found."),
+        "{stderr}"
+    );
+    let ((code, _), help) = run_with_env(&["restore", "--help"], &[]);
+    assert_eq!(code, 0);
+    assert!(help.contains("14  no such backup"), "{help}");
 }

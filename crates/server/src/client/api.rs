@@ -472,7 +472,9 @@ impl Api {
         let root: serde_json::Value = response.json().await.ok()?;
         let version = root.pointer("/version/number")?.as_str()?;
         let tagline = root.get("tagline")?.as_str()?;
-        let opensearch = root.pointer("/version/distribution").and_then(|d| d.as_str())
+        let opensearch = root
+            .pointer("/version/distribution")
+            .and_then(|d| d.as_str())
             == Some("opensearch")
             || tagline.contains("OpenSearch");
         let product = if opensearch {
@@ -519,7 +521,11 @@ impl Api {
     /// `--url http://host:8092/actuator` with the default `--base-path
     /// /actuator` asks for `/actuator/actuator/backups`.
     fn base_path_hint(&self) -> Option<String> {
-        let path = reqwest::Url::parse(&self.root).ok()?.path().trim_end_matches('/').to_owned();
+        let path = reqwest::Url::parse(&self.root)
+            .ok()?
+            .path()
+            .trim_end_matches('/')
+            .to_owned();
         if self.base.is_empty() || !path.ends_with(&format!("/{}", self.base)) {
             return None;
         }
@@ -623,9 +629,8 @@ fn body_kind(reply: &Reply) -> String {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let markup = kind.contains("html")
-        || kind.contains("xml")
-        || text.trim_start().starts_with('<');
+    let markup =
+        kind.contains("html") || kind.contains("xml") || text.trim_start().starts_with('<');
     let kind = if kind.is_empty() {
         "no content type".to_owned()
     } else {
@@ -721,14 +726,22 @@ mod tests {
             "No resource exists at this path. (notFoundError)",
             id
         ));
-        assert!(!names_the_backup("No backup with ID [77] could be found. (notFoundError)", id));
+        assert!(!names_the_backup(
+            "No backup with ID [77] could be found. (notFoundError)",
+            id
+        ));
     }
 
     #[test]
     fn an_engine_error_body_is_recognised() {
-        assert!(engine_error_body(r#"{"error":{"type":"index_not_found_exception"},"status":404}"#).is_some());
+        assert!(engine_error_body(
+            r#"{"error":{"type":"index_not_found_exception"},"status":404}"#
+        )
+        .is_some());
         assert!(engine_error_body(r#"{"error":"Incorrect HTTP method for uri [/actuator/backups] and method [POST], allowed: [GET]","status":405}"#).is_some());
-        assert!(engine_error_body(r#"{"errorCode":"notFoundError","detailedMessage":"x"}"#).is_none());
+        assert!(
+            engine_error_body(r#"{"errorCode":"notFoundError","detailedMessage":"x"}"#).is_none()
+        );
         let spring = r#"{"timestamp":"2026-11-30T10:00:00.000+00:00","status":404,"error":"Not Found","path":"/actuator/backups"}"#;
         assert!(engine_error_body(spring).is_none());
     }

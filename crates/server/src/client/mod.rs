@@ -173,7 +173,11 @@ pub(crate) async fn execute(
             // A terminal shows a screenful (the header, the summary and the
             // prompt need three lines); a pipe gets everything.
             let limit = limit
-                .or_else(|| screen.rows.map(|rows| usize::from(rows.saturating_sub(3)).max(5)))
+                .or_else(|| {
+                    screen
+                        .rows
+                        .map(|rows| usize::from(rows.saturating_sub(3)).max(5))
+                })
                 .filter(|n| *n > 0);
             if json {
                 match limit {

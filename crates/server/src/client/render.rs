@@ -92,7 +92,10 @@ pub(super) fn list_table(
 fn summary(shown: usize, all: &[&BackupInfo], clock: &Clock, look: Look) -> String {
     let mut counts: BTreeMap<u8, (BackupState, usize)> = BTreeMap::new();
     for info in all {
-        counts.entry(state_rank(info.state)).or_insert((info.state, 0)).1 += 1;
+        counts
+            .entry(state_rank(info.state))
+            .or_insert((info.state, 0))
+            .1 += 1;
     }
     let counts: Vec<String> = counts
         .values()
@@ -101,7 +104,7 @@ fn summary(shown: usize, all: &[&BackupInfo], clock: &Clock, look: Look) -> Stri
     let total = all.len();
     let noun = if total == 1 { "backup" } else { "backups" };
     let head = if shown < total {
-        format!("{shown} of {total} {noun} shown (--limit 0 shows all)")
+        format!("{shown} of {total} {noun} shown (--limit 0 for all)")
     } else {
         format!("{total} {noun}")
     };
@@ -118,12 +121,19 @@ fn summary(shown: usize, all: &[&BackupInfo], clock: &Clock, look: Look) -> Stri
                 age(at, clock)
             ),
             None => format!(
-                "newest COMPLETE: {} (its age is unknown: the answer has no start times)",
+                "newest COMPLETE: {} (--brief: no start times)",
                 info.backup_id
             ),
         },
     };
-    format!("{head}: {}; {newest}", counts.join(", "))
+    let line = format!("{head}: {}; {newest}", counts.join(", "));
+    // Too long for the terminal: the newest COMPLETE gets a line of its own.
+    match look.width {
+        Some(width) if console::measure_text_width(&line) > usize::from(width) => {
+            line.replacen("; ", "\n", 1)
+        }
+        _ => line,
+    }
 }
 
 /// The order states are counted in: the good, the running, the bad.
@@ -196,7 +206,7 @@ pub(super) fn status_table(info: &BackupInfo, clock: &Clock, look: Look) -> Stri
             .unwrap_or(0);
         let failures = widest(4).min(FAILURES_MIN.max(longest_word) + 2);
         let fixed = widest(0) + widest(2) + widest(3) + failures + 2;
-        usize::from(width).saturating_sub(fixed).max(SNAPSHOT_MIN)
+        table_width(width).saturating_sub(fixed).max(SNAPSHOT_MIN)
     });
     let mut table = new_table(header, look);
     for (row, detail) in rows.into_iter().zip(&info.details) {
@@ -225,19 +235,16 @@ pub(super) fn status_table(info: &BackupInfo, clock: &Clock, look: Look) -> Stri
     out
 }
 
-/// `name` in at most `room` characters: its start, `…`, and its end (the
-/// `_part_2_of_2` that tells parts apart).
+/// `name` in at most `room` characters: `…` and its end, which tells
+/// backups and parts apart (the prefix is the same for all).
 fn ellipsize(name: &str, room: usize) -> String {
     let chars: Vec<char> = name.chars().collect();
     if chars.len() <= room {
         return name.to_owned();
     }
     let keep = room.saturating_sub(1);
-    let tail = (keep / 2).min(14);
-    let head = keep - tail;
-    let mut cut: String = chars[..head].iter().collect();
-    cut.push('…');
-    cut.extend(&chars[chars.len() - tail..]);
+    let mut cut = String::from("…");
+    cut.extend(&chars[chars.len() - keep..]);
     cut
 }
 
@@ -274,13 +281,19 @@ fn new_table<const N: usize>(header: [&str; N], look: Look) -> Table {
         Some(width) => {
             table
                 .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(width);
+                .set_width(u16::try_from(table_width(width)).unwrap_or(u16::MAX));
         }
         None => {
             table.set_content_arrangement(ContentArrangement::Disabled);
         }
     }
     table
+}
+
+/// The width comfy-table may fill to print `width` columns: `finish`
+/// drops the blank before the first column and those after the last.
+fn table_width(width: u16) -> usize {
+    usize::from(width) + 2
 }
 
 /// The colour of a backup's state.

@@ -470,7 +470,7 @@ fn a_limited_list_says_how_many_it_shows_and_counts_them_all() {
         "\
 ID              STATE   PARTS  STARTED                  AGE
 20261130115500  FAILED  1/2    2026-11-30 12:55:00 CET  5m
-1 of 2 backups shown (--limit 0 shows all): 1 COMPLETE, 1 FAILED; newest COMPLETE: 7, started 1h ago"
+1 of 2 backups shown (--limit 0 for all): 1 COMPLETE, 1 FAILED; newest COMPLETE: 7, started 1h ago"
     );
 }
 

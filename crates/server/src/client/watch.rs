@@ -250,18 +250,26 @@ impl View for Bars {
                 continue;
             }
             bar.set_style(self.spinner("  {msg}"));
-            bar.set_message(ended_part(&bar.prefix(), &detail.state, bar.elapsed(), self.look));
+            bar.set_message(ended_part(
+                &bar.prefix(),
+                &detail.state,
+                bar.elapsed(),
+                self.look,
+            ));
             bar.finish();
         }
     }
 
     fn finish(&mut self) {
-        for bar in self.parts.values() {
-            bar.finish_and_clear();
-        }
-        if let Some(header) = &self.header {
-            header.finish_and_clear();
+        // Ticks first: one drawn after the clear would leave its lines.
+        let bars: Vec<&ProgressBar> = self.header.iter().chain(self.parts.values()).collect();
+        for bar in &bars {
+            bar.disable_steady_tick();
         }
         let _ = self.multi.clear();
+        self.multi.set_draw_target(ProgressDrawTarget::hidden());
+        for bar in bars {
+            bar.finish_and_clear();
+        }
     }
 }
