@@ -498,6 +498,11 @@ fn on_a_terminal_list_shows_a_screenful_and_says_how_many_more() {
         "{screen}"
     );
     assert!(screen.starts_with("ID  STATE"), "{screen}");
+    // JSON is for scripts: all of it, unless --limit says otherwise.
+    let (code, stream, _) = on_a_terminal(&["backup", "--url", &url, "list", "--output", "json"]);
+    assert_eq!(code, 0);
+    let list: Vec<Value> = serde_json::from_str(stream.trim()).unwrap();
+    assert_eq!(list.len(), 40);
     server.stop();
 }
 

@@ -131,7 +131,8 @@ impl ClientError {
     /// server or a proxy in front of it is briefly away.
     pub(crate) fn is_transient(&self) -> bool {
         match self {
-            ClientError::Unreachable { .. } => true,
+            // A server that does not speak TLS will not learn it by the next poll.
+            ClientError::Unreachable { hint, .. } => hint.is_empty(),
             ClientError::Status { status, .. } => matches!(status, 502 | 503),
             _ => false,
         }
@@ -432,7 +433,10 @@ impl Api {
                 hint,
             });
         }
-        if error_body(reply.text.as_str()).is_none() {
+        // A wrong target answers "not here" (4xx, 501); a 502 or 503 is a
+        // proxy or the server briefly away, and the wait tries again.
+        let not_here = (400..500).contains(&status) || status == 501;
+        if not_here && error_body(reply.text.as_str()).is_none() {
             if let Some(product) = self.search_engine().await {
                 return Err(self.is_search_engine(product));
             }

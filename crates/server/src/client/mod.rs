@@ -170,15 +170,14 @@ pub(crate) async fn execute(
                 pattern: pattern.clone(),
             };
             let answer = api.list(&query).await?;
-            // A terminal shows a screenful (the header, the summary and the
-            // prompt need three lines); a pipe gets everything.
-            let limit = limit
-                .or_else(|| {
-                    screen
-                        .rows
-                        .map(|rows| usize::from(rows.saturating_sub(3)).max(5))
-                })
-                .filter(|n| *n > 0);
+            // A table on a terminal shows a screenful (the header, the
+            // summary and the prompt need three lines); a pipe and JSON
+            // get everything unless --limit says otherwise.
+            let screenful = screen
+                .rows
+                .filter(|_| !json)
+                .map(|rows| usize::from(rows.saturating_sub(3)).max(5));
+            let limit = limit.or(screenful).filter(|n| *n > 0);
             if json {
                 match limit {
                     // The server's answer, byte for byte.

@@ -537,3 +537,52 @@ fn with_wait_the_servers_advice_to_poll_is_left_out() {
     );
     assert_eq!(without_poll_advice("Scheduled."), "Scheduled.");
 }
+
+/// A server that answers `503` to the first `unavailable` requests, then
+/// a COMPLETE backup 5.
+async fn briefly_unavailable(unavailable: usize) -> String {
+    const COMPLETE: &str = r#"{"backupId":5,"failureReason":null,"state":"COMPLETE","details":[]}"#;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        for answered in 0.. {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = vec![0u8; 8192];
+            let _ = stream.read(&mut buf).await;
+            let (status, body) = if answered < unavailable {
+                (503, "Service Unavailable")
+            } else {
+                (200, COMPLETE)
+            };
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_wait_polls_through_up_to_four_503s_in_a_row() {
+    let url = briefly_unavailable(4).await;
+    let (code, out) = run(&url, &["wait", "5"]).await;
+    assert_eq!(code, Ok(0), "{out}");
+    assert!(out.contains("Backup 5: COMPLETE"), "{out}");
+}
+
+#[tokio::test]
+async fn a_wait_ends_with_the_fifth_503_in_a_row() {
+    let url = briefly_unavailable(5).await;
+    let (code, _) = run(&url, &["wait", "5"]).await;
+    let message = code.unwrap_err();
+    assert!(
+        message.ends_with(
+            "answered HTTP 503: a text/plain body: Service Unavailable (not this API's error body)"
+        ),
+        "{message}"
+    );
+}
