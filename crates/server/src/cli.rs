@@ -787,8 +787,26 @@ pub(crate) fn print_completions(shell: clap_complete::Shell) -> u8 {
     use clap::CommandFactory;
     let mut command = Cli::command();
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut command, "backup-actuator", &mut script);
+    clap_complete::generate(shell, &mut command, BIN_NAME, &mut script);
+    if shell == clap_complete::Shell::Bash {
+        script = bash_hyphen_fix(&script).into_bytes();
+    }
     write_stdout(&script)
+}
+
+const BIN_NAME: &str = "backup-actuator";
+
+/// clap_complete's bash script names the state of `backup-actuator
+/// backup` `backup__actuator__subcmd__backup` where it is set and
+/// `backup__subcmd__actuator__subcmd__backup` where it is matched, so
+/// nothing after a subcommand completes for a name with a hyphen
+/// (clap-rs/clap#6421, fixed upstream by #6428, not yet released in
+/// 4.6.12). The matching labels are spelled as they are set.
+fn bash_hyphen_fix(script: &[u8]) -> String {
+    String::from_utf8_lossy(script).replace(
+        "backup__subcmd__actuator__subcmd__",
+        "backup__actuator__subcmd__",
+    )
 }
 
 /// `backup-actuator man`: the manual page (roff) on stdout; the exit code.

@@ -533,3 +533,36 @@ fn restore_of_a_backup_that_does_not_exist_exits_14_like_the_client() {
     assert_eq!(code, 0);
     assert!(help.contains("14  no such backup"), "{help}");
 }
+
+/// bash itself completes from the script: a subcommand, and an option of
+/// a subcommand (which clap_complete's own script gets wrong for a name
+/// with a hyphen, clap-rs/clap#6421).
+#[test]
+fn bash_completes_subcommands_and_their_options() {
+    let complete = |words: &[&str]| {
+        let cword = words.len() - 1;
+        let script = format!(
+            "source <({BIN} completions bash)\nCOMP_WORDS=({})\nCOMP_CWORD={cword}\n_backup__actuator backup-actuator '{}' '{}'\necho \"${{COMPREPLY[*]}}\"",
+            words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+            words[cword],
+            words[cword - 1],
+        );
+        let output = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", &script])
+            .output()
+            .expect("bash runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(complete(&["backup-actuator", "back"]), "backup");
+    assert_eq!(complete(&["backup-actuator", "backup", "li"]), "list");
+    assert_eq!(
+        complete(&["backup-actuator", "backup", "list", "--li"]),
+        "--limit"
+    );
+    assert_eq!(complete(&["backup-actuator", "backup", "--col"]), "--color");
+}
