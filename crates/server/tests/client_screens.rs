@@ -152,7 +152,7 @@ fn a_url_without_a_scheme_is_a_usage_error_exit_2() {
 }
 
 #[test]
-fn a_backup_that_does_not_exist_exits_14_for_status_wait_and_create_wait() {
+fn a_backup_that_does_not_exist_exits_14_for_status_and_wait() {
     let server = memory_server("0ms", &[]);
     for args in [
         &["status", "404"][..],
