@@ -254,10 +254,11 @@ impl Api {
         self.redactor.text(url)
     }
 
-    /// `POST {base}/backups`: the server's message. A POST is the one
-    /// request that changes something wherever it lands (Elasticsearch 7
-    /// would index it as a document), so the URL is looked at first.
-    pub(crate) async fn create(&self, id: BackupId) -> Result<Answer<String>, ClientError> {
+    /// `POST {base}/backups`: the server's message. A POST changes
+    /// something wherever it lands (Elasticsearch 7 indexes it as a
+    /// document in a new index `actuator`), so the URL is looked at first
+    /// (DELETE is preceded by a GET, which finds out the same).
+    pub(crate) async fn create(&self, id: BackupId) -> Result<String, ClientError> {
         if let Some(product) = self.search_engine().await {
             return Err(self.is_search_engine(product));
         }
@@ -266,10 +267,7 @@ impl Api {
             .send(reqwest::Method::POST, &self.backups, Some(body))
             .await?;
         match serde_json::from_str::<Accepted>(reply.text.as_str()) {
-            Ok(accepted) => Ok(Answer {
-                value: accepted.message,
-                raw: reply.text.into_string(),
-            }),
+            Ok(accepted) => Ok(accepted.message),
             Err(_) => Err(self
                 .unreadable("POST", &self.backups, &reply, "a 202 message")
                 .await),

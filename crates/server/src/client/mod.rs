@@ -129,7 +129,7 @@ pub(crate) async fn execute(
     let backoff = Backoff::starting_at(client.poll_interval);
     match &args.command {
         BackupCommand::Create { id, wait, timeout } => {
-            let message = api.create(*id).await?.value;
+            let message = api.create(*id).await?;
             if !*wait {
                 if json {
                     let body = serde_json::json!({"backupId": id, "message": message});
