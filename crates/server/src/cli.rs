@@ -76,7 +76,7 @@ pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0   done: the backup is COMPLETE, or the command succeeded
   1   the server or the network failed (the message names the status and detailedMessage)
-  2   usage: a bad option or backup ID
+  2   usage: a bad option or backup ID, or a --url that is not http:// or https://
   10  the backup is FAILED
   11  the backup is INCOMPLETE (no part running, a part missing)
   12  the backup is INCOMPATIBLE
@@ -212,9 +212,9 @@ pub(crate) enum BackupCommand {
         /// failures, far less for the cluster to read in a large repository.
         #[arg(long)]
         brief: bool,
-        /// Show only the N newest backups (0: all). On a terminal the
-        /// default is a screenful; otherwise all. The summary line still
-        /// counts every backup.
+        /// Show only the N newest backups (0: all). A table on a terminal
+        /// shows a screenful by default; otherwise all. The summary line
+        /// still counts every backup.
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
     },
