@@ -56,6 +56,19 @@ pub(crate) enum Command {
     /// repository registered.
     #[command(after_help = VERIFY_EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Print a shell completion script to stdout.
+    ///
+    /// bash: `backup-actuator completions bash > ~/.local/share/bash-completion/completions/backup-actuator`;
+    /// zsh: `backup-actuator completions zsh > "${fpath[1]}/_backup-actuator"`;
+    /// fish: `backup-actuator completions fish > ~/.config/fish/completions/backup-actuator.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout:
+    /// `backup-actuator man > ~/.local/share/man/man1/backup-actuator.1`.
+    Man,
 }
 
 /// The exit codes of `backup …` (SPEC §9), shown by `backup --help`.
@@ -63,21 +76,25 @@ pub(crate) const EXIT_CODES: &str = "\
 Exit codes:
   0   done: the backup is COMPLETE, or the command succeeded
   1   the server or the network failed (the message names the status and detailedMessage)
-  2   usage: a bad option or backup ID
+  2   usage: a bad option or backup ID, or a --url that is not http:// or https://
   10  the backup is FAILED
   11  the backup is INCOMPLETE (no part running, a part missing)
   12  the backup is INCOMPATIBLE
   13  --timeout reached while the backup is still IN_PROGRESS
+  14  no such backup: the server has nothing stored under that ID
 
 `status` exits 0 for COMPLETE and IN_PROGRESS and 10, 11, 12 like `wait`;
-`create --wait` and `wait` exit by the state the backup ends in.";
+`create --wait` and `wait` exit by the state the backup ends in; `status`
+and `wait` of an ID the server does not know exit 14. `delete` exits 0
+whether or not anything was stored (it says which).";
 
 /// The exit codes of `restore` (SPEC §12).
 pub(crate) const RESTORE_EXIT_CODES: &str = "\
 Exit codes:
   0   restored and checked (or, without --yes, the plan was printed)
   1   refused (the backup is not COMPLETE, indices exist), or the cluster failed
-  2   usage: a bad option or backup ID";
+  2   usage: a bad option or backup ID
+  14  no such backup: nothing is stored under that ID";
 
 /// The exit codes of `verify` (SPEC §13).
 pub(crate) const VERIFY_EXIT_CODES: &str = "\
@@ -129,6 +146,16 @@ pub(crate) struct ClientArgs {
     #[arg(long, global = true, env = "BACKUP_ACTUATOR_OUTPUT", value_enum, default_value_t = Output::Table)]
     pub output: Output,
 
+    /// Colour the states on a terminal (`auto`: when the output is a
+    /// terminal and NO_COLOR is not set).
+    #[arg(long, global = true, env = "BACKUP_ACTUATOR_COLOR", value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Tables as wide as their content, even wider than the terminal
+    /// (otherwise long snapshot names are cut with … and failures wrap).
+    #[arg(long, global = true)]
+    pub wide: bool,
+
     /// The first interval between polls while waiting; it doubles up to 10 s.
     #[arg(long, global = true, hide = true, env = "BACKUP_ACTUATOR_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
@@ -141,6 +168,17 @@ pub(crate) enum Output {
     Table,
     /// Only the result, as JSON (BackupInfo, a list of them, or the answer).
     Json,
+}
+
+/// When the client colours its output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always, even into a pipe.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// The client commands.
@@ -174,6 +212,11 @@ pub(crate) enum BackupCommand {
         /// failures, far less for the cluster to read in a large repository.
         #[arg(long)]
         brief: bool,
+        /// Show only the N newest backups (0: all). A table on a terminal
+        /// shows a screenful by default; otherwise all. The summary line
+        /// still counts every backup.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
     },
     /// Delete a backup's snapshots (DELETE {base}/backups/ID).
     Delete {
@@ -736,6 +779,58 @@ impl ServeArgs {
             .version(&self.app_version)
             .optimize_parts()
             .build()
+    }
+}
+
+/// `backup-actuator completions SHELL`: the script on stdout; the exit code.
+pub(crate) fn print_completions(shell: clap_complete::Shell) -> u8 {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, BIN_NAME, &mut script);
+    if shell == clap_complete::Shell::Bash {
+        script = bash_hyphen_fix(&script).into_bytes();
+    }
+    write_stdout(&script)
+}
+
+const BIN_NAME: &str = "backup-actuator";
+
+/// clap_complete's bash script names the state of `backup-actuator
+/// backup` `backup__actuator__subcmd__backup` where it is set and
+/// `backup__subcmd__actuator__subcmd__backup` where it is matched, so
+/// nothing after a subcommand completes for a name with a hyphen
+/// (clap-rs/clap#6421, fixed upstream by #6428, not yet released in
+/// 4.6.12). The matching labels are spelled as they are set.
+fn bash_hyphen_fix(script: &[u8]) -> String {
+    String::from_utf8_lossy(script).replace(
+        "backup__subcmd__actuator__subcmd__",
+        "backup__actuator__subcmd__",
+    )
+}
+
+/// `backup-actuator man`: the manual page (roff) on stdout; the exit code.
+pub(crate) fn print_man_page() -> u8 {
+    use clap::CommandFactory;
+    let mut page = Vec::new();
+    match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+        Ok(()) => write_stdout(&page),
+        Err(err) => {
+            eprintln!("backup-actuator: cannot render the manual page: {err}");
+            1
+        }
+    }
+}
+
+fn write_stdout(bytes: &[u8]) -> u8 {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("backup-actuator: cannot write to stdout: {err}");
+            1
+        }
     }
 }
 

@@ -8,7 +8,8 @@
 //! See `backup-actuator serve --help` for every flag; each is also an
 //! environment variable `BACKUP_ACTUATOR_<FLAG>`. `backup-actuator backup …`
 //! is the client of the API, `backup-actuator restore ID` restores a backup,
-//! `backup-actuator verify ID|latest` proves that one restores.
+//! `backup-actuator verify ID|latest` proves that one restores;
+//! `completions SHELL` and `man` print a completion script and the manual page.
 
 mod allocator;
 mod auth;
@@ -83,6 +84,8 @@ fn main() -> ExitCode {
             init_logging("warn");
             return ExitCode::from(verify::run(args));
         }
+        Command::Completions { shell } => return ExitCode::from(cli::print_completions(shell)),
+        Command::Man => return ExitCode::from(cli::print_man_page()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

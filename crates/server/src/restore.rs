@@ -62,7 +62,13 @@ pub(crate) fn run(args: RestoreArgs) -> u8 {
         Ok(()) => 0,
         Err(err) => {
             eprintln!("backup-actuator: {err}");
-            1
+            match err {
+                // The client's code for it (`backup status`, `wait`).
+                RestoreCommandError::Restore(RestoreError::NotFound { .. }) => {
+                    crate::client::EXIT_NO_SUCH_BACKUP
+                }
+                _ => 1,
+            }
         }
     }
 }

@@ -179,7 +179,7 @@ fn incomplete_exits_11_against_a_cluster() {
 fn errors_name_what_failed_and_usage_errors_exit_2() {
     let server = Server::start(&["--repository", "backups"]);
     let (code, _, stderr) = client(&server, &["status", "404"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 14, "no such backup");
     assert!(
         stderr
             .contains("answered HTTP 404: No backup with ID [404] could be found. (notFoundError)"),
@@ -239,6 +239,7 @@ fn backup_help_documents_the_exit_codes() {
         "11  the backup is INCOMPLETE",
         "12  the backup is INCOMPATIBLE",
         "13  --timeout reached",
+        "14  no such backup",
     ] {
         assert!(stdout.contains(line), "{line} in {stdout}");
     }

@@ -8,7 +8,7 @@ pub(crate) mod watch;
 #[cfg(test)]
 mod tests;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use backup_actuator_core::{BackupState, ListQuery};
 
@@ -16,14 +16,18 @@ pub(crate) use api::{Api, ClientError};
 pub(crate) use render::Clock;
 pub(crate) use watch::Backoff;
 
-use crate::cli::{BackupArgs, BackupCommand, Output};
-use render::{backup_json, exit_code, list_json, list_table, status_table};
+use crate::cli::{BackupArgs, BackupCommand, ColorChoice, Output};
+use render::{exit_code, list_table, newest_first, status_table, without_poll_advice, Look};
 use watch::{wait, Bars, Lines, Quiet, View, Waited};
 
-/// Exit code: `--timeout` reached while IN_PROGRESS (SPEC §9).
-pub(crate) const EXIT_TIMEOUT: u8 = 13;
 /// Exit code: the server or the network failed.
 pub(crate) const EXIT_FAILURE: u8 = 1;
+/// Exit code: usage (a bad option, `--url` or backup ID).
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit code: `--timeout` reached while IN_PROGRESS (SPEC §9).
+pub(crate) const EXIT_TIMEOUT: u8 = 13;
+/// Exit code: the server has no backup of that id.
+pub(crate) const EXIT_NO_SUCH_BACKUP: u8 = 14;
 
 /// How the command shows progress while it waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,18 +38,74 @@ pub(crate) enum Progress {
     Lines,
 }
 
+/// What the command knows about where it prints.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Screen {
+    /// Bars on a terminal, or lines.
+    pub progress: Progress,
+    /// Colour and width of tables.
+    pub look: Look,
+    /// The terminal's height, when stdout is one: `list` shows a
+    /// screenful by default.
+    pub rows: Option<u16>,
+}
+
+impl Screen {
+    /// Lines, no colour, no width: a pipe.
+    #[cfg(test)]
+    pub(crate) fn pipe() -> Screen {
+        Screen {
+            progress: Progress::Lines,
+            look: Look::default(),
+            rows: None,
+        }
+    }
+
+    /// The real one: terminals detected, `COLUMNS`, `NO_COLOR` and the
+    /// options honoured.
+    fn detect(color: ColorChoice, wide: bool) -> Screen {
+        let stdout = std::io::stdout();
+        let terminal = stdout.is_terminal();
+        let size = terminal
+            .then(|| console::Term::stdout().size_checked())
+            .flatten();
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        // COLUMNS (when exported) overrides, as for `ls`; --wide wins.
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<u16>().ok())
+            .filter(|c| *c > 0);
+        let width = if wide {
+            None
+        } else {
+            columns.or(size.map(|(_, cols)| cols))
+        };
+        Screen {
+            progress: if crate::oneshot::on_a_terminal() {
+                Progress::Bars
+            } else {
+                Progress::Lines
+            },
+            look: Look { color, width },
+            rows: size.map(|(rows, _)| rows),
+        }
+    }
+}
+
 /// Runs one client command; the exit code. Errors are printed to stderr.
 pub(crate) fn run(args: BackupArgs) -> u8 {
     let Some(runtime) = crate::oneshot::command_runtime() else {
         return EXIT_FAILURE;
     };
-    let progress = if crate::oneshot::on_a_terminal() {
-        Progress::Bars
-    } else {
-        Progress::Lines
-    };
+    let screen = Screen::detect(args.client.color, args.client.wide);
     let mut stdout = std::io::stdout().lock();
-    let result = runtime.block_on(execute(&args, &mut stdout, progress, &Clock::system()));
+    let result = runtime.block_on(execute(&args, &mut stdout, screen, &Clock::system()));
     let _ = stdout.flush();
     match result {
         Ok(code) => code,
@@ -60,7 +120,7 @@ pub(crate) fn run(args: BackupArgs) -> u8 {
 pub(crate) async fn execute(
     args: &BackupArgs,
     out: &mut dyn Write,
-    progress: Progress,
+    screen: Screen,
     clock: &Clock,
 ) -> Result<u8, ClientError> {
     let client = &args.client;
@@ -83,45 +143,76 @@ pub(crate) async fn execute(
                 return Ok(0);
             }
             if !json {
-                print(out, &message);
+                // The wait below is the monitoring the message advises.
+                print(out, without_poll_advice(&message));
             }
-            wait_and_report(&api, *id, *timeout, backoff, json, progress, out, clock).await
+            wait_and_report(&api, *id, *timeout, backoff, json, screen, out, clock).await
         }
         BackupCommand::Wait { id, timeout } => {
-            wait_and_report(&api, *id, *timeout, backoff, json, progress, out, clock).await
+            wait_and_report(&api, *id, *timeout, backoff, json, screen, out, clock).await
         }
         BackupCommand::Status { id } => {
-            let info = api.get(*id).await?;
+            let answer = api.get(*id).await?;
             if json {
-                print(out, &backup_json(&info));
+                print(out, &answer.raw);
             } else {
-                print(out, &status_table(&info, clock));
+                print(out, &status_table(&answer.value, clock, screen.look));
             }
-            Ok(exit_code(info.state))
+            Ok(exit_code(answer.value.state))
         }
-        BackupCommand::List { pattern, brief } => {
+        BackupCommand::List {
+            pattern,
+            brief,
+            limit,
+        } => {
             let query = ListQuery {
                 verbose: !brief,
                 pattern: pattern.clone(),
             };
-            let list = api.list(&query).await?;
+            let answer = api.list(&query).await?;
+            // A table on a terminal shows a screenful (the header, the
+            // summary and the prompt need three lines); a pipe and JSON
+            // get everything unless --limit says otherwise.
+            let screenful = screen
+                .rows
+                .filter(|_| !json)
+                .map(|rows| usize::from(rows.saturating_sub(3)).max(5));
+            let limit = limit.or(screenful).filter(|n| *n > 0);
             if json {
-                print(out, &list_json(&list));
+                match limit {
+                    // The server's answer, byte for byte.
+                    None => print(out, &answer.raw),
+                    Some(limit) => {
+                        let mut list = answer.value;
+                        newest_first(&mut list, |a| &a.value);
+                        let raws: Vec<&str> =
+                            list.iter().take(limit).map(|a| a.raw.as_str()).collect();
+                        print(out, &format!("[{}]", raws.join(",")));
+                    }
+                }
             } else {
-                print(out, &list_table(&list, clock));
+                let mut all: Vec<_> = answer.value.iter().map(|a| &a.value).collect();
+                newest_first(&mut all, |info| info);
+                let shown = &all[..limit.unwrap_or(all.len()).min(all.len())];
+                print(out, &list_table(shown, &all, clock, screen.look));
             }
             Ok(0)
         }
         BackupCommand::Delete { id } => {
-            api.delete(*id).await?;
+            let existed = api.delete(*id).await?;
             if json {
-                let body = serde_json::json!({"backupId": id, "deleted": true});
+                let body = serde_json::json!({"backupId": id, "deleted": existed});
                 print(
                     out,
                     &serde_json::to_string_pretty(&body).unwrap_or_default(),
                 );
-            } else {
+            } else if existed {
                 print(out, &format!("Backup {id} deleted."));
+            } else {
+                print(
+                    out,
+                    &format!("Nothing was stored for backup {id}: there was nothing to delete."),
+                );
             }
             Ok(0)
         }
@@ -135,29 +226,29 @@ async fn wait_and_report(
     timeout: Option<std::time::Duration>,
     backoff: Backoff,
     json: bool,
-    progress: Progress,
+    screen: Screen,
     out: &mut dyn Write,
     clock: &Clock,
 ) -> Result<u8, ClientError> {
     let waited = {
-        let mut view: Box<dyn View + '_> = match (json, progress) {
+        let mut view: Box<dyn View + '_> = match (json, screen.progress) {
             (true, _) => Box::new(Quiet),
-            (false, Progress::Bars) => Box::new(Bars::new()),
+            (false, Progress::Bars) => Box::new(Bars::new(screen.look)),
             (false, Progress::Lines) => Box::new(Lines::new(&mut *out)),
         };
         wait(api, id, timeout, backoff, view.as_mut()).await?
     };
-    let (info, code) = match waited {
-        Waited::Finished(info) => {
-            let code = exit_code(info.state);
-            (info, code)
+    let (answer, code) = match waited {
+        Waited::Finished(answer) => {
+            let code = exit_code(answer.value.state);
+            (answer, code)
         }
-        Waited::TimedOut(info) => (info, EXIT_TIMEOUT),
+        Waited::TimedOut(answer) => (answer, EXIT_TIMEOUT),
     };
     if json {
-        print(out, &backup_json(&info));
+        print(out, &answer.raw);
     } else {
-        print(out, &status_table(&info, clock));
+        print(out, &status_table(&answer.value, clock, screen.look));
     }
     if code == EXIT_TIMEOUT {
         if let Some(timeout) = timeout {

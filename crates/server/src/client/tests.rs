@@ -19,7 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tower_layer::Layer;
 
-use super::render::{backup_json, list_json, list_table, status_table};
+use super::render::{list_table, status_table, Look};
 use super::*;
 use crate::auth::{AccessToken, RequireBearerLayer};
 use crate::cli::{Cli, Command};
@@ -57,7 +57,7 @@ async fn run(url: &str, list: &[&str]) -> (Result<u8, String>, String) {
         now: "2026-11-30T12:00:00Z".parse().unwrap(),
         zone: TimeZone::UTC,
     };
-    let result = execute(&args(url, list), &mut out, Progress::Lines, &clock)
+    let result = execute(&args(url, list), &mut out, Screen::pipe(), &clock)
         .await
         .map_err(|e| e.to_string());
     (result, String::from_utf8(out).unwrap())
@@ -90,8 +90,12 @@ async fn create_wait_ends_complete_with_exit_0_in_both_dialects() {
         let (code, out) = run(&url, &["create", "7", "--wait", "--output", "json"]).await;
         assert_eq!(code, Ok(0), "{compat:?}: {out}");
         let info: serde_json::Value = serde_json::from_str(&out).unwrap();
-        // Printed in the documented dialect whatever the server wrote.
-        assert_eq!(info["state"], "COMPLETE", "{compat:?}");
+        // Printed as the server wrote it.
+        let written = match compat {
+            Compatibility::Documented => "COMPLETE",
+            Compatibility::OptimizeServer => "COMPLETED",
+        };
+        assert_eq!(info["state"], written, "{compat:?}");
         assert_eq!(info["backupId"], 7);
         assert_eq!(info["details"].as_array().unwrap().len(), 2);
     }
@@ -299,7 +303,7 @@ async fn client_reads_the_shipped_optimize_servers_answers() {
     let (code, out) = run(&url, &["create", "5", "--wait", "--output", "json"]).await;
     assert_eq!(code, Ok(0), "{out}");
     let info: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(info["state"], "COMPLETE");
+    assert_eq!(info["state"], "COMPLETED");
 
     let (code, out) = run(&url, &["create", "5"]).await;
     assert_eq!(code, Ok(0));
@@ -315,7 +319,8 @@ async fn client_reads_the_shipped_optimize_servers_answers() {
         .iter()
         .map(|b| b.backup_id.get())
         .collect();
-    assert_eq!(ids, [2, 5]);
+    // The server's answer, in the server's order (Optimize does not sort).
+    assert_eq!(ids, [5, 2]);
 
     let (code, _) = run(&url, &["status", "6"]).await;
     assert_eq!(
@@ -326,7 +331,7 @@ async fn client_reads_the_shipped_optimize_servers_answers() {
     let (code, _) = run(&url, &["--base-path", "/management", "list"]).await;
     let message = code.unwrap_err();
     assert!(
-        message.contains("answered HTTP 404: <html><body><h1>Whitelabel Error Page</h1></body></html> (not this API's error body: is --url or --base-path wrong?)"),
+        message.contains("answered HTTP 404: a text/html body of 56 bytes (not this API's error body: is --url or --base-path wrong?)"),
         "{message}"
     );
 }
@@ -437,21 +442,43 @@ fn fixed_clock() -> Clock {
     }
 }
 
+fn all(list: &[BackupInfo]) -> Vec<&BackupInfo> {
+    let mut all: Vec<&BackupInfo> = list.iter().collect();
+    newest_first(&mut all, |info| info);
+    all
+}
+
 #[test]
-fn list_table_shows_id_state_parts_started_in_local_time_and_age() {
+fn list_table_shows_newest_first_id_state_parts_started_in_local_time_and_age() {
+    let list = sample();
+    let all = all(&list);
     assert_eq!(
-        list_table(&sample(), &fixed_clock()),
+        list_table(&all, &all, &fixed_clock(), Look::default()),
         "\
 ID              STATE     PARTS  STARTED                  AGE
+20261130115500  FAILED    1/2    2026-11-30 12:55:00 CET  5m
 7               COMPLETE  2/2    2026-11-30 11:11:36 CET  1h
-20261130115500  FAILED    1/2    2026-11-30 12:55:00 CET  5m"
+2 backups: 1 COMPLETE, 1 FAILED; newest COMPLETE: 7, started 1h ago"
+    );
+}
+
+#[test]
+fn a_limited_list_says_how_many_it_shows_and_counts_them_all() {
+    let list = sample();
+    let all = all(&list);
+    assert_eq!(
+        list_table(&all[..1], &all, &fixed_clock(), Look::default()),
+        "\
+ID              STATE   PARTS  STARTED                  AGE
+20261130115500  FAILED  1/2    2026-11-30 12:55:00 CET  5m
+1 of 2 backups shown (--limit 0 for all): 1 COMPLETE, 1 FAILED; newest COMPLETE: 7, started 1h ago"
     );
 }
 
 #[test]
 fn status_table_shows_each_part_and_the_failure_reason() {
     assert_eq!(
-        status_table(&sample()[1], &fixed_clock()),
+        status_table(&sample()[1], &fixed_clock(), Look::default()),
         "\
 Backup 20261130115500: FAILED (1/2 parts done)
 Failure reason: The following snapshots failed: [camunda_optimize_20261130115500_8.6.0_part_2_of_2]
@@ -462,32 +489,101 @@ PART  SNAPSHOT                                           STATE    STARTED       
 }
 
 #[test]
-fn list_and_status_json_are_the_documented_wire_form() {
-    let list = sample();
-    let parsed: serde_json::Value = serde_json::from_str(&list_json(&list)).unwrap();
-    assert_eq!(parsed[0]["state"], "COMPLETE");
-    assert_eq!(parsed[1]["backupId"], 20261130115500u64);
-    assert_eq!(
-        backup_json(&list[0]),
-        r#"{
-  "backupId": 7,
-  "failureReason": null,
-  "state": "COMPLETE",
-  "details": [
-    {
-      "snapshotName": "camunda_optimize_7_8.6.0_part_1_of_2",
-      "state": "SUCCESS",
-      "startTime": "2026-11-30T10:11:36.978+0000",
-      "failures": []
-    },
-    {
-      "snapshotName": "camunda_optimize_7_8.6.0_part_2_of_2",
-      "state": "SUCCESS",
-      "startTime": "2026-11-30T10:11:37.001+0000",
-      "failures": []
+fn status_table_fits_a_narrow_terminal_by_cutting_names_and_wrapping_failures_at_words() {
+    let look = Look {
+        color: false,
+        width: Some(80),
+    };
+    let text = status_table(&sample()[1], &fixed_clock(), look);
+    for line in text.lines().skip(2) {
+        assert!(line.chars().count() <= 80, "{line:?} in\n{text}");
     }
-  ]
-}"#
+    assert!(text.contains("…"), "a cut name: {text}");
+    // Whole words only: the status is never split.
+    assert!(text.contains("INTERNAL_SERVER_ERROR)"), "{text}");
+}
+
+#[test]
+fn an_ended_part_shows_a_check_for_success_and_a_cross_for_the_rest() {
+    let plain = Look::default();
+    let ran = Duration::from_secs(65);
+    assert_eq!(
+        watch::ended_part("part 1/2", &SnapshotState::Success, ran, plain),
+        "✓ part 1/2   SUCCESS      1m 05s"
     );
-    assert_eq!(list_json(&[]), "[]");
+    for state in [
+        SnapshotState::Failed,
+        SnapshotState::Partial,
+        SnapshotState::Incompatible,
+    ] {
+        let line = watch::ended_part("part 2/2", &state, ran, plain);
+        assert!(line.starts_with("✗ part 2/2   "), "{line}");
+        assert!(line.contains(state.as_str()), "{line}");
+    }
+    let colored = Look {
+        color: true,
+        width: None,
+    };
+    assert_eq!(
+        watch::ended_part("part 2/2", &SnapshotState::Failed, ran, colored),
+        "\u{1b}[31m✗\u{1b}[0m part 2/2   \u{1b}[31mFAILED\u{1b}[0m       1m 05s"
+    );
+}
+
+#[test]
+fn with_wait_the_servers_advice_to_poll_is_left_out() {
+    assert_eq!(
+        without_poll_advice("Backup creation for ID 3 has been scheduled. Use the GET API to monitor completion of backup process"),
+        "Backup creation for ID 3 has been scheduled."
+    );
+    assert_eq!(without_poll_advice("Scheduled."), "Scheduled.");
+}
+
+/// A server that answers `503` to the first `unavailable` requests, then
+/// a COMPLETE backup 5.
+async fn briefly_unavailable(unavailable: usize) -> String {
+    const COMPLETE: &str = r#"{"backupId":5,"failureReason":null,"state":"COMPLETE","details":[]}"#;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        for answered in 0.. {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = vec![0u8; 8192];
+            let _ = stream.read(&mut buf).await;
+            let (status, body) = if answered < unavailable {
+                (503, "Service Unavailable")
+            } else {
+                (200, COMPLETE)
+            };
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_wait_polls_through_up_to_four_503s_in_a_row() {
+    let url = briefly_unavailable(4).await;
+    let (code, out) = run(&url, &["wait", "5"]).await;
+    assert_eq!(code, Ok(0), "{out}");
+    assert!(out.contains("Backup 5: COMPLETE"), "{out}");
+}
+
+#[tokio::test]
+async fn a_wait_ends_with_the_fifth_503_in_a_row() {
+    let url = briefly_unavailable(5).await;
+    let (code, _) = run(&url, &["wait", "5"]).await;
+    let message = code.unwrap_err();
+    assert!(
+        message.ends_with(
+            "answered HTTP 503: a text/plain body: Service Unavailable (not this API's error body)"
+        ),
+        "{message}"
+    );
 }

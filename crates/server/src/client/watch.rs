@@ -9,8 +9,12 @@ use backup_actuator_core::{BackupId, BackupInfo, BackupState, SnapshotState};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
 
-use super::api::{Api, ClientError};
-use super::render::{part_of, progress_line};
+use super::api::{Answer, Api, ClientError};
+use super::render::{paint, parse_start, part_color, part_of, progress_line, Look};
+
+/// How many polls in a row may fail with a 502, 503 or no answer before
+/// the wait gives up (SPEC §9).
+const TRANSIENT_POLLS: u32 = 5;
 
 /// The polling schedule: `first`, doubling, at most `max` (SPEC §9: 1 s to 10 s).
 #[derive(Clone, Copy, Debug)]
@@ -35,9 +39,9 @@ impl Backoff {
 #[derive(Debug)]
 pub(crate) enum Waited {
     /// The backup left IN_PROGRESS.
-    Finished(BackupInfo),
+    Finished(Answer<BackupInfo>),
     /// `--timeout` passed while it was IN_PROGRESS; the last state seen.
-    TimedOut(BackupInfo),
+    TimedOut(Answer<BackupInfo>),
 }
 
 /// Something that shows the progress of a wait.
@@ -49,7 +53,8 @@ pub(crate) trait View {
 }
 
 /// Polls `GET {base}/backups/{id}` until the backup is no longer
-/// IN_PROGRESS or `timeout` has passed.
+/// IN_PROGRESS or `timeout` has passed. A 502, 503 or no answer is
+/// tried again at the next poll, up to 5 polls in a row (SPEC §9).
 pub(crate) async fn wait(
     api: &Api,
     id: BackupId,
@@ -59,19 +64,35 @@ pub(crate) async fn wait(
 ) -> Result<Waited, ClientError> {
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut interval = backoff.first;
+    let mut failed_polls = 0;
+    let mut last = None;
     loop {
-        let info = api.get(id).await?;
-        view.update(&info);
-        if info.state != BackupState::InProgress {
-            view.finish();
-            return Ok(Waited::Finished(info));
+        match api.get(id).await {
+            Ok(answer) => {
+                failed_polls = 0;
+                view.update(&answer.value);
+                if answer.value.state != BackupState::InProgress {
+                    view.finish();
+                    return Ok(Waited::Finished(answer));
+                }
+                last = Some(answer);
+            }
+            Err(err) if err.is_transient() && failed_polls + 1 < TRANSIENT_POLLS => {
+                failed_polls += 1;
+            }
+            Err(err) => {
+                view.finish();
+                return Err(err);
+            }
         }
         let mut sleep = interval;
         if let Some(deadline) = deadline {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                view.finish();
-                return Ok(Waited::TimedOut(info));
+                if let Some(answer) = last.take() {
+                    view.finish();
+                    return Ok(Waited::TimedOut(answer));
+                }
             }
             sleep = sleep.min(left);
         }
@@ -118,66 +139,137 @@ impl<W: Write> View for Lines<W> {
     }
 }
 
-/// One progress bar per part on a terminal.
+/// On a terminal (stderr): a spinner per running part with the time it
+/// has run, and `✓`/`✗` and the state once it ends. The server's answer
+/// (Optimize's wire format) has no shard or byte counts, so there is no
+/// fraction to draw a bar of; the time is the one measure that moves.
+/// Nothing is drawn for a backup that has already ended, and everything
+/// is cleared at the end, so the status table that follows stands alone.
 pub(crate) struct Bars {
     multi: MultiProgress,
-    bars: BTreeMap<String, ProgressBar>,
-    header: ProgressBar,
+    header: Option<ProgressBar>,
+    parts: BTreeMap<String, ProgressBar>,
+    look: Look,
 }
 
 impl Bars {
-    /// Bars drawn on stderr, which is a terminal when this is chosen.
-    pub(crate) fn new() -> Bars {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-        let header = multi.add(ProgressBar::new_spinner());
-        header.set_style(
-            ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("a valid template"),
-        );
-        header.enable_steady_tick(Duration::from_millis(120));
+    /// Drawn on stderr, which is a terminal when this is chosen.
+    pub(crate) fn new(look: Look) -> Bars {
         Bars {
-            multi,
-            bars: BTreeMap::new(),
-            header,
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            header: None,
+            parts: BTreeMap::new(),
+            look,
         }
     }
+
+    fn spinner(&self, template: &str) -> ProgressStyle {
+        ProgressStyle::with_template(template)
+            .expect("a valid template")
+            .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ")
+    }
+}
+
+/// How long a part has run by the server's start time, so a wait that
+/// starts late shows the true age.
+fn running_for(start_time: Option<&str>) -> Duration {
+    let Some(start) = start_time.and_then(parse_start) else {
+        return Duration::ZERO;
+    };
+    let ran = jiff::Timestamp::now().as_millisecond() - start.as_millisecond();
+    Duration::from_millis(u64::try_from(ran).unwrap_or(0))
+}
+
+/// `1m 05s`.
+pub(crate) fn short_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m {:02}s", s / 60, s % 60),
+        s => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// A part that ended, as its line stays while others run: `✓ part 1/2
+/// SUCCESS 1m 05s`; FAILED, PARTIAL and INCOMPATIBLE get `✗`, never
+/// the mark of success. The time is the part's age at the poll that saw
+/// it end.
+pub(crate) fn ended_part(label: &str, state: &SnapshotState, ran: Duration, look: Look) -> String {
+    let glyph = match state {
+        SnapshotState::Success => "✓",
+        _ => "✗",
+    };
+    let color = part_color(state);
+    let word = state.as_str();
+    // Padded before painting: escape codes have no width on screen.
+    let padded = format!("{word:<12}");
+    format!(
+        "{} {label:<10} {} {}",
+        paint(glyph, color, look),
+        padded.replacen(word, &paint(word, color, look), 1),
+        short_duration(ran)
+    )
 }
 
 impl View for Bars {
     fn update(&mut self, info: &BackupInfo) {
-        self.header
-            .set_message(format!("backup {} {}", info.backup_id, info.state.as_str()));
+        if self.header.is_none() {
+            if info.state != BackupState::InProgress {
+                // Already ended: the table says it all.
+                return;
+            }
+            let header = self.multi.add(ProgressBar::new_spinner());
+            header.set_style(self.spinner("{spinner} {msg} ({elapsed})"));
+            header.enable_steady_tick(Duration::from_millis(120));
+            self.header = Some(header);
+        }
+        if let Some(header) = &self.header {
+            header.set_message(format!("backup {} {}", info.backup_id, info.state.as_str()));
+        }
         for detail in &info.details {
-            let bar = self
-                .bars
-                .entry(detail.snapshot_name.clone())
-                .or_insert_with(|| {
-                    let bar = self.multi.add(ProgressBar::new(1));
-                    bar.set_style(
-                        ProgressStyle::with_template("  {prefix:<12} [{bar:30}] {msg}")
-                            .expect("a valid template")
-                            .progress_chars("=> "),
+            let label = part_of(&detail.snapshot_name).map_or_else(
+                || detail.snapshot_name.clone(),
+                |(n, of)| format!("part {n}/{of}"),
+            );
+            let bar = match self.parts.get(&detail.snapshot_name) {
+                Some(bar) => bar.clone(),
+                None => {
+                    let bar = self.multi.add(
+                        ProgressBar::new_spinner()
+                            .with_elapsed(running_for(detail.start_time.as_deref())),
                     );
-                    let prefix = part_of(&detail.snapshot_name).map_or_else(
-                        || detail.snapshot_name.clone(),
-                        |(n, of)| format!("part {n}/{of}"),
-                    );
-                    bar.set_prefix(prefix);
+                    bar.set_style(self.spinner("  {spinner} {prefix:<10} {msg:<12} {elapsed}"));
+                    bar.set_prefix(label);
+                    bar.set_message(detail.state.as_str().to_owned());
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    self.parts.insert(detail.snapshot_name.clone(), bar.clone());
                     bar
-                });
-            let done = detail.state != SnapshotState::InProgress;
-            bar.set_position(u64::from(done));
-            bar.set_message(format!(
-                "{} {}",
-                detail.state.as_str(),
-                detail.snapshot_name
+                }
+            };
+            if detail.state == SnapshotState::InProgress || bar.is_finished() {
+                continue;
+            }
+            bar.set_style(self.spinner("  {msg}"));
+            bar.set_message(ended_part(
+                &bar.prefix(),
+                &detail.state,
+                bar.elapsed(),
+                self.look,
             ));
+            bar.finish();
         }
     }
 
     fn finish(&mut self) {
-        for bar in self.bars.values() {
-            bar.abandon();
+        // Ticks first: one drawn after the clear would leave its lines.
+        let bars: Vec<&ProgressBar> = self.header.iter().chain(self.parts.values()).collect();
+        for bar in &bars {
+            bar.disable_steady_tick();
         }
-        self.header.finish_and_clear();
+        let _ = self.multi.clear();
+        self.multi.set_draw_target(ProgressDrawTarget::hidden());
+        for bar in bars {
+            bar.finish_and_clear();
+        }
     }
 }
