@@ -94,15 +94,18 @@ Exit codes:
   0   restored and checked (or, without --yes, the plan was printed)
   1   refused (the backup is not COMPLETE, indices exist), or the cluster failed
   2   usage: a bad option or backup ID
-  14  no such backup: nothing is stored under that ID";
+  14  no such backup: nothing is stored under that ID (or, for `latest`,
+      no backup is COMPLETE)";
 
 /// The exit codes of `verify` (SPEC §13).
 pub(crate) const VERIFY_EXIT_CODES: &str = "\
 Exit codes:
   0   the backup restores: every shard recovered, every index answered
   1   the drill could not run or finish (no room, scratch names taken, the
-      cluster failed, timeout, interrupted), or the backup was not found
+      cluster failed, timeout, interrupted)
   2   usage: a bad option or backup ID
+  14  no such backup: nothing is stored under that ID (or, for `latest`,
+      no backup is COMPLETE)
   20  the backup is not restorable: not COMPLETE, or a shard did not recover
       or an index did not answer (the message names index, shard and the
       engine's reason)";

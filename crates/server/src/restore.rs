@@ -64,9 +64,10 @@ pub(crate) fn run(args: RestoreArgs) -> u8 {
             eprintln!("backup-actuator: {err}");
             match err {
                 // The client's code for it (`backup status`, `wait`).
-                RestoreCommandError::Restore(RestoreError::NotFound { .. }) => {
-                    crate::client::EXIT_NO_SUCH_BACKUP
-                }
+                RestoreCommandError::Restore(RestoreError::NotFound { .. })
+                | RestoreCommandError::Latest(crate::verify::LatestError::NoCompleteBackup {
+                    ..
+                }) => crate::client::EXIT_NO_SUCH_BACKUP,
                 _ => 1,
             }
         }

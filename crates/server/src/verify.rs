@@ -53,6 +53,11 @@ impl VerifyCommandError {
         match self {
             VerifyCommandError::Read(RestoreError::NotComplete { .. }) => NOT_RESTORABLE,
             VerifyCommandError::Drill(err) if err.is_not_restorable() => NOT_RESTORABLE,
+            // The code `backup status`, `wait` and `restore` give it.
+            VerifyCommandError::Read(RestoreError::NotFound { .. })
+            | VerifyCommandError::Latest(LatestError::NoCompleteBackup { .. }) => {
+                crate::client::EXIT_NO_SUCH_BACKUP
+            }
             _ => FAILED,
         }
     }

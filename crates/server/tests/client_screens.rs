@@ -529,6 +529,25 @@ fn restore_of_a_backup_that_does_not_exist_exits_14_like_the_client() {
         stderr.contains("No backup with ID [404] could be found."),
         "{stderr}"
     );
+    // `latest` with no COMPLETE backup is the same answer.
+    let ((code, stderr), _) = run_with_env(
+        &[
+            "restore",
+            "latest",
+            "--backend",
+            "opensearch",
+            "--url",
+            &url,
+            "--repository",
+            "backups",
+        ],
+        &[],
+    );
+    assert_eq!(code, 14, "{stderr}");
+    assert!(
+        stderr.contains("no COMPLETE backup in repository [backups]"),
+        "{stderr}"
+    );
     let ((code, _), help) = run_with_env(&["restore", "--help"], &[]);
     assert_eq!(code, 0);
     assert!(help.contains("14  no such backup"), "{help}");

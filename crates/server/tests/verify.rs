@@ -70,7 +70,7 @@ fn a_backup_that_is_not_complete_is_not_restorable_exit_20() {
 fn latest_skips_backups_that_are_not_complete_and_says_when_there_is_none() {
     let cluster = cluster_with_failed_backup(5);
     let (code, stdout, stderr) = verify(&cluster.url(), &["latest"]);
-    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert_eq!(code, 14, "no such backup: {stdout}\n{stderr}");
     assert_eq!(
         stderr,
         "backup-actuator: no COMPLETE backup in repository [backups]\n"
@@ -78,10 +78,10 @@ fn latest_skips_backups_that_are_not_complete_and_says_when_there_is_none() {
 }
 
 #[test]
-fn a_backup_that_does_not_exist_exits_1() {
+fn a_backup_that_does_not_exist_exits_14_like_the_client() {
     let cluster = Cluster::start(Flavor::OpenSearch2);
     let (code, _, stderr) = verify(&cluster.url(), &["9"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 14);
     assert_eq!(
         stderr,
         "backup-actuator: No backup with ID [9] could be found.\n"
