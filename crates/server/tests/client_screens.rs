@@ -511,38 +511,18 @@ fn restore_of_a_backup_that_does_not_exist_exits_14_like_the_client() {
     let cluster = Cluster::start(Flavor::OpenSearch2);
     cluster.add_repository("backups");
     let url = cluster.url();
-    let ((code, stderr), _) = run_with_env(
-        &[
-            "restore",
-            "404",
-            "--backend",
-            "opensearch",
-            "--url",
-            &url,
-            "--repository",
-            "backups",
-        ],
-        &[],
-    );
+    let restore = |backup: &str| {
+        let args = ["restore", backup, "--backend", "opensearch", "--url", &url];
+        run_with_env(&[&args[..], &["--repository", "backups"]].concat(), &[]).0
+    };
+    let (code, stderr) = restore("404");
     assert_eq!(code, 14, "{stderr}");
     assert!(
         stderr.contains("No backup with ID [404] could be found."),
         "{stderr}"
     );
     // `latest` with no COMPLETE backup is the same answer.
-    let ((code, stderr), _) = run_with_env(
-        &[
-            "restore",
-            "latest",
-            "--backend",
-            "opensearch",
-            "--url",
-            &url,
-            "--repository",
-            "backups",
-        ],
-        &[],
-    );
+    let (code, stderr) = restore("latest");
     assert_eq!(code, 14, "{stderr}");
     assert!(
         stderr.contains("no COMPLETE backup in repository [backups]"),
