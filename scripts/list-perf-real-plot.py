@@ -48,7 +48,7 @@ def main(source, out):
             rss[size] = int(row["peak_rss_kib"]) / 1024
             title = row["engine"]
     sizes = sorted(rss)
-    fig, (time_ax, ratio_ax, rss_ax) = plt.subplots(1, 3, figsize=(15, 4.6))
+    fig, (time_ax, ratio_ax, rss_ax) = plt.subplots(1, 3, figsize=(15, 5.4))
     for key, label, colour, style in TIMES:
         time_ax.plot(sizes, [median[(s, key)] for s in sizes], "o" + style if style == "-" else "x" + style,
                      color=colour, label=label)
@@ -59,7 +59,7 @@ def main(source, out):
                       color=colour, label=label)
         if target is not None:
             ratio_ax.axhline(target, color=colour, linestyle="--", linewidth=0.8)
-    ratio_ax.set(title="ratios (dashed: targets of issue 21)", ylabel="÷", ylim=(0, None))
+    ratio_ax.set(title="ratios (dashed: targets of issue 21)", ylabel="ratio", ylim=(0, None))
     rss_ax.plot(sizes, [rss[s] for s in sizes], "o-", color="tab:purple", label="server peak RSS")
     rss_ax.axhline(32, color="grey", linestyle="--", linewidth=1, label="goal 32 MiB")
     rss_ax.set(title="server peak RSS (VmHWM)", ylabel="MiB", ylim=(0, 40))
@@ -67,7 +67,9 @@ def main(source, out):
         ax.set_xscale("log")
         ax.set_xlabel("backups (2 snapshots each)")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+    # Below the panels, so no legend hides a line.
+    for ax in (time_ax, ratio_ax, rss_ax):
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     fig.suptitle(f"{title}: GET /actuator/backups against repository size")
     fig.tight_layout()
     fig.savefig(out, dpi=80)
