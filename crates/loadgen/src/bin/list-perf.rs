@@ -18,7 +18,8 @@
 //! Requests and bytes are read from the server's own debug log (one
 //! `answered … bytes=N` line per cluster request; the one-time `GET /`
 //! version probe excluded), so the same figures come out of a real engine
-//! (`--url`, used by `scripts/list-perf-real`).
+//! (`--url`, against a repository that already holds the backups;
+//! `scripts/list-perf-real` times a real engine side by side on its own).
 //!
 //! ```sh
 //! cargo build --release -p backup-actuator-server -p backup-actuator-loadgen
