@@ -10,6 +10,13 @@
 //!   typed borrowed parse, grouping and the state rules, and the JSON answer.
 //! - `parse_aggregate_serialize_index_names_false`: the same on the smaller
 //!   answer the store actually asks ES ≥ 8.3 for (`index_names=false`).
+//! - `backup_list_measure` and `backup_list_measure_and_write`: the path
+//!   the server takes on the `index_names=false` answer (`BackupList`):
+//!   parse, sort and one pass that aggregates and serializes each backup
+//!   to count the answer's bytes (its exact `Content-Length`); then the
+//!   same plus the second pass that writes the answer in 64 KiB chunks.
+//!   Their difference is what an answer without a known length (chunked)
+//!   would save.
 //! - `redact_verbose`: the redaction every answer goes through before it
 //!   is read (issue 20), with basic auth and an API key configured, over
 //!   the verbose answer; compare with `parse_aggregate_serialize`.
@@ -20,7 +27,9 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use backup_actuator_core::{BackupPlan, Backups, Compatibility, OutputZone};
+use backup_actuator_core::{
+    BackupList, BackupPlan, Backups, Compatibility, ListPosition, OutputZone,
+};
 use backup_actuator_search::{read_snapshot_list, Credential, Redactor};
 use backup_actuator_testkit::{EmulatedCluster, EmulatedSnapshotState, Flavor, SeededSnapshot};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -89,6 +98,24 @@ fn list_route(plan: &BackupPlan, zone: &OutputZone, body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The server's list path up to a known length: parse and judge.
+fn measured(plan: &BackupPlan, zone: &OutputZone, body: &[u8]) -> BackupList {
+    let records = read_snapshot_list(body).unwrap();
+    BackupList::new(plan, records, zone.clone(), Compatibility::Documented)
+        .unwrap()
+        .0
+}
+
+/// The whole answer of a measured list, chunk by chunk; its length.
+fn written(list: &BackupList) -> usize {
+    let mut at = ListPosition::default();
+    let mut total = 0;
+    while let Some(chunk) = list.next_chunk(&mut at, 64 * 1024) {
+        total += chunk.len();
+    }
+    total
+}
+
 fn bench(c: &mut Criterion) {
     let (verbose, lean) = answers();
     let plan = BackupPlan::optimize("8.6.0").unwrap();
@@ -118,6 +145,12 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("parse_aggregate_serialize_index_names_false", |b| {
         b.iter(|| list_route(&plan, &zone, &lean))
+    });
+    group.bench_function("backup_list_measure", |b| {
+        b.iter(|| measured(&plan, &zone, &lean))
+    });
+    group.bench_function("backup_list_measure_and_write", |b| {
+        b.iter(|| written(&measured(&plan, &zone, &lean)))
     });
     let redactor = Redactor::new(&[
         Credential::basic("optimize", "a-long-enough-password"),
