@@ -237,6 +237,17 @@ fn changes(script: &Shared) -> Vec<String> {
         .collect()
 }
 
+/// A drill with the default options against `script` that must fail: the
+/// script (to read what the drill changed) and the error.
+async fn failed_drill(script: Script) -> (Shared, VerifyError) {
+    let (script, store) = cluster(script).await;
+    let err = store
+        .verify_backup(&backup(), &fast(), &mut |_| {}, never())
+        .await
+        .unwrap_err();
+    (script, err)
+}
+
 fn never() -> std::future::Pending<()> {
     std::future::pending()
 }
@@ -330,15 +341,11 @@ async fn each_part_is_restored_under_scratch_names_checked_and_deleted_before_th
 async fn a_shard_that_fails_to_restore_is_named_with_the_engines_reason_and_its_scratch_is_deleted()
 {
     let details = "failed shard on node [n1]: failed recovery, failure RecoveryFailedException[[verify-7-c][0]: Recovery failed]; nested: IndexShardRestoreFailedException[restore failed]; nested: NoSuchFileException[/repo/indices/x/0/__blob]; ";
-    let (script, store) = cluster(Script {
+    let (script, err) = failed_drill(Script {
         broken: HashMap::from([("verify-7-c".to_owned(), details.to_owned())]),
         ..Script::default()
     })
     .await;
-    let err = store
-        .verify_backup(&backup(), &fast(), &mut |_| {}, never())
-        .await
-        .unwrap_err();
     assert!(err.is_not_restorable(), "{err:?}");
     let VerifyError::NotRestorable { backup_id, shards } = &err else {
         panic!("{err:?}");
@@ -361,15 +368,11 @@ async fn a_shard_that_fails_to_restore_is_named_with_the_engines_reason_and_its_
 
 #[tokio::test]
 async fn an_index_whose_count_fails_is_not_restorable() {
-    let (script, store) = cluster(Script {
+    let (script, err) = failed_drill(Script {
         uncountable: BTreeSet::from(["verify-7-a".to_owned()]),
         ..Script::default()
     })
     .await;
-    let err = store
-        .verify_backup(&backup(), &fast(), &mut |_| {}, never())
-        .await
-        .unwrap_err();
     let VerifyError::NotRestorable { shards, .. } = &err else {
         panic!("{err:?}");
     };
@@ -410,15 +413,11 @@ async fn a_drill_that_does_not_fit_is_refused_before_anything_is_restored() {
 
 #[tokio::test]
 async fn scratch_names_that_exist_are_refused_and_never_deleted() {
-    let (script, store) = cluster(Script {
+    let (script, err) = failed_drill(Script {
         indices: BTreeSet::from(["verify-7-b".to_owned()]),
         ..Script::default()
     })
     .await;
-    let err = store
-        .verify_backup(&backup(), &fast(), &mut |_| {}, never())
-        .await
-        .unwrap_err();
     assert!(
         matches!(&err, VerifyError::ScratchExists { names } if names == &["verify-7-b"]),
         "{err:?}"
@@ -429,7 +428,7 @@ async fn scratch_names_that_exist_are_refused_and_never_deleted() {
 
 #[tokio::test]
 async fn a_restore_refused_because_a_peer_took_the_name_deletes_nothing_and_is_no_verdict() {
-    let (script, store) = cluster(Script {
+    let (script, err) = failed_drill(Script {
         restore_refusal: Some((
             500,
             json!({"error": {"type": "snapshot_restore_exception", "reason": "[backups:camunda_optimize_7_8.6.0_part_1_of_2/u] cannot restore index [verify-7-a] because an open index with same name already exists in the cluster"}, "status": 500}),
@@ -437,10 +436,6 @@ async fn a_restore_refused_because_a_peer_took_the_name_deletes_nothing_and_is_n
         ..Script::default()
     })
     .await;
-    let err = store
-        .verify_backup(&backup(), &fast(), &mut |_| {}, never())
-        .await
-        .unwrap_err();
     assert!(matches!(err, VerifyError::ScratchExists { .. }), "{err:?}");
     assert!(!err.is_not_restorable());
     assert!(
@@ -452,7 +447,7 @@ async fn a_restore_refused_because_a_peer_took_the_name_deletes_nothing_and_is_n
 
 #[tokio::test]
 async fn a_restore_the_engine_refuses_for_the_snapshot_is_not_restorable() {
-    let (script, store) = cluster(Script {
+    let (script, err) = failed_drill(Script {
         restore_refusal: Some((
             500,
             json!({"error": {"type": "snapshot_restore_exception", "reason": "[backups:camunda_optimize_7_8.6.0_part_1_of_2/u] failed to read the snapshot metadata"}, "status": 500}),
@@ -460,10 +455,6 @@ async fn a_restore_the_engine_refuses_for_the_snapshot_is_not_restorable() {
         ..Script::default()
     })
     .await;
-    let err = store
-        .verify_backup(&backup(), &fast(), &mut |_| {}, never())
-        .await
-        .unwrap_err();
     let VerifyError::NotRestorable { shards, .. } = &err else {
         panic!("{err:?}");
     };
