@@ -1,8 +1,9 @@
 //! SPEC §10: a BackupSchedule over a store, on a fake clock (no sleeps):
 //! slots, retention after each backup, peers, outages, shutdown.
 
+use std::cell::RefCell;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use backup_actuator_core::{
@@ -22,12 +23,29 @@ const REPO: &str = "backups";
 
 /// Every log line of this test's thread (the tests run on a current-thread
 /// runtime, so every task of the test logs here).
+///
+/// One global subscriber writes into the buffer of the thread it logs on.
+/// A per-test `set_default` subscriber is not enough: tracing caches each
+/// log site's interest, and a site first reached by another test while no
+/// capturing subscriber exists can keep "never" (tokio-rs/tracing#2874),
+/// which dropped a line one run in about 75.
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<u8>>>);
 
-impl Write for Logs {
+thread_local! {
+    static SINK: RefCell<Option<Logs>> = const { RefCell::new(None) };
+}
+
+/// Writes into this thread's [`Logs`], if a test captures them.
+struct ThreadSink;
+
+impl Write for ThreadSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        SINK.with(|sink| {
+            if let Some(logs) = sink.borrow().as_ref() {
+                logs.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -35,16 +53,34 @@ impl Write for Logs {
     }
 }
 
-impl Logs {
-    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
-        let logs = Logs::default();
-        let writer = logs.clone();
+/// Installs the global subscriber before a test reaches any log site; every
+/// test starts with [`start`] or [`Logs::capture`], so no site is reached first.
+fn install_subscriber() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
         let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
+            .with_writer(|| ThreadSink)
             .with_ansi(false)
             .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        (logs, guard)
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+    });
+}
+
+/// Stops capturing this thread's log lines when dropped.
+struct Capturing;
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        SINK.with(|sink| sink.borrow_mut().take());
+    }
+}
+
+impl Logs {
+    fn capture() -> (Logs, Capturing) {
+        install_subscriber();
+        let logs = Logs::default();
+        SINK.with(|sink| *sink.borrow_mut() = Some(logs.clone()));
+        (logs, Capturing)
     }
 
     fn text(&self) -> String {
@@ -65,6 +101,7 @@ fn every_minute() -> CronSchedule {
 }
 
 fn start() -> ManualTimer {
+    install_subscriber();
     ManualTimer::new("2026-01-01T00:00:30Z".parse().unwrap())
 }
 
@@ -728,11 +765,11 @@ async fn missed_slots_are_counted() {
 
 #[tokio::test]
 async fn shutdown_waits_for_a_running_trigger_to_finish() {
+    let timer = start();
     let cluster = EmulatedCluster::start(Flavor::OpenSearch2).await.unwrap();
     cluster.add_repository(REPO);
     // Every create takes a moment, so the shutdown comes in the middle.
     cluster.inject_fault(Fault::delay(Duration::from_millis(200)).method(http::Method::PUT));
-    let timer = start();
     let store: Arc<dyn SnapshotStore> = Arc::new(
         ClusterStore::builder(Product::OpenSearch, cluster.url())
             .build()
