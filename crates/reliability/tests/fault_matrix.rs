@@ -17,7 +17,7 @@ use backup_actuator_search::ClusterStore;
 use backup_actuator_service::BackupService;
 use backup_actuator_store::SnapshotStore;
 use backup_actuator_testkit::{
-    EmulatedCluster, EmulatedSnapshotState, Fault, Flavor, SeededSnapshot,
+    EmulatedCluster, EmulatedSnapshotState, Fault, Flavor, RefusingPort, SeededSnapshot,
 };
 use bytes::Bytes;
 use http::{Method, Request};
@@ -285,11 +285,10 @@ async fn fresh_cluster(flavor: Flavor) -> (EmulatedCluster, BackupService) {
 }
 
 async fn run_flavor(flavor: Flavor, rows: &mut Vec<Row>, failures: &mut Vec<String>) {
-    let dead_url = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
-    let refused = service(store_for(flavor, &dead_url));
+    // Held to the end of the flavor: a port merely released could go to
+    // a cell's fresh cluster, which would then answer the "refused" calls.
+    let dead = RefusingPort::reserve().unwrap();
+    let refused = service(store_for(flavor, &dead.url()));
     let connection_code = if flavor.is_opensearch() {
         "openSearchConnectionError"
     } else {

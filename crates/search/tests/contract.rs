@@ -11,7 +11,7 @@ use backup_actuator_search::ClusterStore;
 use backup_actuator_store::{Operation, SnapshotStore, StoreError};
 use backup_actuator_testkit::{
     EmulatedCluster, EmulatedShardFailure as SeededFailure, EmulatedSnapshotState as SeededState,
-    Fault, Flavor, RecordedRequest, SeededSnapshot, SnapshotRule,
+    Fault, Flavor, RecordedRequest, RefusingPort, SeededSnapshot, SnapshotRule,
 };
 use http::Method;
 use serde_json::json;
@@ -1273,9 +1273,8 @@ async fn a_create_whose_answer_breaks_off_is_unreachable() {
 
 #[tokio::test]
 async fn a_refused_connection_is_unreachable_without_credentials() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let refusing = RefusingPort::reserve().unwrap();
+    let port = refusing.addr().port();
     let store = ClusterStore::builder(
         Product::Elasticsearch,
         format!("http://elastic:s3cret@127.0.0.1:{port}"),
@@ -1741,9 +1740,8 @@ async fn spec_11_the_health_check_reads_the_repository_registration_only() {
 
 #[tokio::test]
 async fn spec_11_the_health_check_of_an_unreachable_cluster_says_why_without_credentials() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let refusing = RefusingPort::reserve().unwrap();
+    let port = refusing.addr().port();
     let store = ClusterStore::builder(
         Product::OpenSearch,
         format!("http://admin:s3cret@127.0.0.1:{port}"),

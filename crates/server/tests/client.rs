@@ -7,7 +7,7 @@ mod common;
 use backup_actuator_core::{BackupPlan, Product};
 use backup_actuator_search::ClusterStore;
 use backup_actuator_store::SnapshotStore;
-use backup_actuator_testkit::{EmulatedSnapshotState, Flavor, SeededSnapshot};
+use backup_actuator_testkit::{EmulatedSnapshotState, Flavor, RefusingPort, SeededSnapshot};
 use common::{run_with_env, Cluster, Server};
 use serde_json::Value;
 
@@ -192,7 +192,9 @@ fn errors_name_what_failed_and_usage_errors_exit_2() {
     assert_eq!(code, 2);
     server.stop();
 
-    let url = common::unreachable_url();
+    let refusing = RefusingPort::reserve().unwrap();
+
+    let url = refusing.url();
     let ((code, stderr), _) = run_with_env(&["backup", "--url", &url, "list"], &[]);
     assert_eq!(code, 1);
     assert!(

@@ -5,9 +5,9 @@
 
 mod common;
 
-use backup_actuator_testkit::Flavor;
+use backup_actuator_testkit::{Flavor, RefusingPort};
 use base64::prelude::{Engine as _, BASE64_STANDARD};
-use common::{run, run_with_env, temp_file, unreachable_url, Cluster, Server};
+use common::{run, run_with_env, temp_file, Cluster, Server};
 use serde_json::Value;
 
 const PASSWORD: &str = "s3cr3t-PASSWORD-xyz";
@@ -243,7 +243,8 @@ fn an_unreachable_cluster_is_502_connection_error() {
         ("elasticsearch", "elasticsearchConnectionError"),
         ("opensearch", "openSearchConnectionError"),
     ] {
-        let url = unreachable_url();
+        let refusing = RefusingPort::reserve().unwrap();
+        let url = refusing.url();
         let server = Server::start(&[
             "--backend",
             backend,

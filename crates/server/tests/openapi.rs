@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use backup_actuator_testkit::{EmulatedSnapshotState, Fault, Flavor, SeededSnapshot};
+use backup_actuator_testkit::{EmulatedSnapshotState, Fault, Flavor, RefusingPort, SeededSnapshot};
 use common::*;
 use serde_json::{json, Value};
 
@@ -431,7 +431,8 @@ fn spec_11_cluster_errors_and_the_token_gate_match_the_description() {
     server.stop();
 
     // 502 and health DOWN: nothing listens.
-    let down = unreachable_url();
+    let refusing = RefusingPort::reserve().unwrap();
+    let down = refusing.url();
     let server = Server::start(&[
         "--backend",
         "elasticsearch",

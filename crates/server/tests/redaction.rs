@@ -13,13 +13,13 @@
 
 mod common;
 
-use backup_actuator_testkit::{Fault, Flavor};
+use backup_actuator_testkit::{Fault, Flavor, RefusingPort};
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::prelude::{
     Engine as _, BASE64_STANDARD, BASE64_STANDARD_NO_PAD, BASE64_URL_SAFE, BASE64_URL_SAFE_NO_PAD,
 };
-use common::{run_with_env, temp_file, unreachable_url, Answer, Cluster, Server};
+use common::{run_with_env, temp_file, Answer, Cluster, Server};
 use http::Method;
 
 const USER: &str = "optimize";
@@ -857,7 +857,8 @@ fn issue_20_the_client_prints_no_credential_it_was_given_whatever_the_server_ech
 
 #[test]
 fn issue_20_the_client_never_prints_the_url_password_when_the_url_is_unusable() {
-    let refused = unreachable_url().replace("http://", "http://u:S3cretPw@");
+    let refusing = RefusingPort::reserve().unwrap();
+    let refused = refusing.url().replace("http://", "http://u:S3cretPw@");
     let ((code, stderr), stdout) = run_with_env(&["backup", "list", "--url", &refused], &[]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("cannot reach the backup API"), "{stderr}");

@@ -9,11 +9,10 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use backup_actuator_testkit::Flavor;
+use backup_actuator_testkit::{Flavor, RefusingPort};
 use base64::prelude::{Engine as _, BASE64_STANDARD};
 use common::{
-    parse_answer, read_until_closed, run, run_with_env, temp_file, unreachable_url, Answer,
-    Cluster, Server,
+    parse_answer, read_until_closed, run, run_with_env, temp_file, Answer, Cluster, Server,
 };
 
 const AUTH_TOKEN: &str = "s3cr3t-AUTHTOKEN-xyz";
@@ -409,7 +408,10 @@ fn no_secret_reaches_a_log_line_a_response_or_help() {
     // URL's pair beside --username and a password stops the program:
     // a credential given twice, below.)
     for backend in ["elasticsearch", "opensearch"] {
-        let dead = unreachable_url().replace("http://", &format!("http://elastic:{URL_PASSWORD}@"));
+        let refusing = RefusingPort::reserve().unwrap();
+        let dead = refusing
+            .url()
+            .replace("http://", &format!("http://elastic:{URL_PASSWORD}@"));
         let server = Server::start_with_env(
             &[
                 "--backend",
@@ -438,7 +440,10 @@ fn no_secret_reaches_a_log_line_a_response_or_help() {
 
     // Start-up failures print no secret either. A user and password in
     // the URL beside --username and a password: given twice.
-    let dead = unreachable_url().replace("http://", &format!("http://elastic:{URL_PASSWORD}@"));
+    let refusing = RefusingPort::reserve().unwrap();
+    let dead = refusing
+        .url()
+        .replace("http://", &format!("http://elastic:{URL_PASSWORD}@"));
     let ((code, stderr), _) = run_with_env(
         &[
             "serve",

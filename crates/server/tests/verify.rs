@@ -7,8 +7,8 @@ mod common;
 use backup_actuator_core::{BackupId, BackupPlan, Product};
 use backup_actuator_search::ClusterStore;
 use backup_actuator_store::SnapshotStore;
-use backup_actuator_testkit::{Flavor, SnapshotRule};
-use common::{run, run_with_env, unreachable_url, Cluster};
+use backup_actuator_testkit::{Flavor, RefusingPort, SnapshotRule};
+use common::{run, run_with_env, Cluster};
 use serde_json::Value;
 
 /// `verify ARGS…` against `url` with repository `backups`: exit code,
@@ -90,7 +90,8 @@ fn a_backup_that_does_not_exist_exits_14_like_the_client() {
 
 #[test]
 fn a_cluster_that_cannot_be_reached_exits_1() {
-    let url = unreachable_url();
+    let refusing = RefusingPort::reserve().unwrap();
+    let url = refusing.url();
     let (code, _, stderr) = verify(&url, &["1"]);
     assert_eq!(code, 1);
     assert!(
@@ -139,7 +140,8 @@ fn serve_refuses_a_verify_schedule_it_cannot_run_before_listening() {
         stderr.contains("--verify-schedule needs --backend elasticsearch or opensearch"),
         "{stderr}"
     );
-    let url = unreachable_url();
+    let refusing = RefusingPort::reserve().unwrap();
+    let url = refusing.url();
     let cluster = ["--backend", "opensearch", "--url", url.as_str()];
     let (code, stderr) = run(&[
         &[

@@ -37,6 +37,7 @@ pub mod live;
 mod live_admin;
 mod live_answer;
 mod model;
+mod refusing;
 mod state;
 mod url;
 
@@ -47,3 +48,4 @@ pub use model::{
     EmulatedShardFailure, EmulatedSnapshotState, Fault, FaultKind, RecordedRequest, RuleOutcome,
     SeededSnapshot, SnapshotRule,
 };
+pub use refusing::RefusingPort;

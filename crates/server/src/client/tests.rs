@@ -338,9 +338,8 @@ async fn client_reads_the_shipped_optimize_servers_answers() {
 
 #[tokio::test]
 async fn connection_refused_is_named() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    let refusing = backup_actuator_testkit::RefusingPort::reserve().unwrap();
+    let url = refusing.url();
     let (code, _) = run(&url, &["list"]).await;
     let message = code.unwrap_err();
     assert!(

@@ -330,14 +330,6 @@ impl Cluster {
     }
 }
 
-/// A URL on which nothing listens: a port just bound and released.
-pub(crate) fn unreachable_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}")
-}
-
 /// A file `name` in a temporary directory of this test process (one per
 /// process, so parallel test binaries do not collide).
 pub(crate) fn temp_file(name: &str, content: &str) -> PathBuf {
