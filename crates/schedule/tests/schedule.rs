@@ -107,9 +107,14 @@ fn start() -> ManualTimer {
 
 /// A memory store on `timer` whose snapshots end as soon as they start.
 fn memory(timer: &ManualTimer) -> MemoryStore {
+    memory_taking(timer, Duration::ZERO)
+}
+
+/// A memory store on `timer` whose snapshots each take `each` to end.
+fn memory_taking(timer: &ManualTimer, each: Duration) -> MemoryStore {
     MemoryStore::builder()
         .clock(timer.clone())
-        .complete_after(Duration::ZERO)
+        .complete_after(each)
         .build()
 }
 
@@ -487,12 +492,7 @@ async fn dry_run_logs_the_deletions_and_deletes_nothing() {
 async fn retention_waits_for_the_backup_to_end() {
     let timer = start();
     // Snapshots take 25 s; the schedule looks every 10 s.
-    let store = Arc::new(
-        MemoryStore::builder()
-            .clock(timer.clone())
-            .complete_after(Duration::from_secs(25))
-            .build(),
-    );
+    let store = Arc::new(memory_taking(&timer, Duration::from_secs(25)));
     let schedule = BackupSchedule::builder(service(store.clone()), every_minute())
         .timer(timer.clone())
         .poll_interval(Duration::from_secs(10))
@@ -521,10 +521,7 @@ async fn retention_waits_for_the_backup_to_end() {
     );
 
     // A backup that outlives the next slot is waited for until then only.
-    let hang = MemoryStore::builder()
-        .clock(timer.clone())
-        .complete_after(Duration::from_secs(3600))
-        .build();
+    let hang = memory_taking(&timer, Duration::from_secs(3600));
     let schedule = BackupSchedule::builder(service(Arc::new(hang)), every_minute())
         .timer(timer.clone())
         .build()
@@ -557,12 +554,7 @@ async fn retention_runs_every_slot_even_when_backups_outlast_the_interval() {
     let (logs, _guard) = Logs::capture();
     let timer = start();
     // Every backup takes 90 s; a slot comes every 60 s.
-    let store = Arc::new(
-        MemoryStore::builder()
-            .clock(timer.clone())
-            .complete_after(Duration::from_secs(90))
-            .build(),
-    );
+    let store = Arc::new(memory_taking(&timer, Duration::from_secs(90)));
     let retention = Retention::builder().keep_last(2).build().unwrap();
     let schedule = schedule(service(store.clone()), &timer, Some(retention));
     let mut reports = schedule.subscribe();
@@ -605,12 +597,7 @@ async fn with_backups_that_outlast_the_interval_keep_last_holds_at_every_look() 
     // the middle of the next slot, and retention runs again when it does
     // (at the schedule's next look, every 10 s), not only at the slot's end.
     let timer = start();
-    let store = Arc::new(
-        MemoryStore::builder()
-            .clock(timer.clone())
-            .complete_after(Duration::from_secs(90))
-            .build(),
-    );
+    let store = Arc::new(memory_taking(&timer, Duration::from_secs(90)));
     let retention = Retention::builder().keep_last(2).build().unwrap();
     let schedule = schedule(service(store.clone()), &timer, Some(retention));
     let (stop, tasks) = run_all(std::slice::from_ref(&schedule));
